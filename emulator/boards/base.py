@@ -1,0 +1,78 @@
+"""What every board offers the kernel: buses, devices, CPU contexts, interrupt state.
+
+A board is assembled from a memory-map table (QEMU's hw/<arch>/<board>.c style). The
+kernel drives devices through `mmio_*` / `io_*` register accesses, like a driver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from emulator.chardev import CharBackend
+from emulator.clock import VirtualClock
+from emulator.cpu import CPU_CLASSES, GuestCpu
+from emulator.cpu.base import TrapHandler
+from emulator.devices.blockdev import BlockDevice
+
+
+class BusError(Exception):
+    """An access to an address no device decodes."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Region:
+    """One decoded window of a bus."""
+
+    name: str
+    base: int
+    size: int
+    read: Callable[[int], int]
+    write: Callable[[int, int], None]
+
+
+class Bus:
+    """Address decoder: routes a register access to the device owning the address."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.regions: list[Region] = []
+
+    def add(self, name: str, base: int, size: int, read: Callable[[int], int],
+            write: Callable[[int, int], None]) -> None:
+        self.regions.append(Region(name, base, size, read, write))
+
+    def _find(self, address: int) -> Region:
+        for region in self.regions:
+            if region.base <= address < region.base + region.size:
+                return region
+        raise BusError(f"{self.name}: nothing decodes address 0x{address:x}")
+
+    def read(self, address: int) -> int:
+        region = self._find(address)
+        return region.read(address - region.base)
+
+    def write(self, address: int, value: int) -> None:
+        region = self._find(address)
+        region.write(address - region.base, value)
+
+
+class Board:
+    """Common board state; `pc` and `virt` add their devices."""
+
+    name: str
+    arch: str
+
+    def __init__(self, clock: VirtualClock, console: CharBackend, block: BlockDevice) -> None:
+        self.clock = clock
+        self.console_backend = console
+        self.block = block
+        self.mmio = Bus("mmio")
+        self.io = Bus("io")
+
+    def new_context(self, trap_handler: TrapHandler) -> GuestCpu:
+        """A fresh CPU context (registers + address space) for one process."""
+        return CPU_CLASSES[self.arch](trap_handler)
+
+    def irq_pending(self) -> bool:
+        raise NotImplementedError

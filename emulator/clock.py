@@ -1,0 +1,137 @@
+"""The one clock that owns guest time.
+
+`icount` mode (default, deterministic): time advances only with executed guest
+instructions, `2**icount_shift` ns each (like QEMU's `-icount shift=N`), and jumps
+straight to the next timer deadline when nothing is runnable. The same image and
+options therefore give the same console log on every run and every machine.
+
+`host` mode: guest time follows the host's monotonic clock (not reproducible).
+
+Devices schedule work with `Timer`s; the run loop asks for the next deadline, sizes
+the CPU slice to end exactly there, and fires expired timers between slices.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+
+class SliceCounter(Protocol):
+    """Something that knows how many instructions the running slice has executed."""
+
+    def executed_in_slice(self) -> int: ...
+
+
+class Timer:
+    """A one-shot callback at an absolute guest time; re-arm it for periodic work."""
+
+    __slots__ = ("_clock", "callback", "deadline", "_token")
+
+    def __init__(self, clock: VirtualClock, callback: Callable[[int], None]) -> None:
+        self._clock = clock
+        self.callback = callback
+        self.deadline: int | None = None
+        self._token = 0
+
+    def arm(self, deadline_ns: int) -> None:
+        self.deadline = deadline_ns
+        self._token += 1
+        self._clock._push(self, self._token)
+
+    def cancel(self) -> None:
+        self.deadline = None
+        self._token += 1
+
+
+class VirtualClock:
+    """Guest time in nanoseconds since power-on."""
+
+    def __init__(self, mode: str = "icount", icount_shift: int = 3) -> None:
+        if mode not in ("icount", "host"):
+            raise ValueError(f"unknown clock mode {mode!r}")
+        self.mode = mode
+        self.ns_per_insn = 1 << icount_shift
+        self._base_ns = 0
+        self._running: SliceCounter | None = None
+        self._host_start = time.monotonic_ns()
+        self._heap: list[tuple[int, int, int, Timer]] = []
+        self._seq = itertools.count()
+        self.instructions = 0  # total guest instructions retired (icount mode)
+
+    @property
+    def deterministic(self) -> bool:
+        return self.mode == "icount"
+
+    def now_ns(self) -> int:
+        if self.mode == "host":
+            return time.monotonic_ns() - self._host_start
+        if self._running is not None:
+            return self._base_ns + self._running.executed_in_slice() * self.ns_per_insn
+        return self._base_ns
+
+    # -------------------------------------------------------------- slices
+
+    def begin_slice(self, cpu: SliceCounter) -> None:
+        self._running = cpu
+
+    def end_slice(self, executed: int) -> None:
+        self._running = None
+        if self.mode == "icount":
+            self.instructions += executed
+            self._base_ns += executed * self.ns_per_insn
+
+    def budget_until(self, deadline_ns: int | None, cap: int) -> int:
+        """Instructions that fit before `deadline_ns` (at least 1, at most `cap`)."""
+        if deadline_ns is None:
+            return cap
+        remaining = deadline_ns - self.now_ns()
+        return max(1, min(cap, -(-remaining // self.ns_per_insn)))
+
+    def idle_until(self, deadline_ns: int) -> None:
+        """Nothing runnable: skip (icount) or sleep (host) to the deadline."""
+        if self.mode == "host":
+            delay = deadline_ns - self.now_ns()
+            if delay > 0:
+                time.sleep(delay / 1e9)
+        elif deadline_ns > self._base_ns:
+            self._base_ns = deadline_ns
+
+    def add_ns(self, ns: int) -> None:
+        """Charge modelled time for work that is not guest instructions (device I/O)."""
+        if self.mode == "icount":
+            self._base_ns += ns
+
+    # -------------------------------------------------------------- timers
+
+    def timer(self, callback: Callable[[int], None]) -> Timer:
+        return Timer(self, callback)
+
+    def _push(self, timer: Timer, token: int) -> None:
+        assert timer.deadline is not None
+        heapq.heappush(self._heap, (timer.deadline, next(self._seq), token, timer))
+
+    def _drop_stale(self) -> None:
+        heap = self._heap
+        while heap and heap[0][2] != heap[0][3]._token:
+            heapq.heappop(heap)
+
+    def next_deadline(self) -> int | None:
+        self._drop_stale()
+        return self._heap[0][0] if self._heap else None
+
+    def fire_expired(self) -> int:
+        """Run the callbacks of every timer whose deadline has passed, in order."""
+        fired = 0
+        while True:
+            self._drop_stale()
+            if not self._heap or self._heap[0][0] > self.now_ns():
+                return fired
+            deadline, _seq, _token, timer = heapq.heappop(self._heap)
+            timer.deadline = None
+            timer._token += 1
+            timer.callback(deadline)
+            fired += 1

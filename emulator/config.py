@@ -1,0 +1,45 @@
+"""Options of one machine run, independent of how they were given (CLI, test API)."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+ARCHES = ("x86_64", "aarch64")
+DEFAULT_MEMORY = 128 << 20
+
+# Exit statuses of run-virt other than init's own (documented in the README).
+EXIT_BAD_INPUT = 126
+EXIT_TIMEOUT = 124
+EXIT_PANIC = 125
+
+
+@dataclasses.dataclass
+class MachineConfig:
+    """Everything needed to build and boot a machine."""
+
+    arch: str = "aarch64"
+    image: Path | None = None  # None: the built default image of `arch`
+    cmdline: str = ""
+    timeout_s: float | None = None  # guest seconds
+    memory: int = DEFAULT_MEMORY
+    clock: str = "icount"  # or "host"
+    icount_shift: int = 3
+    trace_syscalls: bool = False
+
+    def image_path(self) -> Path:
+        return self.image if self.image is not None else default_image(self.arch)
+
+
+def default_image(arch: str) -> Path:
+    """Where `make` puts the built image of an architecture."""
+    return Path(__file__).resolve().parent.parent / "build" / arch / "disk.img"
+
+
+def parse_size(text: str) -> int:
+    """QEMU-style sizes: `128M`, `1G`, `65536K`, plain bytes; a bare number is MiB."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B")
+    if text and text[-1] in units:
+        return int(text[:-1]) * units[text[-1]]
+    return int(text) << 20

@@ -1,0 +1,335 @@
+"""The CPU adapter: one Unicorn instance = one hardware context plus its MMU state.
+
+The modelled kernel gives every process its own `GuestCpu` (its registers and its
+address space); a context switch is choosing which one runs next. Architecture
+differences (trap decoding, register names, start state) live in the subclasses.
+
+The syscall path is hot, so register access goes straight to libunicorn through
+ctypes with preallocated buffers (the Python binding costs ~3 us per register).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import enum
+from collections.abc import Callable
+from typing import ClassVar
+
+import capstone
+import unicorn
+from unicorn import (
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_FETCH_PROT,
+    UC_HOOK_MEM_FETCH_UNMAPPED,
+    UC_HOOK_MEM_READ_PROT,
+    UC_HOOK_MEM_READ_UNMAPPED,
+    UC_HOOK_MEM_WRITE_PROT,
+    UC_HOOK_MEM_WRITE_UNMAPPED,
+    UC_MEM_FETCH_PROT,
+    UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_READ_PROT,
+    UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE_PROT,
+    UC_PROT_EXEC,
+    UC_PROT_READ,
+    UC_PROT_WRITE,
+    Uc,
+    UcError,
+)
+from unicorn.unicorn_py3.unicorn import uclib as _lib
+
+from emulator.cpu.icount import InstructionCounter
+
+_reg_read_batch = _lib.uc_reg_read_batch
+_reg_read_batch.argtypes = None
+_reg_write = _lib.uc_reg_write
+_reg_write.argtypes = None
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+
+
+def to_uc_prot(prot: int) -> int:
+    """Map R=1 W=2 X=4 (the kernel's mmap bits) to Unicorn's permission bits."""
+    out = 0
+    if prot & PROT_READ:
+        out |= UC_PROT_READ
+    if prot & PROT_WRITE:
+        out |= UC_PROT_WRITE
+    if prot & PROT_EXEC:
+        out |= UC_PROT_EXEC
+    return out
+
+
+class FaultKind(enum.Enum):
+    """Why a guest instruction could not complete."""
+
+    READ_UNMAPPED = "page fault reading unmapped address"
+    WRITE_UNMAPPED = "page fault writing unmapped address"
+    FETCH_UNMAPPED = "page fault executing unmapped address"
+    READ_PROT = "protection fault reading"
+    WRITE_PROT = "protection fault writing"
+    FETCH_PROT = "protection fault executing"
+    ILLEGAL_INSTRUCTION = "illegal instruction"
+    DIVIDE_ERROR = "divide error"
+    BREAKPOINT = "breakpoint trap"
+    GENERAL_PROTECTION = "general protection fault"
+    CPU_ERROR = "cpu error"
+
+
+_MEM_FAULTS = {
+    UC_MEM_READ_UNMAPPED: FaultKind.READ_UNMAPPED,
+    unicorn.UC_MEM_WRITE_UNMAPPED: FaultKind.WRITE_UNMAPPED,
+    UC_MEM_FETCH_UNMAPPED: FaultKind.FETCH_UNMAPPED,
+    UC_MEM_READ_PROT: FaultKind.READ_PROT,
+    UC_MEM_WRITE_PROT: FaultKind.WRITE_PROT,
+    UC_MEM_FETCH_PROT: FaultKind.FETCH_PROT,
+}
+_MEM_FAULT_HOOKS = (
+    UC_HOOK_MEM_READ_UNMAPPED
+    | UC_HOOK_MEM_WRITE_UNMAPPED
+    | UC_HOOK_MEM_FETCH_UNMAPPED
+    | UC_HOOK_MEM_READ_PROT
+    | UC_HOOK_MEM_WRITE_PROT
+    | UC_HOOK_MEM_FETCH_PROT
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    """A guest CPU fault, described for the one console line the kernel prints."""
+
+    kind: FaultKind
+    pc: int
+    address: int | None
+    instruction: str | None
+
+    def describe(self) -> str:
+        where = f" 0x{self.address:x}" if self.address is not None else ""
+        insn = f" ({self.instruction})" if self.instruction else ""
+        return f"{self.kind.value}{where} at pc 0x{self.pc:x}{insn}"
+
+
+class StopReason(enum.Enum):
+    """How a slice of guest execution ended."""
+
+    BUDGET = "budget"  # ran the full instruction budget (or host time slice)
+    REQUESTED = "requested"  # a trap handler asked to stop (block, exit, switch)
+    FAULT = "fault"
+
+
+@dataclasses.dataclass(slots=True)
+class SliceResult:
+    """What one `GuestCpu.run` did."""
+
+    reason: StopReason
+    executed: int
+    fault: Fault | None = None
+
+
+# A trap handler gets (cpu, syscall number, six args) and returns the value to put in
+# the return register, or None to leave the registers alone (e.g. the process blocked).
+TrapHandler = Callable[["GuestCpu", int, tuple[int, int, int, int, int, int]], int | None]
+
+
+class GuestCpu:
+    """Common Unicorn plumbing; subclasses fill in the architecture."""
+
+    UC_ARCH: ClassVar[int]
+    UC_MODE: ClassVar[int]
+    CS_ARCH: ClassVar[int]
+    CS_MODE: ClassVar[int]
+    PC_REG: ClassVar[int]
+    SP_REG: ClassVar[int]
+    SYSCALL_REGS: ClassVar[tuple[int, ...]]  # nr, a1..a6
+    RET_REG: ClassVar[int]
+    SYSCALL_INTNO: ClassVar[int]
+    CONTEXT_REGS: ClassVar[tuple[int, ...]]  # everything fork must copy
+    ARCH_NAME: ClassVar[str]
+    ELF_MACHINE: ClassVar[str]
+
+    def __init__(self, trap_handler: TrapHandler) -> None:
+        self.uc = Uc(self.UC_ARCH, self.UC_MODE)
+        self.trap_handler = trap_handler
+        self.owner: object | None = None  # the kernel's process using this context
+        self._handle = self.uc._uch
+        self._counter = InstructionCounter(self.uc)
+        n = len(self.SYSCALL_REGS)
+        self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
+        self._vals = (ctypes.c_uint64 * n)()
+        base = ctypes.addressof(self._vals)
+        self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        self._ret = ctypes.c_uint64()
+        self._ret_ref = ctypes.byref(self._ret)
+        self._budget = 0
+        self._stop_requested = False
+        self._fault: Fault | None = None
+        self._pending_mem_fault: tuple[FaultKind, int] | None = None
+        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
+        self._arch_setup()
+
+    # ------------------------------------------------------------------ arch hooks
+
+    def _arch_setup(self) -> None:
+        """Put the CPU in the state user code expects (FPU on, etc.)."""
+
+    def _interrupt_fault(self, intno: int) -> FaultKind:
+        """Translate a non-syscall interrupt number into a fault."""
+        return FaultKind.CPU_ERROR
+
+    # ------------------------------------------------------------------ registers
+
+    @property
+    def pc(self) -> int:
+        return self.uc.reg_read(self.PC_REG)
+
+    @pc.setter
+    def pc(self, value: int) -> None:
+        self.uc.reg_write(self.PC_REG, value)
+
+    @property
+    def sp(self) -> int:
+        return self.uc.reg_read(self.SP_REG)
+
+    @sp.setter
+    def sp(self, value: int) -> None:
+        self.uc.reg_write(self.SP_REG, value)
+
+    def set_return(self, value: int) -> None:
+        """Write a syscall result (negative values as two's complement)."""
+        self._ret.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        _reg_write(self._handle, self.RET_REG, self._ret_ref)
+
+    def save_context(self) -> list[int]:
+        return [self.uc.reg_read(r) for r in self.CONTEXT_REGS]
+
+    def restore_context(self, values: list[int]) -> None:
+        for reg, value in zip(self.CONTEXT_REGS, values, strict=True):
+            self.uc.reg_write(reg, value)
+
+    def reset_registers(self) -> None:
+        """Zero every general register (execve starts from a clean register file)."""
+        for reg in self.CONTEXT_REGS:
+            self.uc.reg_write(reg, 0)
+        self._arch_setup()
+
+    # ------------------------------------------------------------------ memory
+
+    def map(self, address: int, size: int, prot: int) -> None:
+        self.uc.mem_map(address, size, to_uc_prot(prot))
+
+    def unmap(self, address: int, size: int) -> None:
+        self.uc.mem_unmap(address, size)
+
+    def protect(self, address: int, size: int, prot: int) -> None:
+        self.uc.mem_protect(address, size, to_uc_prot(prot))
+
+    def read(self, address: int, size: int) -> bytes:
+        """Raw read; the kernel checks permissions before calling (uaccess)."""
+        return bytes(self.uc.mem_read(address, size))
+
+    def write(self, address: int, data: bytes) -> None:
+        self.uc.mem_write(address, data)
+
+    def regions(self) -> list[tuple[int, int, int]]:
+        return list(self.uc.mem_regions())
+
+    def copy_memory_from(self, other: GuestCpu) -> None:
+        """Duplicate another context's whole address space (fork)."""
+        for begin, end, perms in other.uc.mem_regions():
+            size = end - begin + 1
+            self.uc.mem_map(begin, size, perms)
+            self.uc.mem_write(begin, bytes(other.uc.mem_read(begin, size)))
+
+    # ------------------------------------------------------------------ execution
+
+    def executed_in_slice(self) -> int:
+        """Instructions the running slice has executed so far (icount mode only)."""
+        return self._counter.executed(self._budget)
+
+    def request_stop(self) -> None:
+        """Called from a trap handler: end the slice after the current instruction."""
+        self._stop_requested = True
+        self.uc.emu_stop()
+
+    def run(self, budget: int = 0, timeout_us: int = 0) -> SliceResult:
+        """Run from the saved PC for `budget` instructions (or `timeout_us` host time)."""
+        self._budget = budget
+        self._stop_requested = False
+        self._fault = None
+        self._pending_mem_fault = None
+        start = self.pc
+        try:
+            self.uc.emu_start(start, 0, timeout=timeout_us, count=budget)
+        except UcError as err:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
+        if self._fault is not None:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
+        if self._stop_requested:
+            return SliceResult(StopReason.REQUESTED, self._executed(budget))
+        if budget and self._executed(budget) < budget and self.pc == 0:
+            # emu_start's `until` is 0: a jump to address 0 ends the slice silently.
+            fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
+            return SliceResult(StopReason.FAULT, self._executed(budget), fault)
+        return SliceResult(StopReason.BUDGET, budget if budget else 0)
+
+    def _executed(self, budget: int) -> int:
+        return self._counter.executed(budget) if budget else 0
+
+    # ------------------------------------------------------------------ hooks
+
+    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
+        if intno != self.SYSCALL_INTNO:
+            self._fault = self._make_fault(self._interrupt_fault(intno), None, self._fault_pc())
+            uc.emu_stop()
+            return
+        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
+        v = self._vals
+        result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+        if result is not None:
+            self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
+            _reg_write(self._handle, self.RET_REG, self._ret_ref)
+
+    def _on_mem_fault(
+        self, uc: Uc, access: int, address: int, _size: int, _value: int, _data: object
+    ) -> bool:
+        self._pending_mem_fault = (_MEM_FAULTS.get(access, FaultKind.CPU_ERROR), address)
+        return False
+
+    def _fault_pc(self) -> int:
+        """PC of the faulting instruction (interrupt hooks see the PC already past it)."""
+        return self.pc
+
+    def _fault_for(self, err: UcError) -> Fault:
+        if self._fault is not None:
+            return self._fault
+        pc = self.pc
+        if self._pending_mem_fault is not None:
+            kind, address = self._pending_mem_fault
+            if kind is FaultKind.FETCH_UNMAPPED or kind is FaultKind.FETCH_PROT:
+                pc = address
+            return self._make_fault(kind, address, pc)
+        if err.errno == unicorn.UC_ERR_INSN_INVALID:
+            return self._make_fault(FaultKind.ILLEGAL_INSTRUCTION, None, pc)
+        return self._make_fault(FaultKind.CPU_ERROR, None, pc, detail=str(err))
+
+    def _make_fault(
+        self, kind: FaultKind, address: int | None, pc: int, detail: str | None = None
+    ) -> Fault:
+        return Fault(kind, pc, address, detail or self.disassemble_at(pc))
+
+    def disassemble_at(self, pc: int) -> str | None:
+        """Capstone text of the instruction at `pc`, if it is readable."""
+        try:
+            code = bytes(self.uc.mem_read(pc, 16))
+        except UcError:
+            return None
+        md = capstone.Cs(self.CS_ARCH, self.CS_MODE)
+        for insn in md.disasm(code, pc, 1):
+            return f"{insn.mnemonic} {insn.op_str}".strip()
+        return "undecodable bytes " + code[:4].hex()
+
+    def close(self) -> None:
+        """Release the Unicorn instance (its memory) now rather than at GC time."""
+        self.uc = None  # type: ignore[assignment]

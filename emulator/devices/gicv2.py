@@ -1,0 +1,169 @@
+"""ARM GICv2 distributor and CPU interface (one CPU), as QEMU's arm_gic models it.
+
+Distributor (GICD): CTLR, TYPER, ISENABLER/ICENABLER, ISPENDR/ICPENDR,
+ISACTIVER/ICACTIVER, IPRIORITYR, ITARGETSR, ICFGR. CPU interface (GICC): CTLR, PMR,
+IAR (acknowledge; 1023 when nothing is pending), EOIR, RPR, HPPIR.
+Inputs are level lines (`set_level`); a level-high enabled interrupt is pending.
+"""
+
+from __future__ import annotations
+
+NUM_IRQS = 96
+SPURIOUS = 1023
+
+GICD_CTLR = 0x000
+GICD_TYPER = 0x004
+GICD_IIDR = 0x008
+GICD_ISENABLER = 0x100
+GICD_ICENABLER = 0x180
+GICD_ISPENDR = 0x200
+GICD_ICPENDR = 0x280
+GICD_ISACTIVER = 0x300
+GICD_ICACTIVER = 0x380
+GICD_IPRIORITYR = 0x400
+GICD_ITARGETSR = 0x800
+GICD_ICFGR = 0xC00
+
+GICC_CTLR = 0x000
+GICC_PMR = 0x004
+GICC_BPR = 0x008
+GICC_IAR = 0x00C
+GICC_EOIR = 0x010
+GICC_RPR = 0x014
+GICC_HPPIR = 0x018
+
+
+class GicV2:
+    """Single-CPU GICv2; `distributor_*` and `cpu_*` are the two register frames."""
+
+    DIST_SIZE = 0x1000
+    CPU_SIZE = 0x2000
+
+    def __init__(self) -> None:
+        self.dist_enabled = False
+        self.cpu_enabled = False
+        self.pmr = 0
+        self.enabled = [False] * NUM_IRQS
+        self.pending = [False] * NUM_IRQS
+        self.level = [False] * NUM_IRQS
+        self.active: list[int] = []
+        self.priority = [0] * NUM_IRQS
+        self.config = [0] * (NUM_IRQS // 16)
+        self.acknowledged = 0
+        self.spurious = 0
+
+    # ------------------------------------------------------------ inputs
+
+    def set_level(self, intid: int, level: bool) -> None:
+        self.level[intid] = level
+        if level:
+            self.pending[intid] = True
+        elif not self._edge(intid):
+            self.pending[intid] = False
+
+    def _edge(self, intid: int) -> bool:
+        return bool((self.config[intid // 16] >> ((intid % 16) * 2 + 1)) & 1)
+
+    def _best_pending(self) -> int | None:
+        best = None
+        for intid in range(NUM_IRQS):
+            if self.pending[intid] and self.enabled[intid] and intid not in self.active:
+                if self.priority[intid] < self.pmr and (
+                    best is None or self.priority[intid] < self.priority[best]
+                ):
+                    best = intid
+        return best
+
+    def irq_asserted(self) -> bool:
+        """Is the CPU's IRQ line high (something deliverable is pending)?"""
+        return self.dist_enabled and self.cpu_enabled and self._best_pending() is not None
+
+    # ------------------------------------------------------------ distributor
+
+    def _bitmap_read(self, flags: list[bool], offset: int) -> int:
+        base = offset * 8
+        return sum(1 << i for i in range(32) if base + i < NUM_IRQS and flags[base + i])
+
+    def _bitmap_write(self, flags: list[bool], offset: int, value: int, state: bool) -> None:
+        base = offset * 8
+        for i in range(32):
+            if value >> i & 1 and base + i < NUM_IRQS:
+                flags[base + i] = state
+
+    def distributor_read(self, offset: int) -> int:
+        if offset == GICD_CTLR:
+            return int(self.dist_enabled)
+        if offset == GICD_TYPER:
+            return NUM_IRQS // 32 - 1
+        if offset == GICD_IIDR:
+            return 0x0200143B
+        for base, flags in ((GICD_ISENABLER, self.enabled), (GICD_ICENABLER, self.enabled),
+                            (GICD_ISPENDR, self.pending), (GICD_ICPENDR, self.pending)):
+            if base <= offset < base + NUM_IRQS // 8:
+                return self._bitmap_read(flags, offset - base)
+        if GICD_ISACTIVER <= offset < GICD_ICACTIVER + NUM_IRQS // 8:
+            act = [i in self.active for i in range(NUM_IRQS)]
+            return self._bitmap_read(act, (offset - GICD_ISACTIVER) % 0x80)
+        if GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
+            i = offset - GICD_IPRIORITYR
+            return sum(self.priority[i + k] << (8 * k) for k in range(4) if i + k < NUM_IRQS)
+        if GICD_ITARGETSR <= offset < GICD_ITARGETSR + NUM_IRQS:
+            return 0x01010101
+        if GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
+            return self.config[(offset - GICD_ICFGR) // 4]
+        return 0
+
+    def distributor_write(self, offset: int, value: int) -> None:
+        if offset == GICD_CTLR:
+            self.dist_enabled = bool(value & 1)
+        elif GICD_ISENABLER <= offset < GICD_ISENABLER + NUM_IRQS // 8:
+            self._bitmap_write(self.enabled, offset - GICD_ISENABLER, value, True)
+        elif GICD_ICENABLER <= offset < GICD_ICENABLER + NUM_IRQS // 8:
+            self._bitmap_write(self.enabled, offset - GICD_ICENABLER, value, False)
+        elif GICD_ISPENDR <= offset < GICD_ISPENDR + NUM_IRQS // 8:
+            self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
+        elif GICD_ICPENDR <= offset < GICD_ICPENDR + NUM_IRQS // 8:
+            self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
+        elif GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
+            i = offset - GICD_IPRIORITYR
+            for k in range(4):
+                if i + k < NUM_IRQS:
+                    self.priority[i + k] = (value >> (8 * k)) & 0xFF
+        elif GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
+            self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
+
+    # ------------------------------------------------------------ cpu interface
+
+    def cpu_read(self, offset: int) -> int:
+        if offset == GICC_CTLR:
+            return int(self.cpu_enabled)
+        if offset == GICC_PMR:
+            return self.pmr
+        if offset == GICC_IAR:
+            intid = self._best_pending() if self.dist_enabled and self.cpu_enabled else None
+            if intid is None:
+                self.spurious += 1
+                return SPURIOUS
+            self.active.append(intid)
+            if self._edge(intid) or not self.level[intid]:
+                self.pending[intid] = False
+            self.acknowledged += 1
+            return intid
+        if offset == GICC_RPR:
+            return self.priority[self.active[-1]] if self.active else 0xFF
+        if offset == GICC_HPPIR:
+            best = self._best_pending()
+            return SPURIOUS if best is None else best
+        return 0
+
+    def cpu_write(self, offset: int, value: int) -> None:
+        if offset == GICC_CTLR:
+            self.cpu_enabled = bool(value & 1)
+        elif offset == GICC_PMR:
+            self.pmr = value & 0xFF
+        elif offset == GICC_EOIR:
+            intid = value & 0x3FF
+            if intid in self.active:
+                self.active.remove(intid)
+                if self.level[intid]:
+                    self.pending[intid] = True

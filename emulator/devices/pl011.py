@@ -1,0 +1,91 @@
+"""ARM PL011 UART (the `virt` board's console at 0x0900_0000).
+
+The registers a polled driver uses: DR (+0x000), FR (+0x018, TXFF bit 5, RXFE bit 4,
+TXFE bit 7), IBRD/FBRD, LCR_H, CR, IMSC, ICR and the PrimeCell id registers.
+Transmission is instantaneous, so FR.TXFF never reads 1. Line-ending translation
+(`\\n` -> `\\r\\n`) is the driver's job, as in axiomOS, not the device's.
+"""
+
+from __future__ import annotations
+
+from emulator.chardev import CharBackend
+
+DR = 0x000
+RSR = 0x004
+FR = 0x018
+IBRD = 0x024
+FBRD = 0x028
+LCR_H = 0x02C
+CR = 0x030
+IMSC = 0x038
+RIS = 0x03C
+MIS = 0x040
+ICR = 0x044
+FR_RXFE = 1 << 4
+FR_TXFF = 1 << 5
+FR_TXFE = 1 << 7
+_PERIPH_ID = {0xFE0: 0x11, 0xFE4: 0x10, 0xFE8: 0x14, 0xFEC: 0x00}
+_PCELL_ID = {0xFF0: 0x0D, 0xFF4: 0xF0, 0xFF8: 0x05, 0xFFC: 0xB1}
+
+
+class Pl011:
+    """Memory-mapped PL011 with a 4 KiB register window."""
+
+    SIZE = 0x1000
+
+    def __init__(self, backend: CharBackend) -> None:
+        self.backend = backend
+        self.reset()
+
+    def reset(self) -> None:
+        self.ibrd = 0
+        self.fbrd = 0
+        self.lcr_h = 0
+        self.cr = 0x300  # TXE | RXE
+        self.imsc = 0
+        self.ris = 0
+        self.bytes_sent = 0
+
+    def read(self, offset: int) -> int:
+        if offset == DR:
+            return 0
+        if offset == RSR:
+            return 0
+        if offset == FR:
+            return FR_RXFE | FR_TXFE
+        if offset == IBRD:
+            return self.ibrd
+        if offset == FBRD:
+            return self.fbrd
+        if offset == LCR_H:
+            return self.lcr_h
+        if offset == CR:
+            return self.cr
+        if offset == IMSC:
+            return self.imsc
+        if offset == RIS:
+            return self.ris
+        if offset == MIS:
+            return self.ris & self.imsc
+        if offset in _PERIPH_ID:
+            return _PERIPH_ID[offset]
+        if offset in _PCELL_ID:
+            return _PCELL_ID[offset]
+        return 0
+
+    def write(self, offset: int, value: int) -> None:
+        if offset == DR:
+            self.backend.write(bytes((value & 0xFF,)))
+            self.bytes_sent += 1
+        elif offset == IBRD:
+            self.ibrd = value & 0xFFFF
+        elif offset == FBRD:
+            self.fbrd = value & 0x3F
+        elif offset == LCR_H:
+            self.lcr_h = value & 0xFF
+        elif offset == CR:
+            self.cr = value & 0xFFFF
+        elif offset == IMSC:
+            self.imsc = value & 0x7FF
+        elif offset == ICR:
+            self.ris &= ~value

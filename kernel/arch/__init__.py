@@ -1,0 +1,9 @@
+"""Per-architecture kernel code: console driver, tick source, IRQ entry, log prefix."""
+
+from kernel.arch.aarch64 import Aarch64Platform
+from kernel.arch.base import Platform
+from kernel.arch.x86_64 import X86_64Platform
+
+PLATFORMS: dict[str, type[Platform]] = {"x86_64": X86_64Platform, "aarch64": Aarch64Platform}
+
+__all__ = ["PLATFORMS", "Platform"]

@@ -1,0 +1,49 @@
+"""What the arch-neutral kernel asks of the architecture code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Platform:
+    """Architecture-specific kernel services, driven through the board's registers."""
+
+    arch: str
+    tick_hz: int
+    trap_insn_len: int  # bytes to rewind to re-execute a trap (syscall restart)
+
+    def __init__(self, board: Any) -> None:
+        self.board = board
+
+    def console_write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def early_boot(self, log: Any) -> None:
+        """Arch lines before the common boot sequence."""
+
+    def init_interrupts(self, log: Any) -> None:
+        """Program the interrupt controller and the periodic tick."""
+        raise NotImplementedError
+
+    def clock_ns(self) -> int:
+        """Monotonic nanoseconds from the clocksource."""
+        raise NotImplementedError
+
+    def take_irq(self) -> int | None:
+        """Acknowledge the highest pending interrupt; None if spurious."""
+        raise NotImplementedError
+
+    def is_timer_irq(self, irq: int) -> bool:
+        raise NotImplementedError
+
+    def end_irq(self, irq: int) -> None:
+        """EOI; for the tick, re-arm it if the hardware needs that."""
+        raise NotImplementedError
+
+    def where(self, cpu: int, pid: int, percpu_ready: bool) -> str:
+        """The `<where>` field of a log line."""
+        return "boot"
+
+    def timer_context_metrics(self) -> bool:
+        """Whether TIMER programs get the metric fields of BpfContext filled."""
+        return False

@@ -1,0 +1,45 @@
+"""Kernel options, most of them from the kernel command line (Linux conventions).
+
+`init=/bin/X` picks the first process. Words without `=` are passed to init as
+argv[1..], `key=value` words the kernel does not know become init's environment,
+and everything after `--` goes to init's argv verbatim.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+
+KNOWN_PARAMS = ("init",)
+DEFAULT_INIT = "/bin/init"
+DEFAULT_MAX_PROCESSES = 64
+
+
+@dataclasses.dataclass
+class KernelConfig:
+    """What the kernel needs to know at boot."""
+
+    init_path: str = DEFAULT_INIT
+    init_args: list[str] = dataclasses.field(default_factory=list)
+    init_env: list[str] = dataclasses.field(default_factory=list)
+    memory: int = 128 << 20
+    max_processes: int = DEFAULT_MAX_PROCESSES
+    trace_syscalls: bool = False
+    cmdline: str = ""
+
+    @classmethod
+    def from_cmdline(cls, cmdline: str, **options: object) -> KernelConfig:
+        config = cls(cmdline=cmdline, **options)  # type: ignore[arg-type]
+        words = shlex.split(cmdline)
+        for i, word in enumerate(words):
+            if word == "--":
+                config.init_args.extend(words[i + 1 :])
+                break
+            key, eq, value = word.partition("=")
+            if eq and key == "init":
+                config.init_path = value
+            elif eq:
+                config.init_env.append(word)
+            else:
+                config.init_args.append(word)
+        return config

@@ -1,0 +1,58 @@
+"""Polled console drivers for the two UARTs, the way axiomOS drives them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+COM1 = 0x3F8
+LSR = 5
+LSR_THRE = 0x20
+PL011_BASE = 0x0900_0000
+PL011_FR = 0x18
+FR_TXFF = 1 << 5
+
+
+class RegisterBus(Protocol):
+    def read(self, address: int) -> int: ...
+    def write(self, address: int, value: int) -> None: ...
+
+
+class Uart16550Console:
+    """COM1: wait for LSR.THRE, then write THR, byte by byte."""
+
+    def __init__(self, io: RegisterBus) -> None:
+        self._io = io
+        io.write(COM1 + 1, 0x00)  # IER: no interrupts
+        io.write(COM1 + 3, 0x80)  # LCR: DLAB on
+        io.write(COM1 + 0, 0x01)  # divisor 1: 115200 baud
+        io.write(COM1 + 1, 0x00)
+        io.write(COM1 + 3, 0x03)  # 8N1, DLAB off
+        io.write(COM1 + 2, 0xC7)  # FIFO on, cleared, 14-byte threshold
+        io.write(COM1 + 4, 0x0B)  # DTR, RTS, OUT2
+
+    def write(self, data: bytes) -> None:
+        io = self._io
+        for byte in data:
+            while not io.read(COM1 + LSR) & LSR_THRE:
+                pass
+            io.write(COM1, byte)
+
+
+class Pl011Console:
+    """PL011: wait while FR.TXFF, write DR; `\\n` goes out as `\\r\\n`."""
+
+    def __init__(self, mmio: RegisterBus) -> None:
+        self._mmio = mmio
+
+    def write(self, data: bytes) -> None:
+        mmio = self._mmio
+        for byte in data:
+            if byte == 0x0A:
+                self._put(mmio, 0x0D)
+            self._put(mmio, byte)
+
+    @staticmethod
+    def _put(mmio: RegisterBus, byte: int) -> None:
+        while mmio.read(PL011_BASE + PL011_FR) & FR_TXFF:
+            pass
+        mmio.write(PL011_BASE, byte)

@@ -1,0 +1,381 @@
+"""The modelled axiomOS kernel: boot, trap and IRQ entry, process lifecycle.
+
+The machine calls four entry points: `boot()`, `current_context()` (which CPU context
+to run next), `after_slice()` (a slice stopped early: fault, exit, block, exec) and
+`interrupt()` (the IRQ line is high). Everything else happens inside syscalls, which
+arrive through `_trap` while the guest's slice is running.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+from pathlib import Path
+from typing import Any
+
+from kernel.abi import USER_ALLOC_BASE, Arch, Errno, Sys, SyscallError
+from kernel.arch import PLATFORMS
+from kernel.config import KernelConfig
+from kernel.elfload import load_into, parse_executable, setup_stack
+from kernel.fs.devfs import make_devfs
+from kernel.fs.ext2 import Ext2Error
+from kernel.fs.rootfs import mount_ext2
+from kernel.fs.tmpfs import TmpFs
+from kernel.fs.vfs import Vfs
+from kernel.hooks import KernelHooks
+from kernel.klog import KernelLog
+from kernel.mm import AddressSpace, MemoryAccount
+from kernel.proc import FdTable, Process, State
+from kernel.sched import Scheduler
+from kernel.syscalls import HANDLERS
+from kernel.waitq import WaitQueue, WouldBlock
+
+FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133}
+SEGV_EXIT = 139
+PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
+BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
+
+
+class BootError(Exception):
+    """The machine cannot start: bad root image or no usable init."""
+
+
+class KernelPanic(Exception):
+    """An internal error the kernel cannot recover from."""
+
+
+def _kernel_image_mb() -> int:
+    """Size of the kernel model's code, the nearest thing it has to an image."""
+    total = sum(p.stat().st_size for p in Path(__file__).parent.rglob("*.py"))
+    return max(1, -(-total // (1 << 20)))
+
+
+class Kernel:
+    """One instance per machine; no global state."""
+
+    def __init__(self, board: Any, config: KernelConfig) -> None:
+        self.board = board
+        self.config = config
+        self.clock = board.clock
+        self.arch = Arch(board.arch)
+        self.platform = PLATFORMS[board.arch](board)
+        self.log = KernelLog(self.platform.console_write)
+        self.log.where = self._where
+        self.percpu_ready = False
+        self.account = MemoryAccount(config.memory)
+        self.heap_bytes = BASE_HEAP_BYTES
+        self.procs: dict[int, Process] = {}
+        self._pids = itertools.count(1)
+        self._pipe_inos = itertools.count(1)
+        self.sched = Scheduler(self._on_switch)
+        self.hooks = KernelHooks()
+        self.vfs: Vfs | None = None
+        self.ticks = 0
+        self.syscall_count = 0
+        self.exported_ringbuf: int | None = None
+        self.powered_off = False
+        self.panicked = False
+        self.panic_message: str | None = None
+        self.exit_status: int | None = None
+        self.boot_to_init_ms = 0
+        self._in_trap: Process | None = None
+        self._handlers = HANDLERS
+        self.init: Process | None = None
+
+    # ------------------------------------------------------------------ boot
+
+    def boot(self) -> None:
+        log, platform = self.log, self.platform
+        platform.early_boot(log)
+        log.info("kernel", "Logging initialized")
+        if self.arch is Arch.AARCH64:
+            log.info("kernel", "Platform initialized")
+            log.info("kernel", "Initializing architecture...")
+            platform.init_interrupts(log)
+            log.info("kernel", "Architecture initialized")
+        log.info("kernel", "Initializing BPF subsystem...")
+        self.hooks.init_bpf(self)
+        log.info("kernel", "BPF subsystem initialized")
+        log.info("kernel", "Initializing VFS...")
+        devfs = make_devfs(self._console_sink)
+        log.info("kernel", "VFS initialized")
+        log.info("kernel", "Initializing IIO...")
+        log.info("kernel", "IIO initialized")
+        log.info("kernel", "Initializing multicore/scheduler...")
+        if self.arch is Arch.X86_64:
+            platform.init_interrupts(log)
+        log.info("kernel", "Multicore/scheduler initialized")
+        self.percpu_ready = True
+        log.info("kernel", "Initializing simulated devices...")
+        self.hooks.init_devices(self)
+        log.info("kernel", "Initialized simulated IIO accelerometer (id=0)")
+        log.info("kernel", "Simulated devices initialized")
+        log.info("kernel", "kernel initialized")
+        self.boot_to_init_ms = platform.clock_ns() // 1_000_000
+        log.raw(
+            "\nAXIOM KERNEL METRICS\n"
+            f"Boot to init: {self.boot_to_init_ms} ms\n"
+            f"Kernel heap: {self.heap_bytes // 1024} KB\n"
+            f"Kernel image: {_kernel_image_mb()} MB\n\n"
+        )
+        log.info("kernel", "mounting root filesystem")
+        try:
+            root = mount_ext2(self.board.block, self.clock.add_ns)
+        except Ext2Error as err:
+            raise BootError(f"cannot mount root file system: {err}") from None
+        self.vfs = Vfs(root)
+        self.vfs.mount("/dev", devfs)
+        for path in ("/var/tmp", "/tmp"):
+            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap).root)
+        log.info("kernel", "starting init process...")
+        argv = [self.config.init_path.encode(), *(a.encode() for a in self.config.init_args)]
+        env = [e.encode() for e in self.config.init_env]
+        try:
+            self.init = self.spawn(self.config.init_path, argv, env, parent=None)
+        except SyscallError as err:
+            raise BootError(f"cannot start init {self.config.init_path}: "
+                            f"{err.errno.name} ({err})") from None
+        log.info("kernel", f"started process pid={self.init.pid}")
+
+    # ------------------------------------------------------------------ helpers
+
+    def _where(self) -> str:
+        current = self._in_trap or self.sched.current
+        return self.platform.where(0, current.pid if current else 0, self.percpu_ready)
+
+    def _console_sink(self, data: bytes) -> int:
+        self.platform.console_write(data)
+        return len(data)
+
+    def _now_s(self) -> int:
+        return self.platform.clock_ns() // 1_000_000_000
+
+    def _charge_heap(self, delta: int) -> None:
+        self.heap_bytes += delta
+
+    def next_pipe_ino(self) -> int:
+        self.heap_bytes += 4096
+        return next(self._pipe_inos)
+
+    def live_processes(self) -> int:
+        return len(self.procs)
+
+    # ------------------------------------------------------------------ processes
+
+    def _load(self, path: str, cwd: str) -> tuple[Any, str]:
+        assert self.vfs is not None
+        node = self.vfs.resolve(path, cwd)
+        if node.is_dir:
+            raise SyscallError(Errno.EACCES, f"{path} is a directory")
+        size = node.stat().size
+        data = node.read(0, size) if hasattr(node, "read") else b""
+        if not data:
+            raise SyscallError(Errno.ENOEXEC, f"{path} is empty or not a regular file")
+        name = posixpath.basename(path)
+        return parse_executable(data, self.arch.value, name), name
+
+    def _new_context(self, image: Any, argv: list[bytes], envp: list[bytes]) -> tuple[Any, Any]:
+        cpu = self.board.new_context(self._trap)
+        mm = AddressSpace(cpu, self.account, USER_ALLOC_BASE[self.arch])
+        try:
+            load_into(image, mm)
+            sp = setup_stack(mm, argv, envp, image.entry)
+        except SyscallError:
+            mm.release_all()
+            raise
+        cpu.pc = image.entry
+        cpu.sp = sp
+        return cpu, mm
+
+    def _check_process_limit(self) -> None:
+        if len(self.procs) >= self.config.max_processes:
+            raise SyscallError(Errno.EAGAIN, "process limit reached")
+
+    def spawn(self, path: str, argv: list[bytes], envp: list[bytes],
+              parent: Process | None) -> Process:
+        self._check_process_limit()
+        image, name = self._load(path, parent.cwd if parent else "/")
+        cpu, mm = self._new_context(image, argv, envp)
+        fds = FdTable()
+        assert self.vfs is not None
+        fds.install(self.vfs.resolve("/dev/null").open(True, True, False, False))
+        serial = self.vfs.resolve("/dev/serial").open(True, True, False, False)
+        fds.install(serial)
+        fds.dup2(1, 2)
+        return self._register(name, cpu, mm, fds, parent, parent.cwd if parent else "/")
+
+    def _register(self, name: str, cpu: Any, mm: AddressSpace, fds: FdTable,
+                  parent: Process | None, cwd: str) -> Process:
+        proc = Process(next(self._pids), parent, name, cpu, mm, fds, cwd)
+        cpu.owner = proc
+        self.procs[proc.pid] = proc
+        if parent is not None:
+            parent.children.append(proc)
+        self.heap_bytes += PROCESS_KERNEL_BYTES
+        self.sched.add(proc)
+        return proc
+
+    def fork(self, parent: Process) -> Process:
+        self._check_process_limit()
+        cpu = self.board.new_context(self._trap)
+        mm = parent.mm.clone_into(cpu)
+        cpu.restore_context(parent.cpu.save_context())
+        cpu.set_return(0)
+        child = self._register(parent.name, cpu, mm, parent.fds.clone(), parent, parent.cwd)
+        child.heap_blocks = dict(parent.heap_blocks)
+        return child
+
+    def execve(self, proc: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
+        image, name = self._load(path, proc.cwd)
+        cpu, mm = self._new_context(image, argv, envp)
+        old_cpu = proc.cpu
+        proc.mm.release_all()
+        proc.retired_cpus.append(old_cpu)
+        old_cpu.request_stop()
+        cpu.owner = proc
+        proc.cpu, proc.mm, proc.name = cpu, mm, name
+        proc.heap_blocks = {}
+        proc.fds.close_on_exec()
+
+    def terminate(self, proc: Process, code: int) -> None:
+        """Exit (or kill) a process: release it, wake its parent, maybe power off."""
+        if proc.state is State.ZOMBIE:
+            return
+        proc.exit_code = code
+        proc.fds.close_all()
+        proc.mm.release_all()
+        self.sched.remove(proc)
+        proc.state = State.ZOMBIE
+        proc.retired_cpus.append(proc.cpu)
+        if self._in_trap is proc:
+            proc.cpu.request_stop()
+        for child in proc.children:
+            child.parent = self.init if self.init is not proc else None
+            if child.parent is not None:
+                self.init.children.append(child)  # type: ignore[union-attr]
+        proc.children = []
+        if proc is self.init:
+            self.log.info("kernel", f"init exited with status {code}; powering off")
+            self.exit_status = code
+            self.powered_off = True
+            return
+        if proc.parent is not None:
+            proc.parent.child_exited.wake_all()
+        else:
+            self.reap(proc)
+
+    def reap(self, proc: Process) -> None:
+        self.procs.pop(proc.pid, None)
+        if proc.parent is not None and proc in proc.parent.children:
+            proc.parent.children.remove(proc)
+        self.heap_bytes -= PROCESS_KERNEL_BYTES
+        self._free_contexts(proc)
+
+    @staticmethod
+    def _free_contexts(proc: Process) -> None:
+        for cpu in proc.retired_cpus:
+            cpu.close()
+        proc.retired_cpus.clear()
+
+    def sleep_until(self, proc: Process, deadline_ns: int) -> None:
+        """Block `proc` until guest time `deadline_ns` (raises WouldBlock)."""
+        queue = WaitQueue()
+        timer = self.clock.timer(lambda _deadline: queue.wake_all())
+        timer.arm(deadline_ns)
+        raise WouldBlock(queue)
+
+    # ------------------------------------------------------------------ trap entry
+
+    def _trap(self, cpu: Any, nr: int, args: tuple[int, ...]) -> int | None:
+        proc: Process = cpu.owner
+        self._in_trap = proc
+        self.syscall_count += 1
+        hooks = self.hooks
+        if self.config.trace_syscalls:
+            self._trace(nr, args)
+        if hooks.sys_enter_active:
+            hooks.sys_enter(nr, args)
+        handler = self._handlers.get(nr)
+        try:
+            if handler is None:
+                self.log.warn("kernel::syscall", f"unknown syscall {nr} from pid {proc.pid} "
+                                                 f"({proc.name}): returning -ENOSYS")
+                result: int | None = -Errno.ENOSYS
+            else:
+                result = handler(self, proc, *args)
+        except SyscallError as err:
+            result = -err.errno
+        except WouldBlock as wait:
+            self._block(proc, wait.queue)
+            result = None
+        except Exception as exc:  # a bug in the model: stop cleanly, never crash the host
+            self.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
+            cpu.request_stop()
+            result = None
+        if hooks.sys_exit_active and result is not None:
+            hooks.sys_exit(nr, result)
+        self._in_trap = None
+        return result
+
+    def _trace(self, nr: int, args: tuple[int, ...]) -> None:
+        try:
+            name = f"SYS_{Sys(nr).name}"
+        except ValueError:
+            name = "SYS_UNKNOWN"
+        text = " ".join(f"{a:#x}" for a in args)
+        self.log.info("kernel::syscall", f"syscall: {name} ({nr}) {text}")
+
+    def _block(self, proc: Process, queue: WaitQueue) -> None:
+        proc.restart_syscall = True
+        self.sched.block(proc)
+        queue.add(lambda: self.sched.wake(proc))
+        proc.cpu.request_stop()
+
+    # ------------------------------------------------------------------ machine entry points
+
+    def current_context(self) -> Any:
+        proc = self.sched.pick()
+        return proc.cpu if proc is not None else None
+
+    def after_slice(self, cpu: Any, result: Any) -> None:
+        proc: Process | None = getattr(cpu, "owner", None)
+        if proc is None:
+            return
+        if result.fault is not None and proc.state is not State.ZOMBIE and proc.cpu is cpu:
+            code = FAULT_EXIT.get(result.fault.kind.name, SEGV_EXIT)
+            self.log.error("kernel::trap", f"process {proc.pid} ({proc.name}) killed: "
+                                           f"{result.fault.describe()}")
+            self.terminate(proc, code)
+        if proc.restart_syscall:
+            proc.restart_syscall = False
+            cpu.pc = cpu.pc - self.platform.trap_insn_len
+        if proc.state is State.ZOMBIE or proc.cpu is not cpu:
+            if proc.state is not State.ZOMBIE:
+                for old in proc.retired_cpus:
+                    if old is not proc.cpu:
+                        old.close()
+                proc.retired_cpus = [c for c in proc.retired_cpus if c is proc.cpu]
+
+    def interrupt(self) -> None:
+        """IRQ entry: acknowledge, handle, EOI; the tick runs hooks and preempts."""
+        irq = self.platform.take_irq()
+        if irq is None:
+            return
+        if self.platform.is_timer_irq(irq):
+            self.ticks += 1
+            self.hooks.timer_tick(self)
+            self.platform.end_irq(irq)
+            self.sched.preempt()
+        else:
+            self.platform.end_irq(irq)
+
+    def _on_switch(self, prev: Process | None, nxt: Process) -> None:
+        if self.hooks.sched_switch_active:
+            self.hooks.sched_switch(prev, nxt)
+
+    def panic(self, message: str) -> None:
+        if self.panicked:
+            return
+        self.log.error("kernel", f"KERNEL PANIC: {message}")
+        self.panicked = True
+        self.panic_message = message

@@ -1,0 +1,196 @@
+"""File syscalls: open, read, write, writev, lseek, close, fstat, dup, dup2, pipe,
+getcwd, chdir, mkdir, rmdir."""
+
+from __future__ import annotations
+
+from kernel.abi import (
+    IOVEC_STRUCT,
+    WRITEV_MAX_IOV,
+    Errno,
+    OpenFlag,
+    Sys,
+    SyscallError,
+)
+from kernel.fs.devfs import ConsoleFile
+from kernel.fs.pipe import make_pipe
+from kernel.mm import PROT_W
+from kernel.proc import Process
+from kernel.syscalls.table import Kernel, syscall
+
+MAX_IO = 1 << 20  # bytes moved by one read/write call at most
+MAX_PATH = 4096
+
+
+def user_path(proc: Process, ptr: int, length: int) -> str:
+    """A path given as pointer + length (not NUL-terminated)."""
+    if length <= 0:
+        raise SyscallError(Errno.ENOENT, "empty path")
+    if length > MAX_PATH:
+        raise SyscallError(Errno.ENAMETOOLONG)
+    raw = proc.mm.read(ptr, length)
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        raise SyscallError(Errno.EINVAL, "path is not UTF-8") from None
+
+
+def _console_check(file: object, data: bytes) -> None:
+    """axiomOS's console accepts UTF-8 text only."""
+    if isinstance(file, ConsoleFile):
+        try:
+            data.decode()
+        except UnicodeDecodeError:
+            raise SyscallError(Errno.EINVAL, "console output is not UTF-8") from None
+
+
+@syscall(Sys.OPEN)
+def sys_open(k: Kernel, proc: Process, path_ptr: int, path_len: int, flags: int, _mode: int,
+             *_: int) -> int:
+    path = user_path(proc, path_ptr, path_len)
+    flags = OpenFlag(flags & 0xFFFF_FFFF)
+    writable = bool(flags & (OpenFlag.O_WRONLY | OpenFlag.O_RDWR))
+    readable = not flags & OpenFlag.O_WRONLY
+    try:
+        node = k.vfs.resolve(path, proc.cwd)
+    except SyscallError as err:
+        if err.errno != Errno.ENOENT or not flags & OpenFlag.O_CREAT:
+            raise
+        parent, name = k.vfs.resolve_parent(path, proc.cwd)
+        node = parent.create(name)
+    file = node.open(readable, writable, bool(flags & OpenFlag.O_APPEND),
+                     bool(flags & OpenFlag.O_TRUNC))
+    fd = proc.fds.install(file)
+    if flags & OpenFlag.O_CLOEXEC:
+        proc.fds.cloexec.add(fd)
+    return fd
+
+
+@syscall(Sys.READ)
+def sys_read(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
+    file = proc.fds.get(fd)
+    if not file.readable:
+        raise SyscallError(Errno.EBADF, "not open for reading")
+    count = min(count, MAX_IO)
+    proc.mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
+    data = file.read(count)
+    proc.mm.write(buf, data)
+    return len(data)
+
+
+@syscall(Sys.WRITE)
+def sys_write(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
+    file = proc.fds.get(fd)
+    if not file.writable:
+        raise SyscallError(Errno.EBADF, "not open for writing")
+    data = proc.mm.read(buf, min(count, MAX_IO))
+    _console_check(file, data)
+    return file.write(data)
+
+
+@syscall(Sys.WRITEV)
+def sys_writev(k: Kernel, proc: Process, fd: int, iov: int, iovcnt: int, *_: int) -> int:
+    file = proc.fds.get(fd)
+    if not file.writable:
+        raise SyscallError(Errno.EBADF, "not open for writing")
+    if iovcnt > WRITEV_MAX_IOV:
+        raise SyscallError(Errno.EINVAL, "too many iovecs")
+    table = proc.mm.read(iov, iovcnt * IOVEC_STRUCT.size)
+    data = b"".join(
+        proc.mm.read(base, length) for base, length in IOVEC_STRUCT.iter_unpack(table)
+    )
+    _console_check(file, data)
+    return file.write(data) if data else 0
+
+
+@syscall(Sys.LSEEK)
+def sys_lseek(k: Kernel, proc: Process, fd: int, offset: int, whence: int, *_: int) -> int:
+    offset = offset - (1 << 64) if offset >= 1 << 63 else offset
+    return proc.fds.get(fd).lseek(offset, whence)
+
+
+@syscall(Sys.CLOSE)
+def sys_close(k: Kernel, proc: Process, fd: int, *_: int) -> int:
+    proc.fds.close(fd)
+    return 0
+
+
+@syscall(Sys.FSTAT)
+def sys_fstat(k: Kernel, proc: Process, fd: int, statbuf: int, *_: int) -> int:
+    proc.mm.write(statbuf, proc.fds.get(fd).stat().pack())
+    return 0
+
+
+@syscall(Sys.DUP)
+def sys_dup(k: Kernel, proc: Process, fd: int, *_: int) -> int:
+    file = proc.fds.get(fd)
+    new = proc.fds.install(file)
+    file.refs += 1
+    return new
+
+
+@syscall(Sys.DUP2)
+def sys_dup2(k: Kernel, proc: Process, old: int, new: int, *_: int) -> int:
+    return proc.fds.dup2(old, new)
+
+
+@syscall(Sys.PIPE)
+def sys_pipe(k: Kernel, proc: Process, fds_ptr: int, *_: int) -> int:
+    proc.mm.check(fds_ptr, 8, PROT_W)
+    reader, writer = make_pipe(k.next_pipe_ino())
+    rfd = proc.fds.install(reader)
+    try:
+        wfd = proc.fds.install(writer)
+    except SyscallError:
+        proc.fds.close(rfd)
+        writer.release()
+        raise
+    proc.mm.write(fds_ptr, rfd.to_bytes(4, "little") + wfd.to_bytes(4, "little"))
+    return 0
+
+
+@syscall(Sys.GETCWD)
+def sys_getcwd(k: Kernel, proc: Process, buf: int, size: int, *_: int) -> int:
+    data = proc.cwd.encode() + b"\0"
+    if size < len(data):
+        raise SyscallError(Errno.ERANGE)
+    proc.mm.write(buf, data)
+    return buf
+
+
+@syscall(Sys.CHDIR)
+def sys_chdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+    path = _path_arg(proc, path_ptr, path_len)
+    node = k.vfs.resolve(path, proc.cwd)
+    if not node.is_dir:
+        raise SyscallError(Errno.ENOTDIR, path)
+    proc.cwd = k.vfs.absolute(path, proc.cwd)
+    return 0
+
+
+@syscall(Sys.MKDIR)
+def sys_mkdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+    parent, name = k.vfs.resolve_parent(_path_arg(proc, path_ptr, path_len), proc.cwd)
+    try:
+        parent.lookup(name)
+    except SyscallError:
+        parent.mkdir(name)
+        return 0
+    raise SyscallError(Errno.EEXIST, name)
+
+
+@syscall(Sys.RMDIR)
+def sys_rmdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+    parent, name = k.vfs.resolve_parent(_path_arg(proc, path_ptr, path_len), proc.cwd)
+    parent.lookup(name)
+    parent.rmdir(name)
+    return 0
+
+
+def _path_arg(proc: Process, ptr: int, length: int) -> str:
+    """chdir/mkdir/rmdir: pointer + length like open; length 0 means NUL-terminated."""
+    if length == 0:
+        raw = proc.mm.read_cstring(ptr, MAX_PATH)
+        if not raw:
+            raise SyscallError(Errno.ENOENT, "empty path")
+        return raw.decode(errors="replace")
+    return user_path(proc, ptr, length)

@@ -1,0 +1,30 @@
+"""Wait queues: how a blocked process learns that it may retry its syscall."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+
+class WaitQueue:
+    """Callbacks to run when the awaited condition may have changed."""
+
+    __slots__ = ("_waiters",)
+
+    def __init__(self) -> None:
+        self._waiters: list[Callable[[], None]] = []
+
+    def add(self, wake: Callable[[], None]) -> None:
+        self._waiters.append(wake)
+
+    def wake_all(self) -> None:
+        waiters, self._waiters = self._waiters, []
+        for wake in waiters:
+            wake()
+
+
+class WouldBlock(Exception):
+    """Raised by an operation that must wait; the syscall is restarted after a wake-up."""
+
+    def __init__(self, queue: WaitQueue) -> None:
+        super().__init__("would block")
+        self.queue = queue
