@@ -64,8 +64,9 @@ class Machine:
     def exit_status(self) -> int | None:
         return self.kernel.exit_status
 
-    def run(self, until_ns: int | None = None,
-            stop_when: Callable[[], bool] | None = None) -> RunState:
+    def run(
+        self, until_ns: int | None = None, stop_when: Callable[[], bool] | None = None
+    ) -> RunState:
         """Run until power-off, panic, guest time `until_ns`, or `stop_when()`."""
         clock, kernel, board = self.clock, self.kernel, self.board
         host = clock.mode == "host"

@@ -49,8 +49,10 @@ def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
             flags = seg["p_flags"]
-            prot = (PROT_R if flags & 4 else 0) | (PROT_W if flags & 2 else 0) | (
-                PROT_X if flags & 1 else 0
+            prot = (
+                (PROT_R if flags & 4 else 0)
+                | (PROT_W if flags & 2 else 0)
+                | (PROT_X if flags & 1 else 0)
             )
             body = seg.data()
             if len(body) != seg["p_filesz"] or seg["p_filesz"] > seg["p_memsz"]:
@@ -105,8 +107,19 @@ def setup_stack(mm: AddressSpace, argv: list[bytes], envp: list[bytes], entry: i
         blob += s + b"\0"
     mm.cpu.write(strings_base, bytes(blob))
     argv_ptrs, env_ptrs = pointers[: len(argv)], pointers[len(argv) :]
-    words = [len(argv), *argv_ptrs, 0, *env_ptrs, 0, AT_PAGESZ, PAGE_SIZE, AT_ENTRY, entry,
-             AT_NULL, 0]
+    words = [
+        len(argv),
+        *argv_ptrs,
+        0,
+        *env_ptrs,
+        0,
+        AT_PAGESZ,
+        PAGE_SIZE,
+        AT_ENTRY,
+        entry,
+        AT_NULL,
+        0,
+    ]
     sp = (strings_base - 8 * len(words)) & ~0xF
     mm.cpu.write(sp, struct.pack(f"<{len(words)}Q", *words))
     return sp

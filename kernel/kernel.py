@@ -133,8 +133,9 @@ class Kernel:
         try:
             self.init = self.spawn(self.config.init_path, argv, env, parent=None)
         except SyscallError as err:
-            raise BootError(f"cannot start init {self.config.init_path}: "
-                            f"{err.errno.name} ({err})") from None
+            raise BootError(
+                f"cannot start init {self.config.init_path}: {err.errno.name} ({err})"
+            ) from None
         log.info("kernel", f"started process pid={self.init.pid}")
 
     # ------------------------------------------------------------------ helpers
@@ -191,8 +192,9 @@ class Kernel:
         if len(self.procs) >= self.config.max_processes:
             raise SyscallError(Errno.EAGAIN, "process limit reached")
 
-    def spawn(self, path: str, argv: list[bytes], envp: list[bytes],
-              parent: Process | None) -> Process:
+    def spawn(
+        self, path: str, argv: list[bytes], envp: list[bytes], parent: Process | None
+    ) -> Process:
         self._check_process_limit()
         image, name = self._load(path, parent.cwd if parent else "/")
         cpu, mm = self._new_context(image, argv, envp)
@@ -204,8 +206,9 @@ class Kernel:
         fds.dup2(1, 2)
         return self._register(name, cpu, mm, fds, parent, parent.cwd if parent else "/")
 
-    def _register(self, name: str, cpu: Any, mm: AddressSpace, fds: FdTable,
-                  parent: Process | None, cwd: str) -> Process:
+    def _register(
+        self, name: str, cpu: Any, mm: AddressSpace, fds: FdTable, parent: Process | None, cwd: str
+    ) -> Process:
         proc = Process(next(self._pids), parent, name, cpu, mm, fds, cwd)
         cpu.owner = proc
         self.procs[proc.pid] = proc
@@ -298,8 +301,10 @@ class Kernel:
         handler = self._handlers.get(nr)
         try:
             if handler is None:
-                self.log.warn("kernel::syscall", f"unknown syscall {nr} from pid {proc.pid} "
-                                                 f"({proc.name}): returning -ENOSYS")
+                self.log.warn(
+                    "kernel::syscall",
+                    f"unknown syscall {nr} from pid {proc.pid} ({proc.name}): returning -ENOSYS",
+                )
                 result: int | None = -Errno.ENOSYS
             else:
                 result = handler(self, proc, *args)
@@ -343,8 +348,10 @@ class Kernel:
             return
         if result.fault is not None and proc.state is not State.ZOMBIE and proc.cpu is cpu:
             code = FAULT_EXIT.get(result.fault.kind.name, SEGV_EXIT)
-            self.log.error("kernel::trap", f"process {proc.pid} ({proc.name}) killed: "
-                                           f"{result.fault.describe()}")
+            self.log.error(
+                "kernel::trap",
+                f"process {proc.pid} ({proc.name}) killed: {result.fault.describe()}",
+            )
             self.terminate(proc, code)
         if proc.restart_syscall:
             proc.restart_syscall = False

@@ -84,8 +84,16 @@ class FdTable:
 class Process:
     """One guest process."""
 
-    def __init__(self, pid: int, parent: Process | None, name: str, cpu: GuestCpu,
-                 mm: AddressSpace, fds: FdTable, cwd: str) -> None:
+    def __init__(
+        self,
+        pid: int,
+        parent: Process | None,
+        name: str,
+        cpu: GuestCpu,
+        mm: AddressSpace,
+        fds: FdTable,
+        cwd: str,
+    ) -> None:
         self.pid = pid
         self.parent = parent
         self.name = name

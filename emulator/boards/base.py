@@ -38,8 +38,14 @@ class Bus:
         self.name = name
         self.regions: list[Region] = []
 
-    def add(self, name: str, base: int, size: int, read: Callable[[int], int],
-            write: Callable[[int, int], None]) -> None:
+    def add(
+        self,
+        name: str,
+        base: int,
+        size: int,
+        read: Callable[[int], int],
+        write: Callable[[int, int], None],
+    ) -> None:
         self.regions.append(Region(name, base, size, read, write))
 
     def _find(self, address: int) -> Region:

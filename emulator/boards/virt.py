@@ -27,8 +27,13 @@ class VirtBoard(Board):
         self.gic = GicV2()
         self.timer = GenericTimer(clock, lambda level: self.gic.set_level(PHYS_TIMER_PPI, level))
         self.mmio.add("pl011", UART_BASE, Pl011.SIZE, self.uart.read, self.uart.write)
-        self.mmio.add("gicd", GICD_BASE, GicV2.DIST_SIZE, self.gic.distributor_read,
-                      self.gic.distributor_write)
+        self.mmio.add(
+            "gicd",
+            GICD_BASE,
+            GicV2.DIST_SIZE,
+            self.gic.distributor_read,
+            self.gic.distributor_write,
+        )
         self.mmio.add("gicc", GICC_BASE, GicV2.CPU_SIZE, self.gic.cpu_read, self.gic.cpu_write)
 
     def sysreg_read(self, name: str) -> int:

@@ -60,7 +60,9 @@ def counter_offset() -> int:
         # At the trap the counter holds the instructions run so far, trap included,
         # and the next field (`emu_count`) holds the budget.
         found = {
-            off for off in _offsets_holding(raw, nops + 1) if off + 8 in _offsets_holding(raw, budget)
+            off
+            for off in _offsets_holding(raw, nops + 1)
+            if off + 8 in _offsets_holding(raw, budget)
         }
         candidates = found if candidates is None else candidates & found
     if not candidates or len(candidates) != 1:

@@ -21,8 +21,12 @@ PHYS_TIMER_PPI = 30  # INTID of the EL1 physical timer (PPI 14)
 class GenericTimer:
     """The per-CPU timer; `irq_line(level)` drives an interrupt controller input."""
 
-    def __init__(self, clock: VirtualClock, irq_line: Callable[[bool], None],
-                 frequency_hz: int = 1_000_000_000) -> None:
+    def __init__(
+        self,
+        clock: VirtualClock,
+        irq_line: Callable[[bool], None],
+        frequency_hz: int = 1_000_000_000,
+    ) -> None:
         self.clock = clock
         self.frequency = frequency_hz
         self.irq_line = irq_line

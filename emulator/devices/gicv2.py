@@ -97,8 +97,12 @@ class GicV2:
             return NUM_IRQS // 32 - 1
         if offset == GICD_IIDR:
             return 0x0200143B
-        for base, flags in ((GICD_ISENABLER, self.enabled), (GICD_ICENABLER, self.enabled),
-                            (GICD_ISPENDR, self.pending), (GICD_ICPENDR, self.pending)):
+        for base, flags in (
+            (GICD_ISENABLER, self.enabled),
+            (GICD_ICENABLER, self.enabled),
+            (GICD_ISPENDR, self.pending),
+            (GICD_ICPENDR, self.pending),
+        ):
             if base <= offset < base + NUM_IRQS // 8:
                 return self._bitmap_read(flags, offset - base)
         if GICD_ISACTIVER <= offset < GICD_ICACTIVER + NUM_IRQS // 8:

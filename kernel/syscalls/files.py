@@ -44,8 +44,9 @@ def _console_check(file: object, data: bytes) -> None:
 
 
 @syscall(Sys.OPEN)
-def sys_open(k: Kernel, proc: Process, path_ptr: int, path_len: int, flags: int, _mode: int,
-             *_: int) -> int:
+def sys_open(
+    k: Kernel, proc: Process, path_ptr: int, path_len: int, flags: int, _mode: int, *_: int
+) -> int:
     path = user_path(proc, path_ptr, path_len)
     flags = OpenFlag(flags & 0xFFFF_FFFF)
     writable = bool(flags & (OpenFlag.O_WRONLY | OpenFlag.O_RDWR))
@@ -57,8 +58,9 @@ def sys_open(k: Kernel, proc: Process, path_ptr: int, path_len: int, flags: int,
             raise
         parent, name = k.vfs.resolve_parent(path, proc.cwd)
         node = parent.create(name)
-    file = node.open(readable, writable, bool(flags & OpenFlag.O_APPEND),
-                     bool(flags & OpenFlag.O_TRUNC))
+    file = node.open(
+        readable, writable, bool(flags & OpenFlag.O_APPEND), bool(flags & OpenFlag.O_TRUNC)
+    )
     fd = proc.fds.install(file)
     if flags & OpenFlag.O_CLOEXEC:
         proc.fds.cloexec.add(fd)
@@ -95,9 +97,7 @@ def sys_writev(k: Kernel, proc: Process, fd: int, iov: int, iovcnt: int, *_: int
     if iovcnt > WRITEV_MAX_IOV:
         raise SyscallError(Errno.EINVAL, "too many iovecs")
     table = proc.mm.read(iov, iovcnt * IOVEC_STRUCT.size)
-    data = b"".join(
-        proc.mm.read(base, length) for base, length in IOVEC_STRUCT.iter_unpack(table)
-    )
+    data = b"".join(proc.mm.read(base, length) for base, length in IOVEC_STRUCT.iter_unpack(table))
     _console_check(file, data)
     return file.write(data) if data else 0
 

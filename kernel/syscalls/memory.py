@@ -32,8 +32,9 @@ def sys_free(k: Kernel, proc: Process, ptr: int, *_: int) -> int:
 
 
 @syscall(Sys.MMAP)
-def sys_mmap(k: Kernel, proc: Process, addr: int, length: int, prot: int, flags: int,
-             fd: int, offset: int) -> int:
+def sys_mmap(
+    k: Kernel, proc: Process, addr: int, length: int, prot: int, flags: int, fd: int, offset: int
+) -> int:
     if length == 0 or length > MAX_MAPPING:
         raise SyscallError(Errno.EINVAL, "bad length")
     if prot & ~int(Prot.READ | Prot.WRITE | Prot.EXEC):

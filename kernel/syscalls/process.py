@@ -49,8 +49,9 @@ def _string_vector(proc: Process, ptr: int) -> list[bytes]:
 
 
 @syscall(Sys.EXECVE)
-def sys_execve(k: Kernel, proc: Process, path_ptr: int, argv_ptr: int, envp_ptr: int,
-               *_: int) -> None:
+def sys_execve(
+    k: Kernel, proc: Process, path_ptr: int, argv_ptr: int, envp_ptr: int, *_: int
+) -> None:
     path = proc.mm.read_cstring(path_ptr).decode(errors="replace")
     if not path:
         raise SyscallError(Errno.ENOENT, "empty path")
@@ -58,8 +59,7 @@ def sys_execve(k: Kernel, proc: Process, path_ptr: int, argv_ptr: int, envp_ptr:
 
 
 @syscall(Sys.WAITPID)
-def sys_waitpid(k: Kernel, proc: Process, pid: int, status_ptr: int, options: int,
-                *_: int) -> int:
+def sys_waitpid(k: Kernel, proc: Process, pid: int, status_ptr: int, options: int, *_: int) -> int:
     pid = pid - (1 << 64) if pid >= 1 << 63 else pid
     if pid == 0 or pid < -1:
         raise SyscallError(Errno.EINVAL, "process groups are not supported")

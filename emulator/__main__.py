@@ -1,0 +1,5 @@
+"""`python -m emulator` is `run-virt`."""
+
+from emulator.cli import main
+
+main()

@@ -1,0 +1,27 @@
+"""Build, boot and run a machine from a `MachineConfig`: shared by the CLI and tests."""
+
+from __future__ import annotations
+
+from emulator.chardev import CharBackend
+from emulator.config import EXIT_PANIC, EXIT_TIMEOUT, MachineConfig
+from emulator.machine import Machine, RunState
+
+
+def exit_code_for(machine: Machine, state: RunState) -> int:
+    """run-virt's exit status: init's status, or the documented timeout/panic codes."""
+    if state is RunState.POWERED_OFF and machine.exit_status is not None:
+        return machine.exit_status
+    if state is RunState.PANIC:
+        return EXIT_PANIC
+    return EXIT_TIMEOUT
+
+
+def start(config: MachineConfig, console: CharBackend) -> Machine:
+    """Create and boot a machine (raises BadInput for unusable input)."""
+    machine = Machine(config, console)
+    machine.boot()
+    return machine
+
+
+def timeout_ns(config: MachineConfig) -> int | None:
+    return None if config.timeout_s is None else int(config.timeout_s * 1_000_000_000)

@@ -1,0 +1,144 @@
+"""Boot tests as a feature: a small API to boot a machine, wait for console output,
+and read the log and exit status, plus a pytest fixture built on it.
+
+    from emulator.testing import boot
+
+    def test_hello():
+        vm = boot("x86_64", append="init=/bin/t_hello")
+        vm.wait_for("hello from a user program")
+        assert vm.run_to_end() == 0
+
+Timeouts are in guest seconds, so tests behave the same on slow and fast machines.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from emulator.chardev import MemoryBackend
+from emulator.config import MachineConfig
+from emulator.logview import LogLine, parse_log
+from emulator.machine import Machine, RunState
+from emulator.session import exit_code_for, start
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class GuestTimeout(AssertionError):
+    """The guest did not reach the expected state within the guest-time limit."""
+
+
+class BootedMachine:
+    """A running machine whose console is captured in memory."""
+
+    def __init__(self, config: MachineConfig) -> None:
+        self.config = config
+        self.backend = MemoryBackend()
+        self.machine: Machine = start(config, self.backend)
+        self.state: RunState | None = None
+        self._searched = 0
+
+    # ---------------------------------------------------------------- console
+
+    @property
+    def raw(self) -> bytes:
+        """Console bytes exactly as the UART sent them."""
+        return self.backend.data
+
+    @property
+    def console(self) -> str:
+        """Console text with `\\r\\n` folded to `\\n` (the PL011 driver sends `\\r\\n`)."""
+        return self.backend.data.decode(errors="replace").replace("\r\n", "\n")
+
+    @property
+    def lines(self) -> list[str]:
+        """Console lines with colours stripped."""
+        return [line.text for line in parse_log(self.console)]
+
+    @property
+    def log(self) -> list[LogLine]:
+        """Parsed lines: kernel log lines have level/module/message set."""
+        return parse_log(self.console)
+
+    def program_output(self, name: str) -> str:
+        """What the program init spawned printed: after init's `Spawned <name> with PID`
+        line, up to the kernel's power-off line (kernel log lines in between included)."""
+        match = re.search(rf"^Spawned {re.escape(name)} with PID: \d+\n", self.console, re.M)
+        if match is None:
+            raise AssertionError(f"init did not spawn {name}; console:\n{self.console[-2000:]}")
+        after = self.console[match.end() :]
+        end = re.search(r"^\S*INFO \S* .*\[kernel\] init exited with status", after, re.M)
+        return after[: end.start()] if end else after
+
+    # ---------------------------------------------------------------- running
+
+    @property
+    def guest_s(self) -> float:
+        return self.machine.clock.now_ns() / 1e9
+
+    def wait_for(
+        self, pattern: str | re.Pattern[str], timeout: float = DEFAULT_TIMEOUT_S
+    ) -> re.Match[str]:
+        """Run until the console matches `pattern` (a regex or plain text)."""
+        regex = pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
+        found: list[re.Match[str]] = []
+
+        def check() -> bool:
+            if len(self.backend) == self._searched:
+                return False
+            self._searched = len(self.backend)
+            match = regex.search(self.console)
+            if match:
+                found.append(match)
+            return bool(match)
+
+        if check():
+            return found[0]
+        self._run(timeout, check)
+        if not found:
+            raise GuestTimeout(
+                f"{regex.pattern!r} not seen within {timeout} guest s "
+                f"(state {self.state}); console tail:\n{self.console[-2000:]}"
+            )
+        return found[0]
+
+    def run_to_end(self, timeout: float = DEFAULT_TIMEOUT_S) -> int:
+        """Run until power-off (or panic/timeout); returns run-virt's exit status."""
+        self._run(timeout, None)
+        return self.exit_status
+
+    def run_for(self, seconds: float) -> None:
+        """Run exactly this much more guest time (or until the machine stops)."""
+        self._run(seconds, None)
+
+    @property
+    def exit_status(self) -> int:
+        assert self.state is not None, "the machine has not run yet"
+        return exit_code_for(self.machine, self.state)
+
+    def _run(self, timeout: float, stop: Callable[[], bool] | None) -> None:
+        until = self.machine.clock.now_ns() + int(timeout * 1e9)
+        self.state = self.machine.run(until_ns=until, stop_when=stop)
+
+
+def boot(
+    arch: str, *, append: str = "", image: Path | None = None, **options: object
+) -> BootedMachine:
+    """Boot a machine (other MachineConfig fields as keyword options)."""
+    config = MachineConfig(arch=arch, image=image, cmdline=append, **options)  # type: ignore[arg-type]
+    return BootedMachine(config)
+
+
+def axiom_vm_fixture() -> Iterator[Callable[..., BootedMachine]]:
+    """Body of the `axiom_vm` pytest fixture: a factory that boots machines."""
+    yield boot
+
+
+try:  # the fixture, for `from emulator.testing import axiom_vm` in a conftest.py
+    import pytest
+
+    axiom_vm = pytest.fixture(axiom_vm_fixture, name="axiom_vm")
+except ImportError:  # pragma: no cover - pytest is a dev dependency
+    pass

@@ -1,0 +1,278 @@
+"""Generate the guest C header `axiom_abi.h` from `kernel.abi`.
+
+The numbers and layouts live only in `kernel/abi.py`; this module turns them into
+`#define`s and C structs. Every struct is followed by `_Static_assert`s on its size
+and on `offsetof` of each field, with the values taken from the Python side, so the
+C compiler itself proves that guest and kernel model agree.
+
+Usage: `python -m kernel.abi_header OUT` (normally done by `userspace.build`).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import struct
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from kernel import abi
+
+# C type of a `struct` format character.
+_CTYPES = {
+    "b": "int8_t",
+    "B": "uint8_t",
+    "h": "int16_t",
+    "H": "uint16_t",
+    "i": "int32_t",
+    "I": "uint32_t",
+    "q": "int64_t",
+    "Q": "uint64_t",
+}
+
+
+# A C struct field: (name, C type, byte offset, array length or 0 for a scalar).
+Field = tuple[str, str, int, int]
+
+
+def fields_from_struct(fmt: struct.Struct, names: Iterable[str]) -> list[Field]:
+    """Lay out `names` over a little-endian struct format.
+
+    A name like `unused[3]` takes a whole repeated item (`3q`) as an array; pad
+    bytes (`4x`) become `uint8_t __padN[4]`. Offsets come from the format, so the
+    Python layout is what the static asserts check.
+    """
+    names = list(names)
+    fields: list[Field] = []
+    offset = 0
+    for count_s, code in re.findall(r"(\d*)([xbBhHiIqQ])", fmt.format):
+        count = int(count_s or 1)
+        size = struct.calcsize("<" + code)
+        if code == "x":
+            fields.append((f"__pad{offset}", "uint8_t", offset, count))
+        elif names and names[0].endswith(f"[{count}]") and count > 1:
+            fields.append((names.pop(0).split("[")[0], _CTYPES[code], offset, count))
+        else:
+            for i in range(count):
+                fields.append((names.pop(0), _CTYPES[code], offset + i * size, 0))
+        offset += count * size
+    if names or offset != fmt.size:
+        raise ValueError(f"names do not match struct format {fmt.format!r}: {names}")
+    return fields
+
+
+_C_SIZES = {"char": 1, "uint32_t": 4, "uint64_t": 8}
+
+# C types of the BpfAttr fields; their offsets come from `abi.BpfAttrOff`.
+_BPF_ATTR_TYPES = {
+    "PROG_NAME": ("char", 16),
+    "INSNS": ("uint64_t", 0),
+    "LICENSE": ("uint64_t", 0),
+    "LOG_BUF": ("uint64_t", 0),
+    "KEY": ("uint64_t", 0),
+    "VALUE": ("uint64_t", 0),
+    "FLAGS": ("uint64_t", 0),
+    "PATHNAME": ("uint64_t", 0),
+    "INFO": ("uint64_t", 0),
+}
+
+
+def bpf_attr_fields(size: int) -> list[Field]:
+    """`BpfAttr` fields below `size`, with byte arrays filling the unused gaps."""
+    fields: list[Field] = []
+    members = sorted((m for m in abi.BpfAttrOff if m < size), key=int)
+    end = 0
+    for member in members:
+        if member > end:
+            fields.append((f"__unused{end}", "uint8_t", end, member - end))
+        ctype, count = _BPF_ATTR_TYPES.get(member.name, ("uint32_t", 0))
+        fields.append((member.name.lower(), ctype, int(member), count))
+        end = int(member) + _C_SIZES[ctype] * max(count, 1)
+    if end < size:
+        fields.append((f"__unused{end}", "uint8_t", end, size - end))
+    return fields
+
+
+def c_struct(name: str, fields: list[Field], size: int, types: dict[str, str] | None = None) -> str:
+    """A C struct definition plus static asserts on its size and every offset."""
+    types = types or {}
+    lines = [f"struct {name} {{"]
+    for fname, ctype, _, count in fields:
+        ctype = types.get(fname, ctype)
+        sep = "" if ctype.endswith("*") else " "
+        lines.append(f"    {ctype}{sep}{fname}{f'[{count}]' if count else ''};")
+    lines.append("};")
+    lines.append(f'_Static_assert(sizeof(struct {name}) == {size}, "{name} size");')
+    for fname, _, offset, _ in fields:
+        lines.append(
+            f"_Static_assert(offsetof(struct {name}, {fname}) == {offset}, "
+            f'"{name}.{fname} offset");'
+        )
+    return "\n".join(lines) + "\n"
+
+
+def defines(prefix: str, members: Iterable[tuple[str, int]], fmt: str = "{}") -> str:
+    """`#define <prefix><NAME> <value>` lines."""
+    return "".join(f"#define {prefix}{n} {fmt.format(int(v))}\n" for n, v in members)
+
+
+def enum_items(e: type[enum.Enum]) -> list[tuple[str, int]]:
+    """(name, value) of every member, including zero-valued flags like PROT_NONE."""
+    return [(name, int(m.value)) for name, m in e.__members__.items()]
+
+
+def _arch_ifdef(name: str, values: dict[abi.Arch, int]) -> str:
+    x86, arm = values[abi.Arch.X86_64], values[abi.Arch.AARCH64]
+    return (
+        f"#if defined(__x86_64__)\n#define {name} {x86:#x}UL\n"
+        f"#elif defined(__aarch64__)\n#define {name} {arm:#x}UL\n#endif\n"
+    )
+
+
+def generate() -> str:
+    """The full text of `axiom_abi.h`."""
+    out = [
+        "/* axiom_abi.h: GENERATED by `python -m kernel.abi_header` from kernel/abi.py.\n"
+        " * Do not edit; change kernel/abi.py instead. */\n"
+        "#ifndef AXIOM_ABI_H\n#define AXIOM_ABI_H\n\n"
+        "#include <stddef.h>\n#include <stdint.h>\n",
+        "\n/* Syscall numbers (spec section 2). */\n",
+        defines("SYS_", enum_items(abi.Sys)),
+        "\n/* errno values (section 3): the POSIX alphabetical list, not Linux's. */\n",
+        defines("", enum_items(abi.Errno)),
+        "\n/* open() flags: the kernel's own values. */\n",
+        defines("", enum_items(abi.OpenFlag), "{:#x}"),
+        "\n",
+        defines("", [("SEEK_SET", abi.SEEK_SET), ("SEEK_CUR", abi.SEEK_CUR)]),
+        defines("", [("SEEK_END", abi.SEEK_END), ("WNOHANG", abi.WNOHANG)]),
+        defines("", [("WRITEV_MAX_IOV", abi.WRITEV_MAX_IOV)]),
+        "\n/* mmap() protections and flags. */\n",
+        defines("PROT_", enum_items(abi.Prot)),
+        defines("MAP_", enum_items(abi.MapFlag), "{:#x}"),
+        "\n/* debug() operations. */\n",
+        defines("DEBUG_", enum_items(abi.DebugOp)),
+        "\n/* st_mode file types. */\n",
+        defines("", [(n, getattr(abi, n)) for n in ("S_IFIFO", "S_IFCHR", "S_IFDIR")], "0{:o}"),
+        defines("", [(n, getattr(abi, n)) for n in ("S_IFREG", "S_IFMT")], "0{:o}"),
+        "#define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)\n",
+        "#define S_ISREG(m) (((m) & S_IFMT) == S_IFREG)\n",
+        "#define S_ISFIFO(m) (((m) & S_IFMT) == S_IFIFO)\n",
+        "#define S_ISCHR(m) (((m) & S_IFMT) == S_IFCHR)\n",
+        "\n/* sys_bpf commands (section 4). */\n",
+        defines("BPF_", enum_items(abi.BpfCmd)),
+        defines("", [("BPF_ATTR_SIZE", abi.BPF_ATTR_SIZE)]),
+        defines("", [("BPF_ATTR_EXT_SIZE", abi.BPF_ATTR_EXT_SIZE)]),
+        defines("BPF_ATTR_OFF_", enum_items(abi.BpfAttrOff)),
+        defines("", [("BPF_PROG_MAX_INSNS", abi.BPF_PROG_MAX_INSNS)]),
+        defines("", [("BPF_ELF_MAX_SIZE", abi.BPF_ELF_MAX_SIZE)]),
+        defines("", [("BPF_OBJ_INFO_SIZE", abi.BPF_OBJ_INFO_SIZE)]),
+        defines("", [("BPF_OBJ_KIND_MAP", abi.BPF_OBJ_KIND_MAP)]),
+        "\n/* MAP_UPDATE_ELEM flags and map types (section 5). */\n",
+        defines("BPF_", enum_items(abi.MapUpdateFlag)),
+        defines("BPF_MAP_TYPE_", enum_items(abi.MapType)),
+        defines("", [("BPF_RINGBUF_HDR_SZ", abi.RINGBUF_HDR_SIZE)]),
+        defines("", [("BPF_RINGBUF_BUSY_BIT", abi.RINGBUF_BUSY_BIT)], "{:#x}U"),
+        defines("", [("BPF_RINGBUF_DISCARD_BIT", abi.RINGBUF_DISCARD_BIT)], "{:#x}U"),
+        "\n/* Helper ids (section 6), in libbpf style and plain. */\n",
+        defines("", [(f"BPF_FUNC_{n.lower()}", v) for n, v in enum_items(abi.Helper)]),
+        defines("HELPER_", enum_items(abi.Helper)),
+        "\n/* Attach types (section 7). */\n",
+        defines("BPF_ATTACH_", enum_items(abi.AttachType)),
+        defines("", [("BPF_CONTEXT_SIZE", abi.BPF_CONTEXT_SIZE)]),
+        defines("BPF_CTX_OFF_", enum_items(abi.CtxOff)),
+        "\n/* Memory layout (section 9). */\n",
+        _arch_ifdef("USER_LINK_BASE", abi.USER_LINK_BASE),
+        _arch_ifdef("USER_ALLOC_BASE", abi.USER_ALLOC_BASE),
+        defines("", [("PAGE_SIZE", abi.PAGE_SIZE)], "{:#x}"),
+        defines("", [("USER_STACK_SIZE", abi.USER_STACK_SIZE)], "{:#x}"),
+        "\n/* ---- structs; each checked against kernel/abi.py by static asserts ---- */\n\n",
+    ]
+    out.append(_structs())
+    out.append("\n#endif /* AXIOM_ABI_H */\n")
+    return "".join(out)
+
+
+def _structs() -> str:
+    """Every ABI struct as C, in a stable order."""
+    stat_names = [
+        "st_dev", "st_ino", "st_nlink", "st_mode", "st_uid", "st_gid", "st_rdev",
+        "st_size", "st_blksize", "st_blocks", "st_atime", "st_atime_nsec", "st_mtime",
+        "st_mtime_nsec", "st_ctime", "st_ctime_nsec", "__unused[3]",
+    ]  # fmt: skip
+    ctx_names = [m.name.lower() for m in sorted(abi.CtxOff, key=int)]
+    assert [int(m) for m in sorted(abi.CtxOff, key=int)] == list(range(0, 56, 8))
+    specs: list[tuple[str, struct.Struct, list[str], dict[str, str]]] = [
+        ("stat", abi.STAT_STRUCT, stat_names, {}),
+        ("timespec", abi.TIMESPEC_STRUCT, ["tv_sec", "tv_nsec"], {}),
+        ("iovec", abi.IOVEC_STRUCT, ["iov_base", "iov_len"], {"iov_base": "const void *"}),
+        ("bpf_context", abi.BPF_CONTEXT_STRUCT, ctx_names, {}),
+        (
+            "bpf_obj_info",
+            abi.BPF_OBJ_INFO_STRUCT,
+            ["id", "kind", "map_type", "key_size", "value_size", "max_entries"],
+            {},
+        ),
+        (
+            "sys_enter_payload",
+            abi.SYS_ENTER_PAYLOAD,
+            ["syscall_nr"] + [f"arg{i}" for i in range(1, 7)],
+            {},
+        ),
+        ("sys_exit_payload", abi.SYS_EXIT_PAYLOAD, ["syscall_nr", "result"], {}),
+        (
+            "sched_switch_payload",
+            abi.SCHED_SWITCH_PAYLOAD,
+            ["cpu_id", "prev_pid", "prev_tid", "next_pid", "next_tid"],
+            {},
+        ),
+        (
+            "iio_payload",
+            abi.IIO_PAYLOAD,
+            ["timestamp", "device_id", "channel", "value", "scale", "offset"],
+            {},
+        ),
+        (
+            "gpio_payload",
+            abi.GPIO_PAYLOAD,
+            ["timestamp", "chip_id", "line", "edge", "value"],
+            {},
+        ),
+        (
+            "pwm_payload",
+            abi.PWM_PAYLOAD,
+            ["timestamp", "chip_id", "channel", "period_ns", "duty_ns", "polarity", "enabled"],
+            {},
+        ),
+    ]
+    parts = [c_struct(n, fields_from_struct(f, names), f.size, t) for n, f, names, t in specs]
+    assert abi.STAT_STRUCT.size == abi.STAT_SIZE
+    assert abi.BPF_CONTEXT_STRUCT.size == abi.BPF_CONTEXT_SIZE
+    parts.append(c_struct("bpf_attr", bpf_attr_fields(abi.BPF_ATTR_SIZE), abi.BPF_ATTR_SIZE))
+    parts.append(
+        c_struct("bpf_attr_ext", bpf_attr_fields(abi.BPF_ATTR_EXT_SIZE), abi.BPF_ATTR_EXT_SIZE)
+    )
+    return "\n".join(parts)
+
+
+def write_header(path: Path) -> bool:
+    """Write the header to `path` if its content changed; True if it was written."""
+    text = generate()
+    if path.exists() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """CLI entry: write the header to the path given as the only argument."""
+    if len(argv) != 1:
+        print("usage: python -m kernel.abi_header OUT", file=sys.stderr)
+        return 2
+    write_header(Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
