@@ -134,6 +134,7 @@ class SyscallError(Exception):
     def __init__(self, errno: Errno, detail: str = "") -> None:
         super().__init__(f"{errno.name}{': ' + detail if detail else ''}")
         self.errno = errno
+        self.detail = detail
 
 
 class OpenFlag(enum.IntFlag):

@@ -133,9 +133,8 @@ class Kernel:
         try:
             self.init = self.spawn(self.config.init_path, argv, env, parent=None)
         except SyscallError as err:
-            raise BootError(
-                f"cannot start init {self.config.init_path}: {err.errno.name} ({err})"
-            ) from None
+            reason = f"{err.errno.name} ({err.detail})" if err.detail else err.errno.name
+            raise BootError(f"cannot start init {self.config.init_path}: {reason}") from None
         log.info("kernel", f"started process pid={self.init.pid}")
 
     # ------------------------------------------------------------------ helpers
