@@ -15,6 +15,7 @@ from typing import Any
 
 from kernel.abi import USER_ALLOC_BASE, Arch, Errno, Sys, SyscallError
 from kernel.arch import PLATFORMS
+from kernel.bpf_hooks import BpfHooks
 from kernel.config import KernelConfig
 from kernel.elfload import load_into, parse_executable, setup_stack
 from kernel.fs.devfs import make_devfs
@@ -22,7 +23,6 @@ from kernel.fs.ext2 import Ext2Error
 from kernel.fs.rootfs import mount_ext2
 from kernel.fs.tmpfs import TmpFs
 from kernel.fs.vfs import Vfs
-from kernel.hooks import KernelHooks
 from kernel.klog import KernelLog
 from kernel.mm import AddressSpace, MemoryAccount
 from kernel.proc import FdTable, Process, State
@@ -68,7 +68,10 @@ class Kernel:
         self._pids = itertools.count(1)
         self._pipe_inos = itertools.count(1)
         self.sched = Scheduler(self._on_switch)
-        self.hooks = KernelHooks()
+        self.hooks = BpfHooks()
+        self.bpf: Any = None  # BpfSubsystem, set at boot
+        self.irq_latency_ns = 0
+        self.image_mb = _kernel_image_mb()
         self.vfs: Vfs | None = None
         self.ticks = 0
         self.syscall_count = 0
@@ -116,7 +119,7 @@ class Kernel:
             "\nAXIOM KERNEL METRICS\n"
             f"Boot to init: {self.boot_to_init_ms} ms\n"
             f"Kernel heap: {self.heap_bytes // 1024} KB\n"
-            f"Kernel image: {_kernel_image_mb()} MB\n\n"
+            f"Kernel image: {self.image_mb} MB\n\n"
         )
         log.info("kernel", "mounting root filesystem")
         try:
@@ -369,6 +372,7 @@ class Kernel:
             return
         if self.platform.is_timer_irq(irq):
             self.ticks += 1
+            self.irq_latency_ns = self.platform.timer_irq_latency_ns()
             self.hooks.timer_tick(self)
             self.platform.end_irq(irq)
             self.sched.preempt()

@@ -8,11 +8,14 @@ from emulator.clock import VirtualClock
 from emulator.devices.blockdev import BlockDevice
 from emulator.devices.generic_timer import PHYS_TIMER_PPI, GenericTimer
 from emulator.devices.gicv2 import GicV2
+from emulator.devices.iio_accel import IioAccelerometer
 from emulator.devices.pl011 import Pl011
 
 UART_BASE = 0x0900_0000
 GICD_BASE = 0x0800_0000
 GICC_BASE = 0x0801_0000
+IIO_BASE = 0x090C_0000
+IIO_PERIOD_NS = 1_000_000_000  # 100 ticks of the 100 Hz generic timer
 
 
 class VirtBoard(Board):
@@ -35,6 +38,8 @@ class VirtBoard(Board):
             self.gic.distributor_write,
         )
         self.mmio.add("gicc", GICC_BASE, GicV2.CPU_SIZE, self.gic.cpu_read, self.gic.cpu_write)
+        self.iio = IioAccelerometer(clock, IIO_PERIOD_NS)
+        self.mmio.add("iio", IIO_BASE, IioAccelerometer.SIZE, self.iio.read, self.iio.write)
 
     def sysreg_read(self, name: str) -> int:
         return self.timer.read_sysreg(name)

@@ -11,12 +11,14 @@ GICD = 0x0800_0000
 GICC = 0x0801_0000
 TIMER_INTID = 30
 SPURIOUS = 1023
+IIO = 0x090C_0000
 
 
 class Aarch64Platform(Platform):
     arch = "aarch64"
     tick_hz = 100
     trap_insn_len = 4  # svc #0
+    iio_base = IIO
 
     def __init__(self, board: Any) -> None:
         super().__init__(board)
@@ -52,6 +54,11 @@ class Aarch64Platform(Platform):
     def take_irq(self) -> int | None:
         intid = self.board.mmio.read(GICC + 0x00C) & 0x3FF
         return None if intid == SPURIOUS else intid
+
+    def timer_irq_latency_ns(self) -> int:
+        board = self.board
+        counts = board.sysreg_read("CNTPCT_EL0") - board.sysreg_read("CNTP_CVAL_EL0")
+        return max(0, counts) * 1_000_000_000 // board.sysreg_read("CNTFRQ_EL0")
 
     def is_timer_irq(self, irq: int) -> bool:
         return irq == TIMER_INTID

@@ -11,6 +11,7 @@ class Platform:
     arch: str
     tick_hz: int
     trap_insn_len: int  # bytes to rewind to re-execute a trap (syscall restart)
+    iio_base: int  # MMIO base of the simulated IIO accelerometer
 
     def __init__(self, board: Any) -> None:
         self.board = board
@@ -31,6 +32,10 @@ class Platform:
 
     def take_irq(self) -> int | None:
         """Acknowledge the highest pending interrupt; None if spurious."""
+        raise NotImplementedError
+
+    def timer_irq_latency_ns(self) -> int:
+        """How long ago the tick fired, read from the timer hardware at IRQ entry."""
         raise NotImplementedError
 
     def is_timer_irq(self, irq: int) -> bool:

@@ -1,0 +1,1 @@
+"""`make bench`: speed and memory figures, printed as a table and saved as JSON."""

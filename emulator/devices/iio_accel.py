@@ -1,0 +1,72 @@
+"""A simulated IIO accelerometer (device 0, channel 0 = AccelX).
+
+It takes one sample every `period_ns` (the boards choose 100 timer ticks: 500 ms on
+`pc`, 1 s on `virt`); sample k reads (k * 137) mod 1000, so values cycle through
+0..999 and hit every residue. Registers (32-bit):
+
+  0x00 ID (0x11A0_0001)   0x04 CTRL (bit 0 enable)   0x08 STATUS (bit 0 data ready,
+  cleared by reading DATA)   0x0C DATA (i32 sample)   0x10 SCALE (1 000 000)
+  0x14 OFFSET (0)   0x18 TS_LO / 0x1C TS_HI (ns of the sample)   0x20 COUNT (samples taken)
+"""
+
+from __future__ import annotations
+
+from emulator.clock import VirtualClock
+
+ID, CTRL, STATUS, DATA, SCALE, OFFSET, TS_LO, TS_HI, COUNT = range(0, 0x24, 4)
+DEVICE_ID = 0x11A0_0001
+VALUE_STEP = 137
+
+
+class IioAccelerometer:
+    """Samples on its own timer once enabled; the driver polls STATUS."""
+
+    SIZE = 0x100
+
+    def __init__(self, clock: VirtualClock, period_ns: int) -> None:
+        self.clock = clock
+        self.period_ns = period_ns
+        self._timer = clock.timer(self._sample)
+        self.enabled = False
+        self.ready = False
+        self.count = 0
+        self.value = 0
+        self.timestamp = 0
+
+    def _sample(self, deadline: int) -> None:
+        self.value = (self.count * VALUE_STEP) % 1000
+        self.timestamp = deadline
+        self.count += 1
+        self.ready = True
+        self._timer.arm(deadline + self.period_ns)
+
+    def read(self, offset: int) -> int:
+        if offset == ID:
+            return DEVICE_ID
+        if offset == CTRL:
+            return int(self.enabled)
+        if offset == STATUS:
+            return int(self.ready)
+        if offset == DATA:
+            self.ready = False
+            return self.value & 0xFFFF_FFFF
+        if offset == SCALE:
+            return 1_000_000
+        if offset == OFFSET:
+            return 0
+        if offset == TS_LO:
+            return self.timestamp & 0xFFFF_FFFF
+        if offset == TS_HI:
+            return self.timestamp >> 32
+        if offset == COUNT:
+            return self.count
+        return 0
+
+    def write(self, offset: int, value: int) -> None:
+        if offset == CTRL:
+            enable = bool(value & 1)
+            if enable and not self.enabled:
+                self._timer.arm(self.clock.now_ns() + self.period_ns)
+            elif not enable:
+                self._timer.cancel()
+            self.enabled = enable

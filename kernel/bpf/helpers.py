@@ -1,0 +1,267 @@
+"""The helper table (ABI section 6): ``id -> fn(state, r1, r2, r3, r4, r5) -> r0``.
+
+Helpers see memory only through the run state's region table (`memory.Memory`), so
+a bad pointer is a MemoryFault that becomes -EFAULT, never a host access. Failures
+are negative errno values (section 3 numbers); the VM masks R0 to u64, which is the
+sign extension the ABI asks for. Maps are named by map id in R1, a plain integer
+(an ``ld_imm64`` map reference loads that same id).
+
+Choices where the spec is silent: helpers 10-12 with no current task return -EINVAL
+(12 also zero-fills the buffer); trace_printk with size 0 reads up to the region end
+(the original ignores size); probe_read zero-fills dst when src is unreadable;
+pwm_write validates pwm_id 0/1, channel 1/2 and duty 0..100 (else -EINVAL).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from kernel.abi import CtxOff, Errno, Helper
+from kernel.bpf.env import HELPER_LOG_MODULE
+from kernel.bpf.errors import BpfError
+from kernel.bpf.maps import RingBufMap, TimeseriesMap
+from kernel.bpf.memory import MemoryFault
+
+if TYPE_CHECKING:
+    from kernel.bpf.vm import RunState
+
+HelperFn = Callable[["RunState", int, int, int, int, int], int]
+
+_U64 = struct.Struct("<Q")
+M64 = (1 << 64) - 1
+
+
+def _err(errno: Errno) -> int:
+    return -int(errno)
+
+
+# ---------------------------------------------------------------- time, cpu, random
+
+
+def ktime_get_ns(st: RunState, *_: int) -> int:
+    return st.env.ktime_ns()
+
+
+def trace_printk(st: RunState, fmt: int, size: int, *_: int) -> int:
+    try:
+        raw = st.read_cstr(fmt, size)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    text = raw.decode("utf-8", errors="replace")
+    st.env.log("INFO", HELPER_LOG_MODULE, f"[BPF] {text}")
+    return 0
+
+
+def get_prandom_u32(st: RunState, *_: int) -> int:
+    return st.prng.next_u32()
+
+
+def get_smp_processor_id(st: RunState, *_: int) -> int:
+    return st.env.cpu_id()
+
+
+# ---------------------------------------------------------------- maps
+
+
+def map_lookup_elem(st: RunState, map_id: int, key_ptr: int, *_: int) -> int:
+    try:
+        bpf_map = st.maps.get(map_id)
+        view = bpf_map.lookup(st.read(key_ptr, bpf_map.key_size))
+        if view is None:
+            return 0
+        return st.add_dynamic(view, f"map {bpf_map.id} value")
+    except (BpfError, MemoryFault):
+        return 0
+
+
+def map_update_elem(
+    st: RunState, map_id: int, key_ptr: int, value_ptr: int, flags: int, _: int
+) -> int:
+    try:
+        bpf_map = st.maps.get(map_id)
+        key = st.read(key_ptr, bpf_map.key_size)
+        value = st.read(value_ptr, bpf_map.value_size)
+        bpf_map.update(key, value, flags)
+    except BpfError as e:
+        return _err(e.errno)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0
+
+
+def map_delete_elem(st: RunState, map_id: int, key_ptr: int, *_: int) -> int:
+    try:
+        bpf_map = st.maps.get(map_id)
+        bpf_map.delete(st.read(key_ptr, bpf_map.key_size))
+    except BpfError as e:
+        return _err(e.errno)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0
+
+
+def ringbuf_output(st: RunState, map_id: int, data: int, size: int, flags: int, _: int) -> int:
+    try:
+        ring = st.maps.get(map_id)
+        if not isinstance(ring, RingBufMap):
+            return _err(Errno.EINVAL)
+        ring.output(st.read(data, size), flags)
+    except BpfError as e:
+        return _err(e.errno)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0
+
+
+def timeseries_push(st: RunState, map_id: int, ts_ptr: int, value_ptr: int, *_: int) -> int:
+    try:
+        ts_map = st.maps.get(map_id)
+        if not isinstance(ts_map, TimeseriesMap):
+            return _err(Errno.EINVAL)
+        ts = _U64.unpack(st.read(ts_ptr, 8))[0]
+        ts_map.push(ts, st.read(value_ptr, ts_map.value_size))
+    except BpfError as e:
+        return _err(e.errno)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0
+
+
+# ---------------------------------------------------------------- current task
+
+
+def get_current_pid_tgid(st: RunState, *_: int) -> int:
+    task = st.env.current_task()
+    if task is None:
+        return _err(Errno.EINVAL)
+    return (task.tgid & 0xFFFF_FFFF) << 32 | (task.pid & 0xFFFF_FFFF)
+
+
+def get_current_uid_gid(st: RunState, *_: int) -> int:
+    task = st.env.current_task()
+    if task is None:
+        return _err(Errno.EINVAL)
+    return (task.gid & 0xFFFF_FFFF) << 32 | (task.uid & 0xFFFF_FFFF)
+
+
+def get_current_comm(st: RunState, buf: int, size: int, *_: int) -> int:
+    """Copies the NUL-terminated, zero-padded name (truncated to size - 1)."""
+    if size == 0 or size > 1 << 16:
+        return _err(Errno.EINVAL)
+    task = st.env.current_task()
+    comm = b"" if task is None else bytes(task.comm)[: size - 1]
+    try:
+        st.write(buf, comm.ljust(size, b"\0"))
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0 if task is not None else _err(Errno.EINVAL)
+
+
+def probe_read(st: RunState, dst: int, size: int, src: int, *_: int) -> int:
+    if size > 1 << 20:
+        return _err(Errno.EINVAL)
+    try:
+        data = st.read(src, size)
+    except MemoryFault:
+        try:
+            st.write(dst, bytes(size))
+        except MemoryFault:
+            pass
+        return _err(Errno.EFAULT)
+    try:
+        st.write(dst, data)
+    except MemoryFault:
+        return _err(Errno.EFAULT)
+    return 0
+
+
+# ---------------------------------------------------------------- context fields
+
+
+def _ctx_field(offset: int) -> HelperFn:
+    def helper(st: RunState, ctx: int, *_: int) -> int:
+        try:
+            return _U64.unpack(st.read((ctx + offset) & M64, 8))[0]
+        except MemoryFault:
+            return _err(Errno.EFAULT)
+
+    return helper
+
+
+# ---------------------------------------------------------------- devices
+
+
+def motor_emergency_stop(st: RunState, reason: int, *_: int) -> int:
+    st.env.log("ERROR", HELPER_LOG_MODULE, f"EMERGENCY STOP TRIGGERED! Reason: {reason}")
+    devices = st.env.devices
+    if devices is not None:
+        try:
+            devices.emergency_stop(reason)
+        except BpfError as e:
+            return _err(e.errno)
+    return 0
+
+
+def _device_call(st: RunState, call: Callable[..., int | None], *args: int) -> int:
+    try:
+        result = call(*args)
+    except BpfError as e:
+        return _err(e.errno)
+    return 0 if result is None else int(result)
+
+
+def gpio_write(st: RunState, pin: int, value: int, *_: int) -> int:
+    devices = st.env.devices
+    if devices is None:
+        return _err(Errno.ENODEV)
+    return _device_call(st, devices.gpio_write, pin, 1 if value else 0)
+
+
+def gpio_read(st: RunState, pin: int, *_: int) -> int:
+    devices = st.env.devices
+    if devices is None:
+        return _err(Errno.ENODEV)
+    return _device_call(st, devices.gpio_read, pin)
+
+
+def pwm_write(st: RunState, pwm_id: int, channel: int, duty: int, *_: int) -> int:
+    devices = st.env.devices
+    if devices is None:
+        return _err(Errno.ENODEV)
+    if pwm_id not in (0, 1) or channel not in (1, 2) or duty > 100:
+        return _err(Errno.EINVAL)
+    return _device_call(st, devices.pwm_write, pwm_id, channel, duty)
+
+
+# ---------------------------------------------------------------- the table
+
+HELPERS: dict[int, HelperFn] = {
+    Helper.KTIME_GET_NS: ktime_get_ns,
+    Helper.TRACE_PRINTK: trace_printk,
+    Helper.GET_PRANDOM_U32: get_prandom_u32,
+    Helper.GET_SMP_PROCESSOR_ID: get_smp_processor_id,
+    Helper.MAP_LOOKUP_ELEM: map_lookup_elem,
+    Helper.MAP_UPDATE_ELEM: map_update_elem,
+    Helper.MAP_DELETE_ELEM: map_delete_elem,
+    Helper.RINGBUF_OUTPUT: ringbuf_output,
+    Helper.TIMESERIES_PUSH: timeseries_push,
+    Helper.GET_CURRENT_PID_TGID: get_current_pid_tgid,
+    Helper.GET_CURRENT_UID_GID: get_current_uid_gid,
+    Helper.GET_CURRENT_COMM: get_current_comm,
+    Helper.GET_INTERRUPT_LATENCY_NS: _ctx_field(CtxOff.INTERRUPT_LATENCY_NS),
+    Helper.PROBE_READ: probe_read,
+    Helper.GET_BOOT_TIME_MS: _ctx_field(CtxOff.BOOT_TIME_MS),
+    Helper.GET_KERNEL_HEAP_KB: _ctx_field(CtxOff.KERNEL_HEAP_KB),
+    Helper.GET_KERNEL_IMAGE_MB: _ctx_field(CtxOff.KERNEL_IMAGE_MB),
+    Helper.MOTOR_EMERGENCY_STOP: motor_emergency_stop,
+    Helper.GPIO_WRITE: gpio_write,
+    Helper.GPIO_READ: gpio_read,
+    Helper.PWM_WRITE: pwm_write,
+}
+# Plain-int keys so ``HELPERS.get(imm)`` needs no enum hashing.
+HELPERS = {int(k): v for k, v in HELPERS.items()}
+
+#: Helper ids this library implements, with their ABI names (for the verifier/kernel).
+IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPERS}

@@ -1,0 +1,60 @@
+"""Hash map (type 1): bounded dict of fixed-size keys and values, insertion ordered."""
+
+from __future__ import annotations
+
+from kernel.abi import Errno, MapType, MapUpdateFlag
+from kernel.bpf.errors import BpfError
+from kernel.bpf.maps.base import BpfMap
+
+
+class HashMap(BpfMap):
+    """``update`` on a full map -> E2BIG (as Linux); NOEXIST on a present key ->
+    EEXIST; EXIST on a missing key -> ENOENT; ``delete`` of a missing key -> ENOENT.
+    Updating an existing key writes into the same storage (the live view stays valid).
+    """
+
+    map_type = MapType.HASH
+
+    def __init__(self, map_id: int, key_size: int, value_size: int, max_entries: int) -> None:
+        super().__init__(map_id, key_size, value_size, max_entries)
+        self._values: dict[bytes, memoryview] = {}
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def lookup(self, key: bytes) -> memoryview | None:
+        return self._values.get(self._check_key(key))
+
+    def update(self, key: bytes, value: bytes, flags: int = MapUpdateFlag.ANY) -> None:
+        key = self._check_key(key)
+        value = self._check_value(value)
+        flags = self._check_flags(flags)
+        view = self._values.get(key)
+        if view is not None:
+            if flags == MapUpdateFlag.NOEXIST:
+                raise BpfError(Errno.EEXIST, f"key {key.hex()} already in map {self.id}")
+            view[:] = value
+            return
+        if flags == MapUpdateFlag.EXIST:
+            raise BpfError(Errno.ENOENT, f"key {key.hex()} not in map {self.id}")
+        if len(self._values) >= self.max_entries:
+            raise BpfError(Errno.E2BIG, f"hash map {self.id} is full ({self.max_entries})")
+        self._values[key] = memoryview(bytearray(value))
+
+    def delete(self, key: bytes) -> None:
+        if self._values.pop(self._check_key(key), None) is None:
+            raise BpfError(Errno.ENOENT, f"key {key.hex()} not in map {self.id}")
+
+    def get_next_key(self, key: bytes | None) -> bytes:
+        """Insertion order; an unknown or None key restarts at the first key."""
+        keys = list(self._values)
+        if key is not None:
+            key = self._check_key(key)
+            if key in self._values:
+                i = keys.index(key) + 1
+                if i >= len(keys):
+                    raise BpfError(Errno.ENOENT, "no next key")
+                return keys[i]
+        if not keys:
+            raise BpfError(Errno.ENOENT, "map is empty")
+        return keys[0]

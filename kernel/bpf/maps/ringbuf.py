@@ -1,0 +1,98 @@
+"""Ring buffer map (type 27): variable-length records in a power-of-two byte ring.
+
+A record is an 8-byte header ``{u32 length, u32 flags}`` followed by the payload,
+the total rounded up to a multiple of 8 (ABI section 5), stored in a real byte ring
+so the space accounting matches the original: a 4096-byte ring holds 256 records of
+8 payload bytes. Producers never overwrite: a record that does not fit is dropped,
+counted in `dropped`, and `output` raises BpfError(ENOSPC) (helper 8 returns
+-ENOSPC). Records are written whole, so the BUSY/DISCARD header bits are never set.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from kernel.abi import RINGBUF_HDR_SIZE, Errno, MapType
+from kernel.bpf.errors import BpfError
+from kernel.bpf.maps.base import BpfMap
+
+_HDR = struct.Struct("<II")
+assert _HDR.size == RINGBUF_HDR_SIZE
+_WAKEUP_FLAGS = (0, 1, 2)  # BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2: accepted, no-ops
+
+
+def record_size(payload_len: int) -> int:
+    """Bytes a record of ``payload_len`` occupies in the ring."""
+    return RINGBUF_HDR_SIZE + (payload_len + 7) // 8 * 8
+
+
+class RingBufMap(BpfMap):
+    """``max_entries`` is the ring size in bytes (a power of two, >= 16)."""
+
+    map_type = MapType.RINGBUF
+
+    def __init__(self, map_id: int, key_size: int, value_size: int, max_entries: int) -> None:
+        super().__init__(map_id, 0, 0, max_entries)
+        self._ring = bytearray(max_entries)
+        self._mask = max_entries - 1
+        self._producer = 0  # free-running byte positions
+        self._consumer = 0
+        self.dropped = 0
+        self.records = 0  # records currently queued
+
+    @property
+    def used(self) -> int:
+        """Bytes occupied by queued records (headers and padding included)."""
+        return self._producer - self._consumer
+
+    def output(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+        """Append one record, or drop it (ENOSPC) if it does not fit."""
+        if flags not in _WAKEUP_FLAGS:
+            raise BpfError(Errno.EINVAL, f"unknown ringbuf output flags {flags:#x}")
+        total = record_size(len(data))
+        if self.used + total > self.max_entries:
+            self.dropped += 1
+            raise BpfError(
+                Errno.ENOSPC,
+                f"ringbuf {self.id} full: {total}-byte record, {self.max_entries - self.used} free",
+            )
+        self._put(self._producer, _HDR.pack(len(data), 0))
+        self._put(self._producer + RINGBUF_HDR_SIZE, bytes(data))
+        self._producer += total
+        self.records += 1
+
+    def poll(self, capacity: int) -> bytes | None:
+        """Pop the oldest record's payload; None if empty.
+
+        A payload longer than ``capacity`` raises BpfError(ENOSPC) and stays queued.
+        """
+        if self._producer == self._consumer:
+            return None
+        length, _flags = _HDR.unpack(self._get(self._consumer, RINGBUF_HDR_SIZE))
+        if length > capacity:
+            raise BpfError(
+                Errno.ENOSPC, f"record of {length} bytes does not fit a {capacity}-byte buffer"
+            )
+        payload = self._get(self._consumer + RINGBUF_HDR_SIZE, length)
+        self._consumer += record_size(length)
+        self.records -= 1
+        return payload
+
+    def peek_length(self) -> int | None:
+        """Payload length of the oldest record, without consuming it."""
+        if self._producer == self._consumer:
+            return None
+        return _HDR.unpack(self._get(self._consumer, RINGBUF_HDR_SIZE))[0]
+
+    # ------------------------------------------------------------ wrapping copies
+
+    def _put(self, pos: int, data: bytes) -> None:
+        start = pos & self._mask
+        first = min(len(data), self.max_entries - start)
+        self._ring[start : start + first] = data[:first]
+        self._ring[: len(data) - first] = data[first:]
+
+    def _get(self, pos: int, n: int) -> bytes:
+        start = pos & self._mask
+        first = min(n, self.max_entries - start)
+        return bytes(self._ring[start : start + first]) + bytes(self._ring[: n - first])

@@ -1,0 +1,94 @@
+"""The BPF verifier: proves a program safe before the kernel will run it.
+
+Public API::
+
+    verify(insns, maps, hook=None, *, max_states=..., max_insns=...) -> VerifierResult
+
+raises `kernel.bpf.errors.VerifierError(insn_idx, reason, log)` on rejection.
+``maps`` is anything with ``.get(map_id)`` returning an object with
+``map_type``, ``key_size``, ``value_size`` and ``max_entries`` (None or an
+exception for unknown ids) -- `kernel.bpf.maps.MapTable` or a plain dict.
+``hook`` is the `HookSpec` of the attach type (`HOOK_SPECS`); None means the
+generic context: the 56-byte BpfContext with a payload of up to 64 KiB.
+
+Modules: `cfg` (static checks, liveness), `scalar`/`tnum` (value tracking),
+`state` (registers, stack, frames), `alu`, `mem` (access checks), `prune`
+(state subsumption), `core` (the path walk), `log` (text handed to userspace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kernel.bpf.errors import VerifierError
+from kernel.bpf.insn import Insn
+from kernel.bpf.verifier.cfg import StaticError, analyze
+from kernel.bpf.verifier.core import Reject, Verifier
+from kernel.bpf.verifier.hooks import GENERIC_HOOK, HOOK_SPECS, MAX_PACKET_OFF, HookSpec
+from kernel.bpf.verifier.log import error_log, static_error_log, success_log
+
+__all__ = [
+    "GENERIC_HOOK",
+    "HOOK_SPECS",
+    "MAX_PACKET_OFF",
+    "HookSpec",
+    "VerifierResult",
+    "verify",
+    "DEFAULT_MAX_INSNS",
+    "DEFAULT_MAX_STATES",
+]
+
+DEFAULT_MAX_INSNS = 1_000_000  # Linux's BPF_COMPLEXITY_LIMIT_INSNS
+DEFAULT_MAX_STATES = 100_000
+
+
+@dataclass(frozen=True)
+class VerifierResult:
+    """What an accepted program cost to verify.
+
+    ``insns_processed``: instructions walked over all paths (Linux's "processed
+    N insns"); ``states_explored``: states stored at prune points;
+    ``peak_states``: most states stored at one instruction; ``stack_depth``:
+    deepest combined stack use over all call chains, in bytes.
+    """
+
+    log: str
+    insns_processed: int
+    states_explored: int
+    peak_states: int
+    stack_depth: int
+
+
+def verify(
+    insns: Sequence[Insn],
+    maps: object,
+    hook: HookSpec | None = None,
+    *,
+    max_states: int = DEFAULT_MAX_STATES,
+    max_insns: int = DEFAULT_MAX_INSNS,
+    precision: bool = False,
+) -> VerifierResult:
+    """Verify ``insns`` (one `Insn` per 8-byte slot); raise VerifierError if unsafe.
+
+    ``precision`` enables Linux-style precision tracking (`precision` module):
+    much stronger pruning on long branchy programs; experimental, off by default.
+    """
+    insns = list(insns)
+    spec = GENERIC_HOOK if hook is None else hook
+    try:
+        info = analyze(insns)
+    except StaticError as e:
+        raise VerifierError(e.idx, e.reason, static_error_log(insns, e.idx, e.reason)) from None
+    v = Verifier(insns, info, maps, spec, max_insns, max_states, precision)
+    try:
+        v.run()
+    except Reject as e:
+        raise VerifierError(v.idx, e.reason, error_log(v, insns, e.reason)) from None
+    return VerifierResult(
+        log=success_log(v),
+        insns_processed=v.processed,
+        states_explored=v.total_states,
+        peak_states=v.peak_states,
+        stack_depth=v.peak_stack,
+    )

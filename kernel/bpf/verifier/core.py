@@ -1,0 +1,676 @@
+"""The verifier's main pass: abstract interpretation of every path.
+
+A depth-first walk over program paths, Linux-style: the current state advances
+instruction by instruction; a conditional jump whose outcome is not known forks
+(the other branch is pushed on a stack); at prune points the state is compared
+with states stored there earlier and the path is cut when an explored one
+subsumes it (`prune.states_equal`). Loops need no special casing: a bounded loop
+is unrolled by the walk until its exit condition is decided, an unbounded one
+runs into the processed-instruction budget and is rejected as too complex, and
+coming back to a state already seen on the same path is an infinite loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NoReturn
+
+from kernel.abi import MapType
+from kernel.bpf import opcodes as op
+from kernel.bpf.helper_protos import HELPER_PROTOS, Arg, Ret
+from kernel.bpf.insn import Insn, ld_imm64_value
+from kernel.bpf.verifier import scalar
+from kernel.bpf.verifier.alu import do_alu
+from kernel.bpf.verifier.cfg import ProgInfo
+from kernel.bpf.verifier.hooks import HookSpec
+from kernel.bpf.verifier.mem import (
+    check_access,
+    check_helper_mem,
+    check_helper_mem_write,
+    sized_unknown,
+)
+from kernel.bpf.verifier.precision import SLOT_BASE, backtrack, slot_key
+from kernel.bpf.verifier.prune import states_equal
+from kernel.bpf.verifier.state import (
+    CONST_MAP,
+    NOT_INIT,
+    PTR_TO_CTX,
+    PTR_TO_MAP_VALUE,
+    PTR_TO_MAP_VALUE_OR_NULL,
+    PTR_TO_MEM,
+    PTR_TO_PACKET,
+    PTR_TO_PACKET_END,
+    PTR_TO_STACK,
+    REG_NOT_INIT,
+    SCALAR,
+    SLOT_SPILL,
+    TYPE_NAMES,
+    Checkpoint,
+    Frame,
+    MapInfo,
+    Reg,
+    Slot,
+    State,
+    const_reg,
+    scalar_reg,
+)
+
+ZERO_S = scalar.const(0)
+MAX_STATES_PER_INSN = 64
+LOOP_CHECKS = 4  # unfinished states compared for the infinite-loop check
+LOOP_ADD_INTERVAL = 64  # processed insns between two stored states of one loop head
+MAX_PENDING = 8192  # Linux's BPF_COMPLEXITY_LIMIT_JMP_SEQ
+COMBINED_STACK_LIMIT = op.STACK_SIZE * op.MAX_CALL_FRAMES
+
+_JOPS = {
+    op.JEQ: "jeq",
+    op.JNE: "jne",
+    op.JGT: "jgt",
+    op.JGE: "jge",
+    op.JLT: "jlt",
+    op.JLE: "jle",
+    op.JSGT: "jsgt",
+    op.JSGE: "jsge",
+    op.JSLT: "jslt",
+    op.JSLE: "jsle",
+    op.JSET: "jset",
+}
+
+
+class Reject(Exception):
+    """Internal: the current path is unsafe at ``idx``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MapResolver:
+    """Looks map ids up in the caller's table once, caching `MapInfo` snapshots."""
+
+    def __init__(self, maps: object) -> None:
+        self._maps = maps
+        self._cache: dict[int, MapInfo | None] = {}
+
+    def get(self, map_id: int) -> MapInfo | None:
+        if map_id in self._cache:
+            return self._cache[map_id]
+        info = None
+        if 0 <= map_id < 1 << 32:
+            try:
+                m = self._maps.get(map_id)  # type: ignore[attr-defined]
+            except Exception:  # noqa: BLE001 - any lookup failure means "no such map"
+                m = None
+            if m is not None:
+                info = MapInfo(
+                    map_id,
+                    int(m.map_type),
+                    int(m.key_size),
+                    int(m.value_size),
+                    int(m.max_entries),
+                )
+        self._cache[map_id] = info
+        return info
+
+
+class Verifier:
+    """One verification run; see `kernel.bpf.verifier.verify`."""
+
+    PKT_BASE_ID = 1  # id shared by every packet pointer loaded from ctx->data
+
+    def __init__(
+        self,
+        insns: Sequence[Insn],
+        info: ProgInfo,
+        maps: object,
+        hook: HookSpec,
+        max_insns: int,
+        max_states: int,
+        precision: bool = False,
+    ) -> None:
+        self.precision = precision
+        self.insns = insns
+        self.info = info
+        self.maps = MapResolver(maps)
+        self.hook = hook
+        self.mem_size = hook.raw_mem_size or 0
+        self.max_insns = max_insns
+        self.max_states = max_states
+        self.processed = 0
+        self.total_states = 0
+        self.peak_states = 0
+        self.peak_stack = 0
+        self._id = self.PKT_BASE_ID
+        self.explored: dict[int, list[Checkpoint]] = {}
+        self._last_add: dict[int, int] = {}
+        self.idx = 0
+        self.state: State | None = None
+
+    # ------------------------------------------------------------ utilities
+
+    def new_id(self) -> int:
+        self._id += 1
+        return self._id
+
+    def fail(self, reason: str) -> NoReturn:
+        raise Reject(reason)
+
+    def read_reg(self, st: State, r: int) -> Reg:
+        reg = st.cur.regs[r]
+        if reg.type == NOT_INIT:
+            self.fail(f"R{r} !read_ok")
+        return reg
+
+    def note_stack(self, st: State) -> None:
+        total = sum((f.depth + 7) & ~7 for f in st.frames)
+        if total > self.peak_stack:
+            self.peak_stack = total
+        if total > COMBINED_STACK_LIMIT:
+            self.fail(f"combined stack size of {len(st.frames)} calls is {total}. Too large")
+
+    # ------------------------------------------------------------ driver
+
+    def initial_state(self) -> State:
+        regs = [REG_NOT_INIT] * op.NUM_REGS
+        if self.hook.raw_mem_size is not None:
+            regs[1] = Reg(PTR_TO_MEM, ZERO_S)
+            regs[2] = const_reg(self.hook.raw_mem_size)
+        else:
+            regs[1] = Reg(PTR_TO_CTX, ZERO_S)
+        regs[op.FP] = Reg(PTR_TO_STACK, ZERO_S, frame=0)
+        return State([Frame(regs, {}, -1, 0)], 0)
+
+    def run(self) -> None:
+        pending = [self.initial_state()]
+        while pending:
+            st = pending.pop()
+            self.state = st
+            self._walk(st, pending)
+
+    def _walk(self, st: State, pending: list[State]) -> None:
+        insns = self.insns
+        prune = self.info.prune
+        while True:
+            idx = st.idx
+            self.idx = idx
+            self.processed += 1
+            if self.processed > self.max_insns:
+                self._too_complex(st)
+            cp = None
+            if prune[idx]:
+                cp = self._visited(st)
+                if cp is True:
+                    self._finish(st)
+                    return
+            st.hist = (idx, st.hist, len(st.frames) - 1, cp)
+            insn = insns[idx]
+            cls = insn.opcode & op.CLASS_MASK
+            if cls == op.ALU64 or cls == op.ALU:
+                do_alu(self, st, insn)
+                st.idx = idx + 1
+            elif cls == op.LDX:
+                mode = insn.opcode & op.MODE_MASK
+                r = check_access(
+                    self,
+                    st,
+                    insn.src,
+                    insn.off,
+                    insn.size_bytes,
+                    "read",
+                    signed=mode == op.MEMSX,
+                )
+                st.cur.regs[insn.dst] = r
+                st.idx = idx + 1
+            elif cls == op.ST:
+                value = const_reg(insn.imm)
+                check_access(self, st, insn.dst, insn.off, insn.size_bytes, "write", value)
+                st.idx = idx + 1
+            elif cls == op.STX:
+                self._stx(st, insn)
+                st.idx = idx + 1
+            elif cls == op.LD:
+                self._ld_imm64(st, insn, insns[idx + 1])
+                st.idx = idx + 2
+            else:
+                if not self._jmp(st, insn, idx, pending):
+                    self._finish(st)
+                    return
+
+    def _too_complex(self, st: State) -> NoReturn:
+        limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
+        if st.last_back_edge is not None:
+            a, b = st.last_back_edge
+            self.fail(f"back-edge from insn {a} to {b}: program too complex, {limit}")
+        self.fail(f"BPF program is too large: program too complex, {limit}")
+
+    def _finish(self, st: State) -> None:
+        """The path ended (exit, pruned, dead branch): release its checkpoints."""
+        cp = st.parent
+        while cp is not None:
+            cp.branches -= 1
+            if cp.branches > 0:
+                break
+            cp = cp.parent
+
+    # ------------------------------------------------------------ pruning
+
+    def mark_precise(self, st: State, *regs: int) -> None:
+        """A safety decision depends on the value of these scalar registers."""
+        if not self.precision:
+            return
+        fi = len(st.frames) - 1
+        keys = {fi * 16 + r for r in regs if r >= 0 and st.cur.regs[r].type == SCALAR}
+        if keys:
+            backtrack(self.insns, st.hist, keys)
+
+    def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
+        """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
+        if not self.precision:
+            return
+        keys = {k for k in cp.precise if k < SLOT_BASE}
+        for fi, f in enumerate(old.frames):
+            for r, reg in enumerate(f.regs):
+                if reg.type == SCALAR and reg.id:
+                    keys.add(fi * 16 + r)
+            for k, slot in f.stack.items():
+                if slot.spill is not None and slot.spill.type == SCALAR:
+                    keys.add(slot_key(fi, k * 8))
+        if keys:
+            backtrack(self.insns, (st.idx, st.hist, len(st.frames) - 1, None), keys)
+
+    def _visited(self, st: State) -> Checkpoint | bool | None:
+        idx = st.idx
+        lst = self.explored.get(idx)
+        live = self.info.live
+        if lst is None:
+            lst = self.explored[idx] = []
+        looping = False
+        loop_checks = LOOP_CHECKS
+        for cp in reversed(lst):
+            if cp.branches > 0:
+                # An unfinished state here is an ancestor: we are in a loop. Only the
+                # latest few are compared (a heuristic, like Linux's); the budget
+                # catches every other non-terminating loop.
+                looping = True
+                if loop_checks > 0:
+                    loop_checks -= 1
+                    if states_equal(cp.state, st, live):
+                        self.fail(f"infinite loop detected at insn {idx}")
+                continue
+            if states_equal(cp.state, st, live, cp.precise if self.precision else None):
+                self._propagate(cp.state, cp, st)
+                return True
+        if len(lst) >= MAX_STATES_PER_INSN:
+            return None
+        if looping:
+            # Inside a loop every iteration differs; storing each one only makes
+            # the comparisons quadratic (Linux skips them the same way).
+            last = self._last_add.get(idx, -LOOP_ADD_INTERVAL)
+            if self.processed - last < LOOP_ADD_INTERVAL:
+                return None
+        self._last_add[idx] = self.processed
+        self.total_states += 1
+        if len(lst) + 1 > self.peak_states:
+            self.peak_states = len(lst) + 1
+        if self.total_states > self.max_states:
+            self.fail(f"program too complex: more than {self.max_states} states explored")
+        cp = Checkpoint(_snapshot(st), st.parent)
+        st.parent = cp
+        lst.append(cp)
+        return cp
+
+    # ------------------------------------------------------------ stores, ld_imm64
+
+    def _stx(self, st: State, insn: Insn) -> None:
+        size = insn.size_bytes
+        if insn.opcode & op.MODE_MASK == op.MEM:
+            value = self.read_reg(st, insn.src)
+            check_access(self, st, insn.dst, insn.off, size, "write", value, insn.src)
+            return
+        # atomic read-modify-write
+        value = self.read_reg(st, insn.src)
+        if value.is_ptr:
+            self.fail(f"R{insn.src} leaks addr into mem")
+        if insn.imm == op.CMPXCHG:
+            r0 = self.read_reg(st, 0)
+            if r0.is_ptr:
+                self.fail("R0 leaks addr into mem")
+        ptr = self.read_reg(st, insn.dst)
+        if ptr.type not in (PTR_TO_STACK, PTR_TO_MAP_VALUE, PTR_TO_MEM):
+            self.fail(f"BPF_ATOMIC stores into R{insn.dst} {TYPE_NAMES[ptr.type]} is not allowed")
+        check_access(self, st, insn.dst, insn.off, size, "atomic", None, insn.src)
+        old = sized_unknown(size)
+        if insn.imm == op.CMPXCHG:
+            st.cur.regs[0] = old
+        elif insn.imm & op.FETCH:
+            st.cur.regs[insn.src] = old
+
+    def _ld_imm64(self, st: State, lo: Insn, hi: Insn) -> None:
+        if lo.src == op.BPF_PSEUDO_MAP_FD:
+            info = self.maps.get(lo.imm)
+            if info is None:
+                self.fail(f"map id {lo.imm} does not exist")
+            st.cur.regs[lo.dst] = Reg(CONST_MAP, ZERO_S, map=info)
+            return
+        if lo.src == op.BPF_PSEUDO_MAP_VALUE:
+            # Global data (ELF .data/.rodata/.bss): &value[0] + hi.imm of a 1-entry array.
+            info = self.maps.get(lo.imm)
+            if info is None:
+                self.fail(f"map id {lo.imm} does not exist")
+            if info.map_type != MapType.ARRAY or info.max_entries != 1:
+                self.fail(f"direct value access on map type {info.map_type} not supported")
+            off = hi.imm & 0xFFFF_FFFF
+            if off >= info.value_size:
+                self.fail(
+                    f"invalid access to map value pointer, value_size={info.value_size} off={off}"
+                )
+            st.cur.regs[lo.dst] = Reg(PTR_TO_MAP_VALUE, ZERO_S, off=off, map=info)
+            return
+        st.cur.regs[lo.dst] = const_reg(ld_imm64_value(lo, hi))
+
+    # ------------------------------------------------------------ jumps, calls, exit
+
+    def _jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+        """Advance ``st``; False when the path ended."""
+        code = insn.opcode
+        jop = code & op.OP_MASK
+        if jop == op.JA:
+            t = insn.jump_target(idx)
+            if t <= idx:
+                st.last_back_edge = (idx, t)
+            st.idx = t
+            return True
+        if code == op.EXIT_OP:
+            return self._exit(st)
+        if code == op.CALL_OP:
+            if insn.src == op.BPF_PSEUDO_CALL:
+                self._local_call(st, insn, idx)
+            else:
+                self._helper_call(st, insn)
+                st.idx = idx + 1
+            return True
+        return self._cond_jmp(st, insn, idx, pending)
+
+    def _exit(self, st: State) -> bool:
+        r0 = self.read_reg(st, 0)
+        frames = st.frames
+        if len(frames) > 1:
+            if r0.type == PTR_TO_STACK and r0.frame == len(frames) - 1:
+                self.fail("cannot return stack pointer to the caller frame")
+            callee = frames.pop()
+            regs = frames[-1].regs
+            regs[0] = r0
+            for r in range(1, 6):
+                regs[r] = REG_NOT_INIT
+            st.idx = callee.callsite + 1
+            return True
+        if r0.type != SCALAR:
+            self.fail(f"R0 leaks addr as return value (R0 type={TYPE_NAMES[r0.type]})")
+        return False
+
+    def _local_call(self, st: State, insn: Insn, idx: int) -> None:
+        target = idx + 1 + insn.imm
+        frames = st.frames
+        if len(frames) >= op.MAX_CALL_FRAMES:
+            self.fail(f"the call stack of {len(frames) + 1} frames is too deep")
+        if any(f.subprog == target for f in frames):
+            self.fail(f"recursive call from insn {idx} to {target}")
+        caller = frames[-1].regs
+        regs = [REG_NOT_INIT] * op.NUM_REGS
+        for r in range(1, 6):
+            regs[r] = caller[r]
+        regs[op.FP] = Reg(PTR_TO_STACK, ZERO_S, frame=len(frames))
+        frames.append(Frame(regs, {}, idx, target))
+        st.idx = target
+
+    def _helper_call(self, st: State, insn: Insn) -> None:
+        proto = HELPER_PROTOS[insn.imm]
+        name = f"{proto.name}#{insn.imm}"
+        regs = st.cur.regs
+        bpf_map: MapInfo | None = None
+        args = proto.args
+        for i, kind in enumerate(args):
+            r = i + 1
+            reg = self.read_reg(st, r)
+            if kind == Arg.ANYTHING:
+                if reg.is_ptr:
+                    self.fail(f"R{r} leaks addr into helper function")
+            elif kind == Arg.CONST_MAP:
+                bpf_map = self._map_arg(r, reg, proto, name)
+                self.mark_precise(st, r)
+            elif kind in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE):
+                assert bpf_map is not None
+                size = bpf_map.key_size if kind == Arg.PTR_TO_MAP_KEY else bpf_map.value_size
+                check_helper_mem(self, st, r, size, size, "fp, pkt, map_value, mem")
+            elif kind == Arg.ANYTHING_OR_PTR:
+                pass  # read_reg above already rejected an uninitialised register
+            elif kind == Arg.PTR_TO_UNINIT_MEM:
+                size_reg = self.read_reg(st, r + 1)
+                if size_reg.is_ptr or size_reg.s[1] != 0 or size_reg.s[0] == 0:
+                    self.fail(f"R{r + 1} must be a known non-zero size for {name}")
+                if size_reg.s[0] > op.STACK_SIZE:
+                    self.fail(f"R{r + 1} size {size_reg.s[0]} too large for {name}")
+                self.mark_precise(st, r + 1)
+                check_helper_mem_write(self, st, r, size_reg.s[0])
+            elif kind == Arg.PTR_TO_MEM:
+                size_reg = self.read_reg(st, r + 1)
+                zero_ok = args[i + 1] == Arg.CONST_SIZE_OR_ZERO
+                lo, hi = self._size_arg(r + 1, size_reg, zero_ok)
+                self.mark_precise(st, r + 1)
+                check_helper_mem(self, st, r, lo, hi, "fp, pkt, map_value, mem")
+            elif kind == Arg.PTR_TO_CTX:
+                if reg.type != PTR_TO_CTX:
+                    self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=ctx")
+                if reg.off or reg.s != ZERO_S:
+                    self.fail(f"dereference of modified ctx ptr R{r} off={reg.off} disallowed")
+        for r in range(1, 6):
+            regs[r] = REG_NOT_INIT
+        if proto.ret == Ret.MAP_VALUE_OR_NULL:
+            assert bpf_map is not None
+            regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
+        else:
+            regs[0] = Reg(SCALAR)
+
+    def _map_arg(self, r: int, reg: Reg, proto, name: str) -> MapInfo:
+        if reg.type == CONST_MAP:
+            info = reg.map
+        elif reg.type == SCALAR:
+            if reg.s[1] != 0:
+                self.fail(f"R{r} is not a known constant map id ({reg!r})")
+            info = self.maps.get(reg.s[0])
+            if info is None:
+                self.fail(f"R{r} map id {scalar.to_signed(reg.s[0])} does not exist")
+        else:
+            self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=map_ptr")
+        assert info is not None
+        if proto.map_types and info.map_type not in proto.map_types:
+            self.fail(f"cannot pass map_type {info.map_type} into func {name}")
+        return info
+
+    def _size_arg(self, r: int, reg: Reg, zero_ok: bool) -> tuple[int, int]:
+        if reg.is_ptr:
+            self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=scalar")
+        s = reg.s
+        if s[2] < 0:
+            self.fail(f"R{r} min value is negative, either use unsigned or 'var &= const'")
+        if s[4] == 0 and not zero_ok:
+            self.fail(f"R{r} invalid zero-sized read")
+        if s[5] >= 1 << 29:
+            self.fail(f"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'")
+        return s[4], s[5]
+
+    # ------------------------------------------------------------ conditional jumps
+
+    def _cond_jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+        code = insn.opcode
+        is32 = code & op.CLASS_MASK == op.JMP32
+        bits = 32 if is32 else 64
+        name = _JOPS[code & op.OP_MASK]
+        target = insn.jump_target(idx)
+        d = self.read_reg(st, insn.dst)
+        if code & op.SRC_MASK:
+            s = self.read_reg(st, insn.src)
+            src_reg = insn.src
+        else:
+            s = scalar_reg(scalar.const(insn.imm & scalar.U32 if is32 else insn.imm))
+            src_reg = -1
+        if d.is_ptr or s.is_ptr:
+            if is32:
+                self.fail(f"R{insn.dst if d.is_ptr else insn.src} pointer comparison prohibited")
+            outcome = self._ptr_cond(st, insn, name, d, s, src_reg)
+        else:
+            a, b = scalar.view(d.s, bits), scalar.view(s.s, bits)
+            t = scalar.assume(name, a, b, bits)
+            f = scalar.assume(scalar.NEGATE[name], a, b, bits)
+            outcome = (
+                None if t is None else ("scalar", insn.dst, d, t[0], src_reg, s, t[1], bits),
+                None if f is None else ("scalar", insn.dst, d, f[0], src_reg, s, f[1], bits),
+            )
+            if t is None or f is None:
+                self.mark_precise(st, insn.dst, src_reg)
+        taken, fall = outcome
+        if taken is not None and fall is not None:
+            other = st.copy()
+            if st.parent is not None:
+                st.parent.branches += 1
+            if self._apply(other, taken):
+                other.idx = target
+                if target <= idx:
+                    other.last_back_edge = (idx, target)
+                pending.append(other)
+                if len(pending) > MAX_PENDING:
+                    self.fail(f"the sequence of {len(pending)} jumps is too complex")
+            else:
+                self.mark_precise(st, insn.dst, src_reg)
+                self._finish(other)
+            if not self._apply(st, fall):
+                self.mark_precise(st, insn.dst, src_reg)
+                return False
+            st.idx = idx + 1
+            return True
+        if taken is not None:
+            if not self._apply(st, taken):
+                return False
+            if target <= idx:
+                st.last_back_edge = (idx, target)
+            st.idx = target
+            return True
+        if fall is not None:
+            if not self._apply(st, fall):
+                return False
+            st.idx = idx + 1
+            return True
+        return False
+
+    def _apply(self, st: State, how: tuple | None) -> bool:
+        """Refine ``st`` with what a branch outcome implies; False if impossible."""
+        if how is None or how[0] == "none":
+            return True
+        kind = how[0]
+        if kind == "scalar":
+            _, dreg, d, dview, sreg, s, sview, bits = how
+            nd = scalar.merge_view(d.s, dview, bits)
+            if nd is None:
+                return False
+            self._set_scalar(st, dreg, d, nd)
+            if sreg >= 0 and sreg != dreg:
+                ns = scalar.merge_view(s.s, sview, bits)
+                if ns is None:
+                    return False
+                self._set_scalar(st, sreg, s, ns)
+            return True
+        if kind == "null":
+            _, ptr_id, is_null = how
+            self._mark_null(st, ptr_id, is_null)
+            return True
+        if kind == "pkt":
+            _, pkt, new_range = how
+            return self._pkt_range(st, pkt, new_range)
+        raise AssertionError(kind)
+
+    def _set_scalar(self, st: State, regno: int, old: Reg, s: scalar.S) -> None:
+        if s == old.s:
+            return
+        new = old.replace(s=s)
+        st.cur.regs[regno] = new
+        if old.id:
+            for f, where, r in list(st.all_regs()):
+                if r.type == SCALAR and r.id == old.id:
+                    st.set_reg_anywhere(f, where, r.replace(s=s))
+
+    def _mark_null(self, st: State, ptr_id: int, is_null: bool) -> None:
+        for f, where, r in list(st.all_regs()):
+            if r.type == PTR_TO_MAP_VALUE_OR_NULL and r.id == ptr_id:
+                if is_null:
+                    nr = const_reg(0)
+                else:
+                    nr = r.replace(type=PTR_TO_MAP_VALUE, id=0)
+                st.set_reg_anywhere(f, where, nr)
+
+    def _pkt_range(self, st: State, pkt: Reg, new_range: int) -> bool:
+        if pkt.off < 0 or pkt.s[2] < 0:
+            return True
+        if pkt.s[1] == 0 and pkt.off + pkt.s[0] > self.hook.payload_size:
+            return False  # data + n <= data_end cannot hold for n beyond the payload
+        if new_range <= 0:
+            return True
+        for f, where, r in list(st.all_regs()):
+            if r.type == PTR_TO_PACKET and r.id == pkt.id and r.rng < new_range:
+                st.set_reg_anywhere(f, where, r.replace(rng=new_range))
+        return True
+
+    def _ptr_cond(
+        self, st: State, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
+    ) -> tuple[tuple | None, tuple | None]:
+        none = ("none",)
+        # a scalar compared with a pointer decides what the comparison means
+        self.mark_precise(st, insn.dst, src_reg)
+        # pointer vs. constant zero: a null check
+        for p, other in ((d, s), (s, d)):
+            if p.is_ptr and other.type == SCALAR and other.s == ZERO_S and name in ("jeq", "jne"):
+                if p.type == PTR_TO_MAP_VALUE_OR_NULL:
+                    eq, ne = ("null", p.id, True), ("null", p.id, False)
+                    return (eq, ne) if name == "jeq" else (ne, eq)
+                # a valid pointer is never NULL
+                return (None, none) if name == "jeq" else (none, None)
+        if d.type in (PTR_TO_PACKET, PTR_TO_PACKET_END) and s.type in (
+            PTR_TO_PACKET,
+            PTR_TO_PACKET_END,
+        ):
+            if d.type == PTR_TO_PACKET and s.type == PTR_TO_PACKET_END:
+                pkt = d
+                # which branch knows pkt <= end (or pkt < end)?
+                good = {"jgt": 1, "jge": 1, "jlt": 0, "jle": 0}.get(name)
+            elif d.type == PTR_TO_PACKET_END and s.type == PTR_TO_PACKET:
+                pkt = s
+                good = {"jgt": 0, "jge": 0, "jlt": 1, "jle": 1}.get(name)
+            else:
+                good = None
+                pkt = d
+            if good is None:
+                if name in ("jeq", "jne", "jgt", "jge", "jlt", "jle"):
+                    return (none, none)
+                self.fail(f"R{insn.dst} pointer comparison prohibited")
+            learn = ("pkt", pkt, pkt.off)
+            return (none, learn) if good == 1 else (learn, none)
+        bad = insn.dst if d.is_ptr else insn.src
+        self.fail(f"R{bad} pointer comparison prohibited")
+
+
+def _snapshot(st: State) -> State:
+    """Copy a state for storing, dropping scalar ids that link nothing."""
+    snap = st.copy()
+    snap.hist = None
+    snap.last_back_edge = None
+    counts: dict[int, int] = {}
+    for _f, _w, r in snap.all_regs():
+        if r.type == SCALAR and r.id:
+            counts[r.id] = counts.get(r.id, 0) + 1
+    if counts and any(c == 1 for c in counts.values()):
+        for f, where, r in list(snap.all_regs()):
+            if r.type == SCALAR and r.id and counts[r.id] == 1:
+                if isinstance(where, int):
+                    f.regs[where] = r.replace(id=0)
+                else:
+                    f.stack[where[1]] = Slot(SLOT_SPILL, r.replace(id=0))
+    return snap

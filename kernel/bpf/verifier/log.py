@@ -1,0 +1,85 @@
+"""The verifier log: the text sys_bpf copies to userspace's log_buf.
+
+Like Linux's, a rejection log shows the instructions of the path that led to the
+error (most recent last), the register state at the failing instruction, the
+reason prefixed with the instruction index, and the processed-instruction
+summary. Acceptance logs hold only the summary lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from kernel.bpf.insn import Insn
+
+if TYPE_CHECKING:
+    from kernel.bpf.verifier.core import Verifier
+
+MAX_PATH_LINES = 200
+
+
+def format_insn(insns: Sequence[Insn], idx: int) -> str:
+    """``12: (61) r0 = *(u32 *)(r0 +0)``; degrades to raw fields without disasm."""
+    if not 0 <= idx < len(insns):
+        return f"{idx}: <out of range>"
+    insn = insns[idx]
+    nxt = insns[idx + 1] if idx + 1 < len(insns) else None
+    try:
+        from kernel.bpf.disasm import format_insn as fmt
+
+        text = fmt(insn, nxt)
+    except Exception:  # noqa: BLE001 - the log must never break verification
+        text = (
+            f"code={insn.opcode:#04x} dst=r{insn.dst} src=r{insn.src} off={insn.off} imm={insn.imm}"
+        )
+    return f"{idx}: ({insn.opcode:02x}) {text}"
+
+
+def summary(v: Verifier) -> str:
+    return (
+        f"processed {v.processed} insns (limit {v.max_insns}) "
+        f"max_states_per_insn {v.peak_states} total_states {v.total_states} "
+        f"stack_depth {v.peak_stack}"
+    )
+
+
+def success_log(v: Verifier) -> str:
+    return summary(v) + "\n"
+
+
+def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
+    lines: list[str] = []
+    st = v.state
+    if st is not None:
+        path: list[int] = []
+        node = st.hist
+        while node is not None and len(path) < MAX_PATH_LINES:
+            path.append(node[0])
+            node = node[1]
+        if node is not None:
+            lines.append(f"... ({_count(node)} earlier insns on this path not shown)")
+        lines.extend(format_insn(insns, i) for i in reversed(path))
+        try:
+            lines.append(st.fmt_regs())
+        except Exception:  # noqa: BLE001
+            pass
+    lines.append(f"{v.idx}: {reason}")
+    lines.append(summary(v))
+    return "\n".join(lines) + "\n"
+
+
+def _count(node: tuple | None) -> int:
+    n = 0
+    while node is not None:
+        n += 1
+        node = node[1]
+    return n
+
+
+def static_error_log(insns: Sequence[Insn], idx: int, reason: str) -> str:
+    lines = []
+    if 0 <= idx < len(insns):
+        lines.append(format_insn(insns, idx))
+    lines.append(f"{idx}: {reason}" if idx >= 0 else reason)
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,396 @@
+"""Memory access checks: every load, store, atomic and helper buffer argument.
+
+Each pointer type names one region with a statically known size -- the context
+(read-only), a stack frame (512 bytes below R10), a map value (value_size), the
+hook payload (the range proven by a ``data_end`` comparison), the raw memory of
+the conformance environment. An access is accepted only if it is inside that
+region for *every* value of the pointer's offset range, which is what makes the
+VM's own bounds checks unreachable for verified programs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kernel.abi import CtxOff
+from kernel.bpf import opcodes as op
+from kernel.bpf.verifier import scalar, tnum
+from kernel.bpf.verifier.state import (
+    INVALID,
+    MISC,
+    PTR_TO_CTX,
+    PTR_TO_MAP_VALUE,
+    PTR_TO_MEM,
+    PTR_TO_PACKET,
+    PTR_TO_PACKET_END,
+    PTR_TO_STACK,
+    SCALAR,
+    SLOT_INVALID,
+    SLOT_MISC,
+    SLOT_SPILL,
+    SPILL,
+    TYPE_NAMES,
+    ZERO,
+    Frame,
+    Reg,
+    Slot,
+    State,
+    const_reg,
+    scalar_reg,
+)
+
+if TYPE_CHECKING:
+    from kernel.bpf.verifier.core import Verifier
+
+MAX_VAR_OFF = 1 << 29  # Linux's BPF_MAX_VAR_OFF: bound on variable pointer offsets
+
+
+def sized_unknown(size: int, signed: bool = False) -> Reg:
+    """The value of a ``size``-byte load whose content is not tracked."""
+    if size >= 8:
+        return Reg(SCALAR)
+    bits = size * 8
+    if signed:
+        s = scalar.sync((0, scalar.U64, scalar.smin_of(bits), scalar.smax_of(bits), 0, scalar.U64))
+    else:
+        s = scalar.urange(0, scalar.umask(bits))
+    assert s is not None
+    return scalar_reg(s)
+
+
+def _var_bounds(v: Verifier, regno: int, ptr: Reg) -> tuple[int, int]:
+    """Signed min/max of a pointer's variable offset; rejects unbounded ones."""
+    s = ptr.s
+    if s[1] == 0:
+        c = scalar.to_signed(s[0])
+        return c, c
+    if s[2] < 0:
+        v.fail(
+            f"R{regno} min value is negative, either use unsigned index or do a "
+            "if (index >=0) check."
+        )
+    if s[5] >= MAX_VAR_OFF:
+        v.fail(f"R{regno} unbounded memory access, make sure to bounds check any such access")
+    return s[2], s[3]
+
+
+def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, what: str) -> None:
+    lo, hi = _var_bounds(v, regno, ptr)
+    lo += ptr.off + off
+    hi += ptr.off + off
+    if lo < 0 or hi + size > limit:
+        where = str(lo) if lo == hi else f"[{lo},{hi}]"
+        v.fail(f"invalid access to {what}, {_size_name(what)}={limit} off={where} size={size}")
+
+
+def _size_name(what: str) -> str:
+    return "value_size" if what == "map value" else "mem_size"
+
+
+def _check_aligned(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
+    """Atomics need natural alignment; region bases are 8-byte aligned."""
+    t = tnum.add((ptr.s[0], ptr.s[1]), tnum.const(ptr.off + off))
+    if (t[0] | t[1]) & (size - 1):
+        v.fail(f"misaligned access off {tnum.fmt(t)}+0 size {size}")
+
+
+def check_access(
+    v: Verifier,
+    st: State,
+    regno: int,
+    off: int,
+    size: int,
+    kind: str,
+    value: Reg | None = None,
+    value_regno: int = -1,
+    signed: bool = False,
+) -> Reg | None:
+    """Check one load/store/atomic through register ``regno``.
+
+    ``kind`` is "read", "write" or "atomic". Returns the loaded value for reads.
+    ``value`` is the register being stored (None for unknown data).
+    """
+    ptr = v.read_reg(st, regno)
+    t = ptr.type
+    if kind != "read" and value is not None and value.is_ptr and t != PTR_TO_STACK:
+        where = "map" if t == PTR_TO_MAP_VALUE else ("ctx" if t == PTR_TO_CTX else "mem")
+        v.fail(f"R{value_regno} leaks addr into {where}")
+    if t == PTR_TO_STACK:
+        return _stack_access(v, st, regno, ptr, off, size, kind, value, value_regno, signed)
+    if t == PTR_TO_MAP_VALUE:
+        _region(v, regno, ptr, off, size, ptr.map.value_size, "map value")
+        if kind == "atomic":
+            _check_aligned(v, regno, ptr, off, size)
+        return sized_unknown(size, signed) if kind == "read" else None
+    if t == PTR_TO_MEM:
+        _region(v, regno, ptr, off, size, v.mem_size, "memory")
+        if kind == "atomic":
+            _check_aligned(v, regno, ptr, off, size)
+        return sized_unknown(size, signed) if kind == "read" else None
+    if t == PTR_TO_CTX:
+        return _ctx_access(v, regno, ptr, off, size, kind)
+    if t == PTR_TO_PACKET:
+        if kind == "atomic":
+            v.fail(f"BPF_ATOMIC stores into R{regno} pkt is not allowed")
+        if kind == "write" and not v.hook.payload_writable:
+            v.fail(f"R{regno} cannot write into pkt")
+        _packet_access(v, regno, ptr, off, size)
+        return sized_unknown(size, signed) if kind == "read" else None
+    v.fail(f"R{regno} invalid mem access '{TYPE_NAMES[t]}'")
+    return None
+
+
+def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: str) -> Reg:
+    if ptr.s[1] != 0 or ptr.s[0] != 0:
+        v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s[0], ptr.s[1]))} disallowed")
+    o = ptr.off + off
+    if kind != "read" or o < 0 or o + size > v.hook.ctx_size or o % size:
+        v.fail(f"invalid bpf_context access off={o} size={size}")
+    if o in (CtxOff.DATA, CtxOff.DATA_END):
+        if size != 8:
+            v.fail(f"invalid bpf_context access off={o} size={size}")
+        if o == CtxOff.DATA:
+            return Reg(PTR_TO_PACKET, scalar.const(0), id=v.PKT_BASE_ID)
+        return Reg(PTR_TO_PACKET_END, scalar.const(0))
+    return sized_unknown(size)
+
+
+def _packet_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
+    s = ptr.s
+    if s[2] < 0:
+        v.fail(
+            f"R{regno} min value is negative, either use unsigned index or do a "
+            "if (index >=0) check."
+        )
+    o = ptr.off + off
+    if o < 0 or o + size > ptr.rng or o + s[5] + size > v.hook.payload_size:
+        v.fail(
+            f"invalid access to packet, off={o} size={size}, "
+            f"R{regno}(id={ptr.id},off={ptr.off},r={ptr.rng})"
+        )
+
+
+# ---------------------------------------------------------------- stack
+
+
+def _frame_of(st: State, ptr: Reg) -> Frame:
+    return st.frames[ptr.frame]
+
+
+def _touch(v: Verifier, st: State, frame: Frame, lo: int) -> None:
+    d = -lo
+    if d > frame.depth:
+        frame.depth = d
+        v.note_stack(st)
+
+
+def _stack_access(
+    v: Verifier,
+    st: State,
+    regno: int,
+    ptr: Reg,
+    off: int,
+    size: int,
+    kind: str,
+    value: Reg | None,
+    value_regno: int,
+    signed: bool,
+) -> Reg | None:
+    frame = _frame_of(st, ptr)
+    verb = "read from" if kind == "read" else "write to"
+    if ptr.s[1] == 0:
+        o = ptr.off + off + scalar.to_signed(ptr.s[0])
+        if o < -op.STACK_SIZE or o + size > 0:
+            v.fail(f"invalid {verb} stack R{regno} off={o} size={size}")
+        _touch(v, st, frame, o)
+        if kind == "read":
+            return stack_read(v, frame, o, size, signed)
+        if kind == "atomic":
+            _check_stack_init(v, frame, o, size, "atomic")
+            if o % size:
+                v.fail(f"misaligned stack access off {o} size {size}")
+            stack_write(v, st, frame, ptr.frame, o, size, None, value_regno)
+            return None
+        stack_write(v, st, frame, ptr.frame, o, size, value, value_regno)
+        return None
+    if kind == "atomic":
+        v.fail(f"R{regno} variable-offset atomic access to the stack is not allowed")
+    s = ptr.s
+    if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+        v.fail(f"invalid unbounded variable-offset {verb} stack R{regno}")
+    lo = ptr.off + off + s[2]
+    hi = ptr.off + off + s[3]
+    if lo < -op.STACK_SIZE or hi + size > 0:
+        v.fail(
+            f"invalid variable-offset {verb} stack R{regno} "
+            f"var_off={tnum.fmt((s[0], s[1]))} off={ptr.off + off} size={size}"
+        )
+    _touch(v, st, frame, lo)
+    if kind == "read":
+        _check_stack_init(v, frame, lo, hi + size - lo, "read")
+        return sized_unknown(size, signed)
+    if value is not None and value.is_ptr:
+        v.fail(f"R{value_regno} variable-offset stack write of a pointer is not allowed")
+    for b in range(lo, hi + size):
+        k, j = divmod(b, 8)
+        slot = frame.stack.get(k)
+        if slot is None:
+            continue
+        kinds = list(SLOT_MISC if slot.spill is not None else slot.kinds)
+        if kinds[j] == ZERO:
+            kinds[j] = MISC
+        frame.stack[k] = Slot(tuple(kinds))
+    return None
+
+
+def _check_stack_init(v: Verifier, frame: Frame, lo: int, n: int, what: str) -> None:
+    """Every byte of ``[lo, lo+n)`` written, and no spilled pointer read in part."""
+    for b in range(lo, lo + n):
+        k, j = divmod(b, 8)
+        slot = frame.stack.get(k)
+        kind = INVALID if slot is None else slot.kinds[j]
+        if kind == INVALID:
+            if what == "helper":
+                v.fail(f"invalid indirect read from stack off {lo}+{b - lo} size {n}")
+            v.fail(f"invalid {what} from stack off {lo}+{b - lo} size {n}")
+        if kind == SPILL and slot.spill.is_ptr:
+            v.fail(f"invalid {what} of spilled pointer from stack off {b}")
+
+
+def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = False) -> Reg:
+    """Load ``size`` bytes at ``o`` (fixed offset) from a frame's stack."""
+    k, j = divmod(o, 8)
+    slot = frame.stack.get(k)
+    if slot is not None and slot.spill is not None and j == 0:
+        sp = slot.spill
+        if size == 8:
+            return sp
+        if sp.type == SCALAR and not signed and sp.s[5] <= scalar.umask(size * 8):
+            return sp.replace(id=0)
+    value = 0
+    known = True
+    for idx, b in enumerate(range(o, o + size)):
+        k, j = divmod(b, 8)
+        slot = frame.stack.get(k)
+        kind = INVALID if slot is None else slot.kinds[j]
+        if kind == INVALID:
+            v.fail(f"invalid read from stack off {o}+{idx} size {size}")
+        if kind == SPILL:
+            sp = slot.spill
+            if sp.type != SCALAR:
+                v.fail(
+                    f"invalid size of register fill: {size} bytes of a spilled "
+                    f"{TYPE_NAMES[sp.type]}"
+                )
+            if sp.s[1] == 0:
+                value |= (sp.s[0] >> (8 * j) & 0xFF) << (8 * idx)
+            else:
+                known = False
+        elif kind == MISC:
+            known = False
+    if known:
+        if signed:
+            value = scalar.to_signed(value, size * 8)
+        return const_reg(value)
+    return sized_unknown(size, signed)
+
+
+def stack_write(
+    v: Verifier,
+    st: State,
+    frame: Frame,
+    frameno: int,
+    o: int,
+    size: int,
+    value: Reg | None,
+    value_regno: int,
+) -> None:
+    """Store at fixed offset ``o``; ``value`` None means unknown data."""
+    if value is not None and value.is_ptr:
+        if size != 8:
+            v.fail(f"invalid size of register spill: R{value_regno} is a pointer, size {size}")
+        if o % 8:
+            v.fail(f"misaligned stack spill of a pointer off {o}")
+        if value.type == PTR_TO_STACK and value.frame > frameno:
+            v.fail("cannot spill pointers to stack into stack frame of the caller")
+    if size == 8 and o % 8 == 0 and value is not None:
+        frame.stack[o // 8] = Slot(SLOT_SPILL, value)
+        return
+    is_zero = value is not None and value.type == SCALAR and value.s == scalar.const(0)
+    byte_kind = ZERO if is_zero else MISC
+    for b in range(o, o + size):
+        k, j = divmod(b, 8)
+        slot = frame.stack.get(k)
+        if slot is None:
+            kinds = list(SLOT_INVALID)
+        elif slot.spill is not None:
+            kinds = list(SLOT_MISC)
+        else:
+            kinds = list(slot.kinds)
+        kinds[j] = byte_kind
+        frame.stack[k] = Slot(tuple(kinds))
+
+
+# ---------------------------------------------------------------- helper arguments
+
+
+def check_helper_mem(
+    v: Verifier, st: State, regno: int, size_lo: int, size_hi: int, expected: str
+) -> None:
+    """A helper will read ``size_hi`` bytes (at most) through register ``regno``."""
+    ptr = v.read_reg(st, regno)
+    t = ptr.type
+    if t == PTR_TO_STACK:
+        frame = _frame_of(st, ptr)
+        if ptr.s[1] == 0:
+            lo = hi = ptr.off + scalar.to_signed(ptr.s[0])
+        else:
+            s = ptr.s
+            if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+                v.fail(f"R{regno} unbounded indirect variable-offset stack access")
+            lo, hi = ptr.off + s[2], ptr.off + s[3]
+        if size_hi == 0:
+            return
+        if lo < -op.STACK_SIZE or hi + size_hi > 0:
+            v.fail(f"invalid indirect access to stack R{regno} off={lo} size={size_hi}")
+        _touch(v, st, frame, lo)
+        _check_stack_init(v, frame, lo, hi - lo + size_hi, "helper")
+        return
+    if size_hi == 0:
+        if t in (PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_PACKET):
+            return
+    if t == PTR_TO_MAP_VALUE:
+        _region(v, regno, ptr, 0, size_hi, ptr.map.value_size, "map value")
+        return
+    if t == PTR_TO_MEM:
+        _region(v, regno, ptr, 0, size_hi, v.mem_size, "memory")
+        return
+    if t == PTR_TO_PACKET:
+        _packet_access(v, regno, ptr, 0, size_hi)
+        return
+    v.fail(f"R{regno} type={TYPE_NAMES[t]} expected={expected}")
+
+
+def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> None:
+    """A helper will write ``size`` bytes through ``regno`` (the bytes may be
+    uninitialised before the call and are initialised after it, as Linux's
+    ARG_PTR_TO_UNINIT_MEM)."""
+    ptr = v.read_reg(st, regno)
+    t = ptr.type
+    if t == PTR_TO_STACK:
+        if ptr.s[1] != 0:
+            v.fail(f"R{regno} variable-offset stack buffer for a helper write")
+        frame = _frame_of(st, ptr)
+        lo = ptr.off + scalar.to_signed(ptr.s[0])
+        if lo < -op.STACK_SIZE or lo + size > 0:
+            v.fail(f"invalid indirect access to stack R{regno} off={lo} size={size}")
+        _touch(v, st, frame, lo)
+        stack_write(v, st, frame, ptr.frame, lo, size, None, regno)
+        return
+    if t == PTR_TO_MAP_VALUE:
+        _region(v, regno, ptr, 0, size, ptr.map.value_size, "map value")
+        return
+    if t == PTR_TO_MEM:
+        _region(v, regno, ptr, 0, size, v.mem_size, "memory")
+        return
+    v.fail(f"R{regno} type={TYPE_NAMES[t]} expected=fp, map_value, mem")

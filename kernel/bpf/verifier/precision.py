@@ -1,0 +1,142 @@
+"""Precision tracking: which scalar values did a safety decision depend on?
+
+Linux's insight: most scalars (counters, accumulators, return values) never
+influence a safety check, so when comparing a new state with a finished one their
+exact values do not matter -- only scalars that fed a *sink* (pointer arithmetic,
+a map id or size argument, a branch whose outcome was decided by the value) must
+be compared by range. When a sink is hit, the demand is walked backwards along the
+current path's instruction history, through moves, ALU operations, spills and
+fills, call and return boundaries, and recorded in every checkpoint passed
+(`Checkpoint.precise`). A finished checkpoint therefore knows exactly which of its
+registers must be compared precisely.
+
+Keys: ``frame * 16 + regno`` for registers, ``SLOT_BASE + frame * 64 + slot`` for
+8-byte stack slots (used only to route demands to the register that was spilled),
+and ``WILD`` when a value was loaded through a pointer that may point into any
+stack: then every later-spilled register counts. Spilled scalars themselves are
+always compared by range, so slot keys never weaken a comparison.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kernel.bpf import opcodes as op
+from kernel.bpf.insn import Insn
+
+SLOT_BASE = 1 << 12
+WILD = 1 << 20
+
+# a path history node: (insn index, previous node, frame index, checkpoint or None)
+Node = tuple
+
+
+def reg_key(frame: int, regno: int) -> int:
+    return frame * 16 + regno
+
+
+def slot_key(frame: int, stack_off: int) -> int:
+    """Key of the 8-byte slot holding stack offset ``stack_off`` (negative)."""
+    return SLOT_BASE + frame * 64 + (stack_off // 8 + 64)
+
+
+def backtrack(insns: Sequence[Insn], node: Node | None, keys: set[int]) -> None:
+    """Record ``keys`` (demanded before ``node``'s insn) in every checkpoint up the path."""
+    demand = set(keys)
+    while node is not None and demand:
+        _idx, prev, frame, cp = node
+        if cp is not None:
+            if demand <= cp.precise:
+                return  # everything above was marked when cp got these
+            cp.precise |= demand
+        if prev is None:
+            return
+        demand = _transfer(insns[prev[0]], prev[2], frame, demand)
+        node = prev
+
+
+def _transfer(insn: Insn, fi: int, fi_next: int, after: set[int]) -> set[int]:
+    """Demand before ``insn`` (run in frame ``fi``) given the demand after it."""
+    code = insn.opcode
+    if code == op.CALL_OP and insn.src == op.BPF_PSEUDO_CALL and fi_next == fi + 1:
+        out = set()
+        for k in after:
+            if k >= SLOT_BASE:
+                if k >= WILD or (k - SLOT_BASE) // 64 <= fi:
+                    out.add(k)
+                continue
+            kf, r = divmod(k, 16)
+            if kf == fi + 1:
+                if 1 <= r <= 5:
+                    out.add(fi * 16 + r)
+            else:
+                out.add(k)
+        return out
+    if code == op.EXIT_OP and fi_next == fi - 1:
+        out = set()
+        for k in after:
+            if k >= SLOT_BASE:
+                out.add(k)
+                continue
+            kf, r = divmod(k, 16)
+            if kf == fi - 1:
+                if r == 0:
+                    out.add(fi * 16)
+                elif 6 <= r <= 9:
+                    out.add(k)
+            else:
+                out.add(k)
+        return out
+
+    s = set(after)
+    cls = code & op.CLASS_MASK
+    d = fi * 16 + insn.dst
+    src = fi * 16 + insn.src
+    if cls in (op.ALU, op.ALU64):
+        aop = code & op.OP_MASK
+        x = code & op.SRC_MASK
+        if aop == op.MOV:
+            if d in s:
+                s.discard(d)
+                if x:
+                    s.add(src)
+        elif aop not in (op.NEG, op.END) and x and d in s:
+            s.add(src)
+    elif cls == op.LDX:
+        if d in s:
+            s.discard(d)
+            if insn.src == op.FP:
+                for b in range(insn.off, insn.off + insn.size_bytes):
+                    s.add(slot_key(fi, b))
+            else:
+                s.add(WILD)
+    elif cls == op.ST:
+        if insn.dst == op.FP and insn.size_bytes == 8 and insn.off % 8 == 0:
+            s.discard(slot_key(fi, insn.off))
+    elif cls == op.STX:
+        if code & op.MODE_MASK == op.ATOMIC:
+            if insn.imm == op.CMPXCHG:
+                s.discard(fi * 16)
+            elif insn.imm & op.FETCH:
+                s.discard(src)
+        elif insn.dst == op.FP:
+            k = slot_key(fi, insn.off)
+            if k in s or WILD in s:
+                if insn.size_bytes == 8 and insn.off % 8 == 0:
+                    s.discard(k)
+                s.add(src)
+        elif WILD in s or any(SLOT_BASE <= k < WILD for k in s):
+            s.add(src)
+    elif cls == op.LD:
+        s.discard(d)
+    elif code == op.CALL_OP:
+        for r in range(6):
+            s.discard(fi * 16 + r)
+    elif (
+        cls in (op.JMP, op.JMP32) and code & op.SRC_MASK and (code & op.OP_MASK) in op.COND_JMP_OPS
+    ):
+        lo, hi = fi * 16, fi * 16 + 16
+        if any(lo <= k < hi for k in s):
+            s.add(d)
+            s.add(src)
+    return s

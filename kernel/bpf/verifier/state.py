@@ -1,0 +1,248 @@
+"""Abstract machine state: registers, stack slots, call frames.
+
+`Reg` values are treated as immutable: every write builds a new one, so forking a
+state at a branch copies lists of references, not registers. A `Frame` is one
+BPF-to-BPF call level (its own R0-R10 and 512-byte stack), a `State` the whole
+call chain at one instruction. `Checkpoint`s are states stored at prune points
+with Linux's ``branches`` count: a checkpoint can prune a later path only once
+every path below it finished safely (``branches == 0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kernel.bpf.verifier import scalar
+from kernel.bpf.verifier.scalar import S
+
+# ---------------------------------------------------------------- register types
+NOT_INIT = 0
+SCALAR = 1
+PTR_TO_CTX = 2
+PTR_TO_STACK = 3
+PTR_TO_PACKET = 4
+PTR_TO_PACKET_END = 5
+PTR_TO_MAP_VALUE = 6
+PTR_TO_MAP_VALUE_OR_NULL = 7
+CONST_MAP = 8
+PTR_TO_MEM = 9
+
+TYPE_NAMES = {
+    NOT_INIT: "?",
+    SCALAR: "scalar",
+    PTR_TO_CTX: "ctx",
+    PTR_TO_STACK: "fp",
+    PTR_TO_PACKET: "pkt",
+    PTR_TO_PACKET_END: "pkt_end",
+    PTR_TO_MAP_VALUE: "map_value",
+    PTR_TO_MAP_VALUE_OR_NULL: "map_value_or_null",
+    CONST_MAP: "map_ptr",
+    PTR_TO_MEM: "mem",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MapInfo:
+    """What the verifier needs to know about a map (a snapshot of the table entry)."""
+
+    map_id: int
+    map_type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+
+
+class Reg:
+    """One abstract register value. Never mutated after construction.
+
+    ``s`` is the scalar value (for SCALAR) or the variable part of a pointer's
+    offset; ``off`` the pointer's fixed offset; ``id`` links copies (null checks,
+    packet ranges, scalar bounds); ``rng`` is the packet range proven readable;
+    ``frame`` the call frame a stack pointer points into.
+    """
+
+    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame")
+
+    def __init__(
+        self,
+        type: int,
+        s: S = scalar.UNKNOWN64,
+        off: int = 0,
+        id: int = 0,
+        rng: int = 0,
+        map: MapInfo | None = None,
+        frame: int = 0,
+    ) -> None:
+        self.type = type
+        self.s = s
+        self.off = off
+        self.id = id
+        self.rng = rng
+        self.map = map
+        self.frame = frame
+
+    def replace(self, **kw: object) -> Reg:
+        r = Reg(self.type, self.s, self.off, self.id, self.rng, self.map, self.frame)
+        for k, v in kw.items():
+            setattr(r, k, v)
+        return r
+
+    @property
+    def is_ptr(self) -> bool:
+        return self.type > SCALAR
+
+    @property
+    def is_const(self) -> bool:
+        return self.type == SCALAR and self.s[1] == 0
+
+    def __repr__(self) -> str:
+        return fmt_reg(self)
+
+
+REG_NOT_INIT = Reg(NOT_INIT)
+REG_UNKNOWN = Reg(SCALAR)
+
+
+def scalar_reg(s: S, id: int = 0) -> Reg:
+    return Reg(SCALAR, s, id=id)
+
+
+def const_reg(v: int) -> Reg:
+    return Reg(SCALAR, scalar.const(v))
+
+
+def fmt_reg(r: Reg) -> str:
+    """Linux-like register text: ``scalar(umax=255)``, ``fp-8``, ``map_value(off=0,ks=4,vs=8)``."""
+    t = r.type
+    if t == NOT_INIT:
+        return "?"
+    if t == SCALAR:
+        if r.s[1] == 0:
+            return str(scalar.to_signed(r.s[0]))
+        body = scalar.fmt(r.s)
+        prefix = f"id={r.id}," if r.id else ""
+        return f"scalar({prefix}{body})"
+    if t == PTR_TO_STACK and r.s[1] == 0 and r.s[0] == 0:
+        return f"fp{r.off}" if r.frame == 0 else f"fp[{r.frame}]{r.off}"
+    parts = []
+    if r.id:
+        parts.append(f"id={r.id}")
+    if r.off:
+        parts.append(f"off={r.off}")
+    if t == PTR_TO_PACKET:
+        parts.append(f"r={r.rng}")
+    if r.map is not None:
+        parts.append(f"map={r.map.map_id},ks={r.map.key_size},vs={r.map.value_size}")
+    if r.s != scalar.const(0):
+        parts.append(scalar.fmt(r.s) if r.s[1] else f"imm={scalar.to_signed(r.s[0])}")
+    return f"{TYPE_NAMES[t]}({','.join(parts)})"
+
+
+# ---------------------------------------------------------------- stack
+INVALID = 0  # never written on this path
+MISC = 1  # written with some data
+ZERO = 2  # written with known zero
+SPILL = 3  # part of an 8-byte register spill
+
+SLOT_INVALID = (INVALID,) * 8
+SLOT_MISC = (MISC,) * 8
+SLOT_SPILL = (SPILL,) * 8
+
+
+class Slot:
+    """8 stack bytes: per-byte kinds, or a whole spilled register."""
+
+    __slots__ = ("kinds", "spill")
+
+    def __init__(self, kinds: tuple[int, ...], spill: Reg | None = None) -> None:
+        self.kinds = kinds
+        self.spill = spill
+
+
+class Frame:
+    """One call level: registers, stack slots and where it returns to."""
+
+    __slots__ = ("regs", "stack", "callsite", "subprog", "depth")
+
+    def __init__(
+        self,
+        regs: list[Reg],
+        stack: dict[int, Slot],
+        callsite: int,
+        subprog: int,
+        depth: int = 0,
+    ) -> None:
+        self.regs = regs
+        self.stack = stack  # slot index k (negative) covers bytes [8k, 8k+8) from fp
+        self.callsite = callsite
+        self.subprog = subprog
+        self.depth = depth
+
+    def copy(self) -> Frame:
+        return Frame(list(self.regs), dict(self.stack), self.callsite, self.subprog, self.depth)
+
+
+class Checkpoint:
+    """A state stored at a prune point, with the count of unfinished paths below it."""
+
+    __slots__ = ("state", "branches", "parent", "precise")
+
+    def __init__(self, state: State, parent: Checkpoint | None) -> None:
+        self.state = state
+        self.branches = 1
+        self.parent = parent
+        # precision demands from below: register keys frame*16+regno, plus stack
+        # slot keys and WILD used only to route demands (see core.backtrack)
+        self.precise: set[int] = set()
+
+
+class State:
+    """The verifier's view of the machine at instruction ``idx`` on one path."""
+
+    __slots__ = ("frames", "idx", "parent", "hist", "last_back_edge")
+
+    def __init__(self, frames: list[Frame], idx: int) -> None:
+        self.frames = frames
+        self.idx = idx
+        self.parent: Checkpoint | None = None
+        # persistent (idx, prev) chain of the instructions on this path, for the log
+        self.hist: tuple | None = None
+        self.last_back_edge: tuple[int, int] | None = None
+
+    @property
+    def cur(self) -> Frame:
+        return self.frames[-1]
+
+    def copy(self) -> State:
+        st = State([f.copy() for f in self.frames], self.idx)
+        st.parent = self.parent
+        st.hist = self.hist
+        st.last_back_edge = self.last_back_edge
+        return st
+
+    def all_regs(self):
+        """Yield ``(frame, where, reg)`` for every register and spilled register."""
+        for f in self.frames:
+            for i, r in enumerate(f.regs):
+                yield f, i, r
+            for k, slot in f.stack.items():
+                if slot.spill is not None:
+                    yield f, ("stack", k), slot.spill
+
+    def set_reg_anywhere(self, f: Frame, where: int | tuple, r: Reg) -> None:
+        if isinstance(where, int):
+            f.regs[where] = r
+        else:
+            f.stack[where[1]] = Slot(SLOT_SPILL, r)
+
+    def fmt_regs(self) -> str:
+        """``R0=... R1=ctx() R10=fp0`` for the current frame, skipping NOT_INIT."""
+        f = self.cur
+        parts = [f"R{i}={fmt_reg(r)}" for i, r in enumerate(f.regs) if r.type != NOT_INIT]
+        for k in sorted(f.stack, reverse=True):
+            slot = f.stack[k]
+            if slot.spill is not None:
+                parts.append(f"fp{k * 8}={fmt_reg(slot.spill)}")
+            elif any(slot.kinds):
+                parts.append(f"fp{k * 8}={''.join('?mz'[b] for b in slot.kinds)}")
+        return " ".join(parts)

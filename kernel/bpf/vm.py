@@ -1,0 +1,169 @@
+"""The interpreter: runs a pre-compiled `Program` against a fresh region table.
+
+Entry points:
+
+* `Vm.run(program, ctx, payload)` -- a hook invocation: R1 = the 56-byte
+  BpfContext (read-only), whose ``data``/``data_end`` the VM points at the payload
+  region (read-only) -- callers need not know synthetic addresses.
+* `Vm.run_with_memory(program, memory)` -- R1 = caller memory (writable when a
+  bytearray is passed, and aliased), R2 = its length: the conformance protocol.
+
+Both return R0 as an unsigned 64-bit int, or raise `BpfRuntimeError` -- never any
+other exception (an internal error is wrapped, with its pc).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Mapping
+
+from kernel.abi import BPF_CONTEXT_SIZE, BPF_CONTEXT_STRUCT, CtxOff
+from kernel.bpf import opcodes as op
+from kernel.bpf.env import HelperEnv, NullHelperEnv
+from kernel.bpf.errors import BpfRuntimeError
+from kernel.bpf.helpers import HELPERS, HelperFn
+from kernel.bpf.maps import MapTable
+from kernel.bpf.memory import (
+    CTX_BASE,
+    MEMORY_BASE,
+    PAYLOAD_BASE,
+    SLOT_CTX,
+    SLOT_MEMORY,
+    SLOT_PAYLOAD,
+    SLOT_SHIFT,
+    SLOT_STACK,
+    Memory,
+    readonly,
+)
+from kernel.bpf.program import Program
+
+DEFAULT_BUDGET = 1_000_000
+# data, data_end, data_meta: the first three u64 fields of BpfContext
+_CTX_POINTERS = struct.Struct("<QQQ")
+assert (CtxOff.DATA, CtxOff.DATA_END, CtxOff.DATA_META) == (0, 8, 16)
+STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE  # r10 of the main frame
+
+
+class Prng:
+    """xorshift32: deterministic (seeded) and cheap, for get_prandom_u32."""
+
+    __slots__ = ("state",)
+
+    def __init__(self, seed: int) -> None:
+        self.state = (seed & 0xFFFF_FFFF) or 0x2545_F491
+
+    def next_u32(self) -> int:
+        x = self.state
+        x ^= (x << 13) & 0xFFFF_FFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFF_FFFF
+        self.state = x
+        return x
+
+
+class RunState(Memory):
+    """One run: the region table plus call frames and what helpers need."""
+
+    __slots__ = ("frames", "helpers", "env", "maps", "prng")
+
+    def __init__(
+        self, helpers: Mapping[int, HelperFn], env: HelperEnv, maps: MapTable, prng: Prng
+    ) -> None:
+        super().__init__()
+        self.frames: list[tuple[int, int, int, int, int, int]] = []
+        self.helpers = helpers
+        self.env = env
+        self.maps = maps
+        self.prng = prng
+
+
+def make_context(
+    interrupt_latency_ns: int = 0,
+    boot_time_ms: int = 0,
+    kernel_heap_kb: int = 0,
+    kernel_image_mb: int = 0,
+) -> bytes:
+    """A BpfContext with the metric fields set (data pointers are filled by `Vm.run`)."""
+    return BPF_CONTEXT_STRUCT.pack(
+        0, 0, 0, interrupt_latency_ns, boot_time_ms, kernel_heap_kb, kernel_image_mb
+    )
+
+
+class Vm:
+    """Runs programs with a helper table, a map table and a helper environment."""
+
+    def __init__(
+        self,
+        maps: MapTable | None = None,
+        env: HelperEnv | None = None,
+        helpers: Mapping[int, HelperFn] | None = None,
+        *,
+        seed: int = 0x2545_F491,
+    ) -> None:
+        self.maps = maps if maps is not None else MapTable()
+        self.env: HelperEnv = env if env is not None else NullHelperEnv()
+        self.helpers = dict(HELPERS if helpers is None else helpers)
+        self.prng = Prng(seed)
+        self.last_steps = 0  # instructions executed by the latest run
+
+    def run(
+        self,
+        program: Program,
+        ctx: bytes | bytearray | None = None,
+        payload: bytes | bytearray | None = None,
+        *,
+        budget: int = DEFAULT_BUDGET,
+        env: HelperEnv | None = None,
+    ) -> int:
+        """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros)."""
+        if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
+            raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
+        ctx_buf = bytearray(ctx) if ctx is not None else bytearray(BPF_CONTEXT_SIZE)
+        if payload is not None:
+            st.add(SLOT_PAYLOAD, readonly(payload), "payload")
+            _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + len(payload), 0)
+        else:
+            _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+        st.add(SLOT_CTX, memoryview(ctx_buf).toreadonly(), "context")
+        return self._execute(program, st, CTX_BASE, 0, budget)
+
+    def run_with_memory(
+        self,
+        program: Program,
+        memory: bytes | bytearray | None = None,
+        *,
+        budget: int = DEFAULT_BUDGET,
+        env: HelperEnv | None = None,
+    ) -> int:
+        """Run with R1 = ``memory`` (0 if None) and R2 = its length.
+
+        A bytearray is mapped writable and aliased (the caller sees stores); bytes
+        are mapped read-only.
+        """
+        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
+        if memory is None:
+            return self._execute(program, st, 0, 0, budget)
+        buf = memory if isinstance(memory, bytearray) else readonly(memory)
+        st.add(SLOT_MEMORY, buf, "memory")
+        return self._execute(program, st, MEMORY_BASE, len(memory), budget)
+
+    def _execute(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
+        st[SLOT_STACK] = bytearray(op.STACK_SIZE)
+        r = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP]
+        ops = program.ops
+        left = budget
+        pc = 0
+        try:
+            while pc >= 0:
+                if not left:
+                    raise BpfRuntimeError(pc, f"instruction budget of {budget} exhausted")
+                left -= 1
+                pc = ops[pc](r, st)
+        except BpfRuntimeError:
+            raise
+        except Exception as e:  # a bug in an op or helper: still report it as a VM error
+            raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - left
+        return r[0]

@@ -1,0 +1,50 @@
+"""Driver for the simulated IIO accelerometer: enable it, poll for samples."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from kernel.abi import IIO_PAYLOAD
+
+CTRL, STATUS, DATA, SCALE, OFFSET, TS_LO, TS_HI = 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C
+DEVICE_ID = 0x11A0_0001
+
+
+@dataclasses.dataclass(frozen=True)
+class IioSample:
+    timestamp: int
+    device_id: int
+    channel: int
+    value: int
+    scale: int
+    offset: int
+
+    def payload(self) -> bytes:
+        """The 32-byte IIO hook payload of spec section 7."""
+        return IIO_PAYLOAD.pack(
+            self.timestamp, self.device_id, self.channel, self.value, self.scale, self.offset
+        )
+
+
+class IioAccelDriver:
+    """Device 0, channel 0 (AccelX)."""
+
+    def __init__(self, mmio: Any, base: int) -> None:
+        self.mmio = mmio
+        self.base = base
+        self.present = mmio.read(base) == DEVICE_ID
+        if self.present:
+            mmio.write(base + CTRL, 1)
+
+    def poll(self) -> IioSample | None:
+        """The new sample, if the device has one."""
+        if not self.present or not self.mmio.read(self.base + STATUS) & 1:
+            return None
+        read = self.mmio.read
+        ts = read(self.base + TS_LO) | read(self.base + TS_HI) << 32
+        raw = read(self.base + DATA)
+        value = raw - (1 << 32) if raw & 0x8000_0000 else raw
+        offset = read(self.base + OFFSET)
+        offset = offset - (1 << 32) if offset & 0x8000_0000 else offset
+        return IioSample(ts, 0, 0, value, read(self.base + SCALE), offset)

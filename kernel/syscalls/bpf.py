@@ -1,0 +1,263 @@
+"""sys_bpf(cmd, attr_ptr, size): the 144-byte BpfAttr (176 with the pinning fields).
+
+Every command of spec section 4. Errors are `-errno` (deviation 5); a verifier
+rejection is -EACCES with the verifier's log copied to `log_buf` (deviation 6).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+from kernel.abi import (
+    BPF_ATTR_EXT_SIZE,
+    BPF_ATTR_SIZE,
+    BPF_ELF_MAX_SIZE,
+    BPF_OBJ_INFO_SIZE,
+    BPF_OBJ_INFO_STRUCT,
+    BPF_OBJ_KIND_MAP,
+    BpfAttrOff,
+    BpfCmd,
+    Errno,
+    Sys,
+    SyscallError,
+)
+from kernel.bpf.errors import BpfError, VerifierError
+from kernel.bpf.maps import RingBufMap
+from kernel.proc import Process
+from kernel.syscalls.table import Kernel, syscall
+
+MODULE = "kernel::syscall::bpf"
+MAX_PIN_PATH = 256
+
+
+class Attr:
+    """Typed reads of a copied-in BpfAttr."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.raw = raw
+        self.extended = len(raw) >= BPF_ATTR_EXT_SIZE
+
+    def u32(self, off: BpfAttrOff) -> int:
+        return struct.unpack_from("<I", self.raw, off)[0]
+
+    def u64(self, off: BpfAttrOff) -> int:
+        return struct.unpack_from("<Q", self.raw, off)[0]
+
+    def need_extended(self, what: str) -> None:
+        if not self.extended:
+            raise SyscallError(Errno.EINVAL, f"{what} needs the {BPF_ATTR_EXT_SIZE}-byte BpfAttr")
+
+
+@syscall(Sys.BPF)
+def sys_bpf(k: Kernel, proc: Process, cmd: int, attr_ptr: int, size: int, *_: int) -> int:
+    if size < BPF_ATTR_SIZE:
+        raise SyscallError(Errno.EINVAL, f"attr size {size} < {BPF_ATTR_SIZE}")
+    if attr_ptr % 8:
+        raise SyscallError(Errno.EINVAL, "attr is not 8-byte aligned")
+    attr = Attr(proc.mm.read(attr_ptr, min(size, BPF_ATTR_EXT_SIZE)))
+    handler = COMMANDS.get(cmd)
+    if handler is None:
+        raise SyscallError(Errno.EINVAL, f"unknown bpf command {cmd}")
+    try:
+        return handler(k, proc, attr)
+    except BpfError as err:
+        raise SyscallError(err.errno, str(err)) from None
+
+
+# ------------------------------------------------------------------ maps
+
+
+def _map_create(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.log.info(MODULE, "sys_bpf: MAP_CREATE")
+    map_type, key_size = attr.u32(BpfAttrOff.PROG_TYPE), attr.u32(BpfAttrOff.INSN_CNT)
+    sizes = attr.u64(BpfAttrOff.INSNS)
+    value_size, max_entries = sizes & 0xFFFF_FFFF, sizes >> 32
+    bpf_map = k.bpf.maps.create(map_type, key_size, value_size, max_entries)
+    k.heap_bytes += _map_storage_bytes(bpf_map)
+    k.log.info(
+        MODULE,
+        f"Created map id={bpf_map.id} type={map_type} key_size={bpf_map.key_size} "
+        f"value_size={bpf_map.value_size} max_entries={bpf_map.max_entries}",
+    )
+    return bpf_map.id
+
+
+def _map_storage_bytes(bpf_map: object) -> int:
+    """What the map costs the kernel heap (for the metrics figures)."""
+    if isinstance(bpf_map, RingBufMap):
+        return bpf_map.max_entries
+    m = bpf_map
+    return m.max_entries * (m.key_size + m.value_size)  # type: ignore[attr-defined]
+
+
+def _key(proc: Process, attr: Attr, bpf_map: object) -> bytes:
+    return proc.mm.read(attr.u64(BpfAttrOff.KEY), bpf_map.key_size)  # type: ignore[attr-defined]
+
+
+def _map_lookup(k: Kernel, proc: Process, attr: Attr) -> int:
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    if isinstance(bpf_map, RingBufMap):
+        raise SyscallError(Errno.EINVAL, "use RINGBUF_POLL on a ringbuf")
+    value = bpf_map.lookup(_key(proc, attr, bpf_map))
+    if value is None:
+        raise SyscallError(Errno.ENOENT, "no such key")
+    proc.mm.write(attr.u64(BpfAttrOff.VALUE), bytes(value))
+    return 0
+
+
+def _map_update(k: Kernel, proc: Process, attr: Attr) -> int:
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    if isinstance(bpf_map, RingBufMap):
+        raise SyscallError(Errno.EINVAL, "a ringbuf has no keys")
+    key = _key(proc, attr, bpf_map)
+    value = proc.mm.read(attr.u64(BpfAttrOff.VALUE), bpf_map.value_size)
+    bpf_map.update(key, value, attr.u64(BpfAttrOff.FLAGS))
+    return 0
+
+
+def _map_delete(k: Kernel, proc: Process, attr: Attr) -> int:
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    bpf_map.delete(_key(proc, attr, bpf_map))
+    return 0
+
+
+def _map_next_key(k: Kernel, proc: Process, attr: Attr) -> int:
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    key_ptr = attr.u64(BpfAttrOff.KEY)
+    key = proc.mm.read(key_ptr, bpf_map.key_size) if key_ptr else None
+    proc.mm.write(attr.u64(BpfAttrOff.VALUE), bpf_map.get_next_key(key))
+    return 0
+
+
+def _ringbuf_poll(k: Kernel, proc: Process, attr: Attr) -> int:
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    if not isinstance(bpf_map, RingBufMap):
+        raise SyscallError(Errno.EINVAL, f"map {bpf_map.id} is not a ringbuf")
+    buf, capacity = attr.u64(BpfAttrOff.KEY), attr.u64(BpfAttrOff.VALUE)
+    length = bpf_map.peek_length()
+    if length is None:
+        return 0
+    if capacity < length:
+        raise SyscallError(Errno.ENOSPC, f"record of {length} bytes > buffer of {capacity}")
+    proc.mm.check(buf, length, 2)  # before popping: a fault must not lose the record
+    record = bpf_map.poll(capacity)
+    assert record is not None
+    proc.mm.write(buf, record)
+    return len(record)
+
+
+def _obj_get_info(k: Kernel, proc: Process, attr: Attr) -> int:
+    attr.need_extended("OBJ_GET_INFO_BY_FD")
+    if attr.u32(BpfAttrOff.INFO_LEN) < BPF_OBJ_INFO_SIZE:
+        raise SyscallError(Errno.EINVAL, f"info_len < {BPF_OBJ_INFO_SIZE}")
+    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    info = BPF_OBJ_INFO_STRUCT.pack(
+        bpf_map.id,
+        BPF_OBJ_KIND_MAP,
+        int(bpf_map.map_type),
+        bpf_map.key_size,
+        bpf_map.value_size,
+        bpf_map.max_entries,
+    )
+    proc.mm.write(attr.u64(BpfAttrOff.INFO), info)
+    return BPF_OBJ_INFO_SIZE
+
+
+# ------------------------------------------------------------------ pins
+
+
+def _pin_path(proc: Process, attr: Attr) -> str:
+    attr.need_extended("OBJ_PIN / OBJ_GET")
+    limit = attr.u32(BpfAttrOff.PATH_LEN) or MAX_PIN_PATH
+    raw = proc.mm.read_cstring(attr.u64(BpfAttrOff.PATHNAME), min(limit, MAX_PIN_PATH))
+    if not raw:
+        raise SyscallError(Errno.EINVAL, "empty pin path")
+    return raw.decode(errors="replace")
+
+
+def _obj_pin(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.bpf.pin(_pin_path(proc, attr), attr.u32(BpfAttrOff.MAP_FD))
+    return 0
+
+
+def _obj_get(k: Kernel, proc: Process, attr: Attr) -> int:
+    return k.bpf.get_pinned(_pin_path(proc, attr))
+
+
+# ------------------------------------------------------------------ programs
+
+
+def _copy_log(proc: Process, attr: Attr, text: str) -> None:
+    """The verifier's log to log_buf: NUL-terminated, truncated to log_size."""
+    buf, size = attr.u64(BpfAttrOff.LOG_BUF), attr.u32(BpfAttrOff.LOG_SIZE)
+    if attr.u32(BpfAttrOff.LOG_LEVEL) == 0 or buf == 0 or size == 0:
+        return
+    data = text.encode()[: size - 1] + b"\0"
+    proc.mm.write(buf, data)
+
+
+def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.log.info(MODULE, "sys_bpf: PROG_LOAD")
+    count = attr.u32(BpfAttrOff.INSN_CNT)
+    if count == 0:
+        raise SyscallError(Errno.EINVAL, "insn_cnt is 0")
+    if count > 4096:
+        raise SyscallError(Errno.E2BIG, f"insn_cnt {count} > 4096")
+    code = proc.mm.read(attr.u64(BpfAttrOff.INSNS), count * 8)
+    name = attr.raw[BpfAttrOff.PROG_NAME : BpfAttrOff.PROG_NAME + 16].split(b"\0")[0]
+    try:
+        loaded = k.bpf.load(
+            code, name.decode(errors="replace"), attr.u32(BpfAttrOff.EXPECTED_ATTACH_TYPE)
+        )
+    except VerifierError as err:
+        k.log.warn(MODULE, f"sys_bpf: verifier rejected program: {err.insn_idx}: {err.reason}")
+        _copy_log(proc, attr, err.log)
+        raise SyscallError(Errno.EACCES, err.reason) from None
+    _copy_log(proc, attr, loaded.verifier_log)
+    k.log.info(MODULE, f"sys_bpf: program loaded with id {loaded.id}")
+    return loaded.id
+
+
+def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
+    size = attr.u32(BpfAttrOff.INSN_CNT)
+    if size > BPF_ELF_MAX_SIZE:
+        raise SyscallError(Errno.E2BIG, f"ELF object of {size} bytes > 1 MiB")
+    raise SyscallError(Errno.ENOSYS, "PROG_LOAD_ELF is not available yet")
+
+
+def _attach_fields(k: Kernel, attr: Attr) -> tuple[object, int]:
+    kind = k.bpf.attach_type(attr.u32(BpfAttrOff.ATTACH_BTF_ID))
+    return kind, attr.u32(BpfAttrOff.ATTACH_PROG_FD)
+
+
+def _prog_attach(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.log.info(MODULE, "sys_bpf: PROG_ATTACH")
+    kind, prog_id = _attach_fields(k, attr)
+    k.bpf.attach(kind, prog_id)
+    k.log.info(MODULE, f"sys_bpf: attached prog {prog_id} to type {int(kind)}")  # type: ignore[call-overload]
+    return 0
+
+
+def _prog_detach(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.log.info(MODULE, "sys_bpf: PROG_DETACH")
+    kind, prog_id = _attach_fields(k, attr)
+    k.bpf.detach(kind, prog_id)
+    return 0
+
+
+COMMANDS: dict[int, Callable[[Kernel, Process, Attr], int]] = {
+    BpfCmd.MAP_CREATE: _map_create,
+    BpfCmd.MAP_LOOKUP_ELEM: _map_lookup,
+    BpfCmd.MAP_UPDATE_ELEM: _map_update,
+    BpfCmd.MAP_DELETE_ELEM: _map_delete,
+    BpfCmd.MAP_GET_NEXT_KEY: _map_next_key,
+    BpfCmd.PROG_LOAD: _prog_load,
+    BpfCmd.OBJ_PIN: _obj_pin,
+    BpfCmd.OBJ_GET: _obj_get,
+    BpfCmd.PROG_ATTACH: _prog_attach,
+    BpfCmd.PROG_DETACH: _prog_detach,
+    BpfCmd.OBJ_GET_INFO_BY_FD: _obj_get_info,
+    BpfCmd.PROG_LOAD_ELF: _prog_load_elf,
+    BpfCmd.RINGBUF_POLL: _ringbuf_poll,
+}

@@ -1,0 +1,137 @@
+"""Build the C BPF programs: ``userspace/bpf/*.bpf.c`` -> ``build/<arch>/bpf/<name>.o``.
+
+BPF objects are architecture-independent (``bpfel``), but each image takes its
+files from ``build/<arch>/``, so the same object is written under both arches.
+Stamp-based like `userspace.build`: a stamp per object holds the hash of the
+command, the zig version, the source and every header it can include (the SDK
+``axiom_bpf.h`` and the generated ``axiom_abi.h``); a current stamp skips the build.
+
+CLI: ``python -m userspace.bpf_build [--arch x86_64|aarch64|all] [--build-dir build]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.metadata
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kernel import abi
+from kernel.abi_header import write_header
+
+USERSPACE = Path(__file__).resolve().parent
+BPF_SRC = USERSPACE / "bpf"
+ARCHES = (abi.Arch.X86_64.value, abi.Arch.AARCH64.value)
+SUFFIX = ".bpf.c"
+
+# -g0: no BTF/DWARF (the loader is BTF-less); no unwind tables / addrsig sections.
+BPF_CFLAGS = [
+    "-target",
+    "bpfel-freestanding-none",
+    "-O2",
+    "-g0",
+    "-std=gnu17",
+    "-ffreestanding",
+    "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables",
+    "-fno-addrsig",
+    "-Wall",
+    "-Werror",
+]
+
+
+class BpfBuildError(RuntimeError):
+    """A BPF program failed to compile; the message carries the compiler's stderr."""
+
+
+def find_sources(src_dir: Path = BPF_SRC) -> dict[str, Path]:
+    """``{name: source}`` for every ``<name>.bpf.c``, sorted by name."""
+    return {p.name[: -len(SUFFIX)]: p for p in sorted(src_dir.glob(f"*{SUFFIX}"))}
+
+
+def compile_command(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC) -> list[str]:
+    """The ``zig cc`` command line compiling one BPF program to an object."""
+    return [
+        sys.executable,
+        "-m",
+        "ziglang",
+        "cc",
+        *BPF_CFLAGS,
+        f"-I{include}",
+        f"-I{src_dir}",
+        "-c",
+        str(src),
+        "-o",
+        str(out),
+    ]
+
+
+def _digest(cmd: list[str], src: Path, include: Path, src_dir: Path) -> str:
+    h = hashlib.sha256(importlib.metadata.version("ziglang").encode())
+    h.update("\0".join(cmd[1:]).encode())
+    for path in [src, *sorted(src_dir.glob("*.h")), *sorted(include.glob("*.h"))]:
+        h.update(str(path).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def build_object(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC) -> bool:
+    """Compile ``src`` to ``out`` unless its stamp is current; True if it was rebuilt."""
+    stamp = out.with_name(out.name + ".stamp")
+    digest = _digest(compile_command(src, out, include, src_dir), src, include, src_dir)
+    if out.exists() and stamp.exists() and stamp.read_text() == digest:
+        return False
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    result = subprocess.run(
+        compile_command(src, tmp, include, src_dir), capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise BpfBuildError(f"compiling {src.name} failed:\n{result.stderr.strip()}")
+    os.replace(tmp, out)
+    stamp.write_text(digest)
+    return True
+
+
+def build_bpf_objects(
+    arch: str, *, build_dir: Path = Path("build"), src_dir: Path = BPF_SRC
+) -> dict[str, Path]:
+    """Build every ``*.bpf.c`` into ``build_dir/<arch>/bpf/<name>.o``; ``{name: path}``.
+
+    Generates ``build_dir/include/axiom_abi.h`` first (the SDK includes it).
+    Stamps live next to the objects as ``<name>.o.stamp``; an image rule should
+    therefore glob ``bpf/*.o``.
+    """
+    if arch not in ARCHES:
+        raise ValueError(f"unknown arch {arch!r}; expected one of {ARCHES}")
+    include = build_dir / "include"
+    write_header(include / "axiom_abi.h")
+    out_dir = build_dir / arch / "bpf"
+    outputs = {}
+    for name, src in find_sources(src_dir).items():
+        out = out_dir / f"{name}.o"
+        build_object(src, out, include, src_dir)
+        outputs[name] = out
+    return outputs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Build the C BPF programs (userspace/bpf).")
+    parser.add_argument("--arch", choices=[*ARCHES, "all"], default="all")
+    parser.add_argument("--build-dir", type=Path, default=Path("build"))
+    args = parser.parse_args(argv)
+    try:
+        for arch in ARCHES if args.arch == "all" else (args.arch,):
+            outputs = build_bpf_objects(arch, build_dir=args.build_dir)
+            print(f"{arch}: {len(outputs)} BPF objects in {args.build_dir / arch / 'bpf'}")
+    except BpfBuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+/* bpf_loader_elf: the end-to-end BPF demo with the program written in C.
+ *
+ * Same console output as bpf_loader (spec section 11), but the maps and the timer
+ * program come from the clang-built object /lib/bpf/bpf_loader.o (source:
+ * userspace/bpf/bpf_loader.bpf.c), loaded with PROG_LOAD_ELF (sys_bpf cmd 36).
+ * The load creates the maps; their ids are found by name with OBJ_GET
+ * ("bpf_loader/counter", "bpf_loader/events"). Step [1/5] performs the load, so
+ * an ELF or verifier failure is reported there. The instruction count printed in
+ * step [3/5] is the object's `timer` section size / 8 (29 slots: clang's code).
+ *
+ * Output: exactly bpf_loader's, with "<n> insns" = 29. A failing step ends its
+ * line with "FAILED (error <n>)" (verifier message as "  verifier: <log>") and
+ * exits 1; poll errors print "  [error] RINGBUF_POLL failed: <n>". */
+#include "bpf_user.h"
+
+#define LINE "========================================\n"
+#define EVENTS 10
+#define OBJ_PATH "/lib/bpf/bpf_loader.o"
+#define OBJ_MAX (64 * 1024)
+
+static char log_buf[512];
+static uint8_t obj[OBJ_MAX];
+
+static void step_result(long r)
+{
+    if (r >= 0)
+        return;
+    printf("FAILED (error %ld)\n", r);
+    if (r == -EACCES && log_buf[0])
+        printf("  verifier: %s\n", log_buf);
+    exit(1);
+}
+
+/* Whole file into obj[] -> its size, or -errno (-E2BIG if it does not fit). */
+static long read_object(const char *path)
+{
+    long fd = open_path(path, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    long total = 0;
+    for (;;) {
+        long n = read((int)fd, obj + total, OBJ_MAX - total);
+        if (n < 0) {
+            close((int)fd);
+            return n;
+        }
+        if (n == 0)
+            break;
+        total += n;
+        if (total == OBJ_MAX) {
+            close((int)fd);
+            return -E2BIG;
+        }
+    }
+    close((int)fd);
+    return total;
+}
+
+/* PROG_LOAD_ELF -> the first program's id; maps and programs get pinned as
+ * "<name>/<map>" and "<name>/prog/<function>". */
+static long bpf_prog_load_elf(const void *data, long size, const char *name)
+{
+    struct bpf_attr attr = {0};
+    attr.insn_cnt = (uint32_t)size;
+    attr.insns = (uint64_t)data;
+    attr.log_level = 1;
+    attr.log_size = sizeof log_buf;
+    attr.log_buf = (uint64_t)log_buf;
+    for (int i = 0; name[i] && i < 15; i++)
+        attr.prog_name[i] = name[i];
+    return bpf_cmd(BPF_PROG_LOAD_ELF, &attr);
+}
+
+/* Little-endian field of obj[] (byte-wise: no unaligned loads). */
+static uint64_t rd(uint64_t off, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | obj[off + (uint64_t)i];
+    return v;
+}
+
+/* Size / 8 of the ELF64 section called `name`, or 0. */
+static long section_insns(long size, const char *name)
+{
+    if (size < 64)
+        return 0;
+    uint64_t shoff = rd(0x28, 8), shentsize = rd(0x3a, 2), shnum = rd(0x3c, 2);
+    uint64_t shstrndx = rd(0x3e, 2);
+    if (shentsize != 64 || shstrndx >= shnum || shoff + shnum * 64 > (uint64_t)size)
+        return 0;
+    uint64_t strtab = rd(shoff + shstrndx * 64 + 0x18, 8);
+    for (uint64_t i = 0; i < shnum; i++) {
+        uint64_t name_off = strtab + rd(shoff + i * 64, 4);
+        if (name_off < (uint64_t)size && strcmp((const char *)obj + name_off, name) == 0)
+            return (long)(rd(shoff + i * 64 + 0x20, 8) / 8);
+    }
+    return 0;
+}
+
+int main(void)
+{
+    print("\n" LINE "  Axiom BPF End-to-End Demo\n  Maps + Ringbuf + Timer Attach\n" LINE "\n");
+
+    print("[1/5] Creating array map (counter)... ");
+    log_buf[0] = 0;
+    long size = read_object(OBJ_PATH);
+    step_result(size);
+    long prog_id = bpf_prog_load_elf(obj, size, "bpf_loader");
+    step_result(prog_id);
+    long counter = bpf_obj_get("bpf_loader/counter");
+    step_result(counter);
+    printf("OK (id=%ld)\n", counter);
+
+    print("[2/5] Creating ringbuf map (events)... ");
+    long events = bpf_obj_get("bpf_loader/events");
+    step_result(events);
+    printf("OK (id=%ld)\n", events);
+
+    print("[3/5] Loading BPF program... ");
+    printf("OK (id=%ld, %ld insns)\n", prog_id, section_insns(size, "timer"));
+
+    print("[4/5] Attaching to timer... ");
+    step_result(bpf_prog_attach(prog_id, BPF_ATTACH_TIMER));
+    print("OK\n");
+
+    print("[5/5] Entering event loop...\n\n");
+    uint32_t zero = 0;
+    int received = 0;
+    uint64_t value = 0, map_counter = 0;
+    while (received < EVENTS) {
+        long n = bpf_ringbuf_poll(events, &value, sizeof value);
+        if (n < 0) {
+            printf("  [error] RINGBUF_POLL failed: %ld\n", n);
+        } else if (n > 0) {
+            received++;
+            bpf_map_lookup(counter, &zero, &map_counter);
+            printf("  Tick #%d received via ringbuf (counter=%lu), map counter: %lu\n", received,
+                   (unsigned long)value, (unsigned long)map_counter);
+        }
+        sleep_ms(100);
+    }
+    bpf_map_lookup(counter, &zero, &map_counter);
+    print("\n" LINE "  Demo Complete!\n");
+    printf("  Events received: %d\n  Final map counter: %lu\n", received,
+           (unsigned long)map_counter);
+    print("  Pipeline: load -> verify -> attach -> execute -> maps -> ringbuf -> userspace\n"
+          "  Phase 1 BPF end-to-end: PROVEN\n" LINE);
+    return 0;
+}
