@@ -24,6 +24,7 @@ from emulator.machine import Machine, RunState
 from emulator.session import exit_code_for, start
 
 DEFAULT_TIMEOUT_S = 30.0
+KERNEL_LINE = re.compile(r"\x1b\[[0-9;]*m(?:ERROR|WARN |INFO |DEBUG)\x1b\[0m [^\n]*\n")
 
 
 class GuestTimeout(AssertionError):
@@ -51,6 +52,12 @@ class BootedMachine:
     def console(self) -> str:
         """Console text with `\\r\\n` folded to `\\n` (the PL011 driver sends `\\r\\n`)."""
         return self.backend.data.decode(errors="replace").replace("\r\n", "\n")
+
+    @property
+    def user_output(self) -> str:
+        """The console without kernel log lines: what the guest programs wrote, even
+        where a log line landed in the middle of a program's line."""
+        return KERNEL_LINE.sub("", self.console)
 
     @property
     def lines(self) -> list[str]:

@@ -91,7 +91,12 @@ def _build_programs(arch: str, build_dir: Path) -> dict[str, Path]:
             f"cannot build the guest programs: userspace.build is not available ({e})"
         ) from e
     try:
-        return dict(build_programs(arch, build_dir=build_dir))
+        from userspace.bpf_build import build_bpf_objects
+
+        programs = dict(build_programs(arch, build_dir=build_dir))
+        for name, path in build_bpf_objects(arch, build_dir=build_dir).items():
+            programs[f"{name}.o"] = path
+        return programs
     except Exception as e:  # any failure of the userspace build is reported, not a traceback
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         raise BuildError(f"building the {arch} guest programs failed: {first}") from e

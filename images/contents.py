@@ -63,7 +63,7 @@ def _programs(manifest: Manifest, programs: dict[str, Path], build_root: Path) -
     entries = []
     for rule in manifest.programs:
         matched = sorted(rel for rel in by_rel if fnmatch.fnmatchcase(rel, rule.pattern))
-        if not matched:
+        if not matched and not rule.optional:
             raise ContentsError(f"manifest rule from={rule.pattern!r} matched no built programs")
         if not rule.to.endswith("/") and len(matched) > 1:
             raise ContentsError(f"manifest rule to={rule.to!r} names one file but got {matched}")

@@ -46,6 +46,7 @@ class ProgramRule:
     pattern: str
     to: str
     mode: int = 0o755
+    optional: bool = False  # may match nothing (e.g. no BPF objects were built)
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,15 @@ def load_manifest(path: Path, arch: str) -> Manifest:
         files.append(FileSpec(_guest(entry, "path", where), content.encode(), mode))
     for i, entry in enumerate(_entries(doc, "programs", path, arch)):
         where = f"{path} programs[{i}]"
-        _only(entry, {"from", "to", "mode", "arch"}, where)
+        _only(entry, {"from", "to", "mode", "arch", "optional"}, where)
+        optional = entry.get("optional", False)
+        if not isinstance(optional, bool):
+            raise ManifestError(f"{where}: 'optional' must be true or false")
         pattern = entry.get("from")
         if not isinstance(pattern, str) or not pattern:
             raise ManifestError(f"{where}: 'from' must be a glob such as \"bin/*\"")
         to = _guest(entry, "to", where)
-        programs.append(ProgramRule(pattern, to, _mode(entry, 0o755, where)))
+        programs.append(ProgramRule(pattern, to, _mode(entry, 0o755, where), optional))
     return Manifest(settings, tuple(dirs), tuple(files), tuple(programs), raw)
 
 

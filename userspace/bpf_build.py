@@ -122,8 +122,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the C BPF programs (userspace/bpf).")
     parser.add_argument("--arch", choices=[*ARCHES, "all"], default="all")
     parser.add_argument("--build-dir", type=Path, default=Path("build"))
+    parser.add_argument("--source", type=Path, help="compile your own BPF C file (with --out)")
+    parser.add_argument("--out", type=Path, help="object file to write for --source")
     args = parser.parse_args(argv)
+    if (args.source is None) != (args.out is None):
+        parser.error("--source and --out go together")
     try:
+        if args.source is not None:
+            if not args.source.is_file():
+                raise BpfBuildError(f"no such file: {args.source}")
+            include = args.build_dir / "include"
+            write_header(include / "axiom_abi.h")
+            build_object(args.source.resolve(), args.out.resolve(), include.resolve())
+            print(f"built {args.out}")
+            return 0
         for arch in ARCHES if args.arch == "all" else (args.arch,):
             outputs = build_bpf_objects(arch, build_dir=args.build_dir)
             print(f"{arch}: {len(outputs)} BPF objects in {args.build_dir / arch / 'bpf'}")

@@ -171,6 +171,29 @@ def build_programs(arch: str, *, build_dir: Path = Path("build")) -> dict[str, P
     return outputs
 
 
+def build_one_program(
+    arch: str, sources: list[Path], out: Path, *, build_dir: Path = Path("build")
+) -> Path:
+    """Compile a user's own C files with minilib into a static guest executable."""
+    missing = [str(s) for s in sources if not s.is_file()]
+    if missing:
+        raise BuildError(f"no such file: {', '.join(missing)}")
+    include = build_dir / "include"
+    write_header(include / "axiom_abi.h")
+    prog = Program(out.name, tuple(s.resolve() for s in sources))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [a for a in compile_command(arch, prog, out, include.resolve()) if a != "-Werror"]
+    result = subprocess.run(
+        cmd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BuildError(f"compiling {out.name} for {arch} failed:\n{result.stderr.strip()}")
+    return out
+
+
 def _remove_stale(arch_dir: Path, names: set[str]) -> None:
     """Delete outputs of programs that no longer exist: bin/ goes into the image whole."""
     for path in (arch_dir / "bin").iterdir():
@@ -184,9 +207,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the axiomOS guest programs.")
     parser.add_argument("--arch", choices=[*ARCHES, "all"], default="all")
     parser.add_argument("--build-dir", type=Path, default=Path("build"))
+    parser.add_argument(
+        "--source", type=Path, nargs="+", help="compile your own C program (with --out)"
+    )
+    parser.add_argument("--out", type=Path, help="executable to write for --source")
     args = parser.parse_args(argv)
     arches = ARCHES if args.arch == "all" else (args.arch,)
+    if (args.source is None) != (args.out is None):
+        parser.error("--source and --out go together")
     try:
+        if args.source is not None:
+            if len(arches) != 1:
+                parser.error("--source needs one --arch")
+            build_one_program(arches[0], args.source, args.out, build_dir=args.build_dir)
+            print(f"built {args.out} ({arches[0]})")
+            return 0
         for arch in arches:
             outputs = build_programs(arch, build_dir=args.build_dir)
             print(f"{arch}: {len(outputs)} programs in {args.build_dir / arch / 'bin'}")

@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Callable
 
 from kernel.abi import BPF_PROG_MAX_INSNS, AttachType, Errno
+from kernel.bpf.elf import load_object
 from kernel.bpf.env import HelperEnv
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
 from kernel.bpf.insn import decode
@@ -47,6 +48,7 @@ class LoadedProgram:
     program: Program
     insn_count: int
     verifier_log: str
+    attach_type: AttachType | None = None  # the hook it was verified for, if known
     runs: int = 0
     failures: int = 0
 
@@ -74,10 +76,28 @@ class BpfSubsystem:
         if count > BPF_PROG_MAX_INSNS:
             raise BpfError(Errno.E2BIG, f"{count} instructions > {BPF_PROG_MAX_INSNS}")
         insns = decode(code)
-        hook = HOOK_SPECS.get(AttachType(attach_hint)) if attach_hint in _ATTACH_VALUES else None
-        result = verify(insns, self.maps, hook)
-        loaded = LoadedProgram(len(self.programs), name, Program(insns, name), count, result.log)
+        kind = AttachType(attach_hint) if attach_hint in _ATTACH_VALUES else None
+        result = verify(insns, self.maps, HOOK_SPECS[kind] if kind else None)
+        return self._register(Program(insns, name), name, count, result.log, kind)
+
+    def _register(
+        self, program: Program, name: str, count: int, log: str, kind: AttachType | None
+    ) -> LoadedProgram:
+        loaded = LoadedProgram(len(self.programs), name, program, count, log, kind)
         self.programs.append(loaded)
+        return loaded
+
+    def load_elf(self, data: bytes, name: str | None) -> list[LoadedProgram]:
+        """Load every program of a BPF ELF object; pin its maps and programs by name.
+
+        Userspace finds ids with OBJ_GET on `<obj>/<map>` and `<obj>/prog/<function>`
+        (kernel/bpf/ELF_NOTES.md); reloading an object replaces its pins."""
+        obj = load_object(data, self.maps, name=name)
+        loaded = [
+            self._register(p.program, p.name, len(p.insns), p.verifier.log, p.attach_type)
+            for p in obj.programs
+        ]
+        self.pins.update(obj.pin_paths([p.id for p in loaded]))
         return loaded
 
     def program(self, prog_id: int) -> LoadedProgram:
@@ -97,7 +117,12 @@ class BpfSubsystem:
         return kind
 
     def attach(self, kind: AttachType, prog_id: int) -> None:
-        self.program(prog_id)
+        loaded = self.program(prog_id)
+        if loaded.attach_type is not None and loaded.attach_type is not kind:
+            raise BpfError(
+                Errno.EINVAL,
+                f"program {prog_id} was verified for {loaded.attach_type.name}, not {kind.name}",
+            )
         if prog_id not in self.attached[kind]:
             self.attached[kind].append(prog_id)
             self.on_change()

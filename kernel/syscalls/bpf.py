@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
+from typing import TypeVar
 
 from kernel.abi import (
     BPF_ATTR_EXT_SIZE,
@@ -16,6 +17,7 @@ from kernel.abi import (
     BPF_OBJ_INFO_SIZE,
     BPF_OBJ_INFO_STRUCT,
     BPF_OBJ_KIND_MAP,
+    BPF_PROG_MAX_INSNS,
     BpfAttrOff,
     BpfCmd,
     Errno,
@@ -28,6 +30,7 @@ from kernel.proc import Process
 from kernel.syscalls.table import Kernel, syscall
 
 MODULE = "kernel::syscall::bpf"
+T = TypeVar("T")
 MAX_PIN_PATH = 256
 
 
@@ -197,33 +200,48 @@ def _copy_log(proc: Process, attr: Attr, text: str) -> None:
     proc.mm.write(buf, data)
 
 
+def _prog_name(attr: Attr) -> str:
+    raw = attr.raw[BpfAttrOff.PROG_NAME : BpfAttrOff.PROG_NAME + 16].split(b"\0")[0]
+    return raw.decode(errors="replace")
+
+
+def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
+    """Run a load; a verifier rejection is -EACCES with its log in log_buf."""
+    try:
+        return load()
+    except VerifierError as err:
+        k.log.warn(MODULE, f"sys_bpf: verifier rejected program: {err.insn_idx}: {err.reason}")
+        _copy_log(proc, attr, err.log)
+        raise SyscallError(Errno.EACCES, err.reason) from None
+
+
 def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: PROG_LOAD")
     count = attr.u32(BpfAttrOff.INSN_CNT)
     if count == 0:
         raise SyscallError(Errno.EINVAL, "insn_cnt is 0")
-    if count > 4096:
-        raise SyscallError(Errno.E2BIG, f"insn_cnt {count} > 4096")
+    if count > BPF_PROG_MAX_INSNS:
+        raise SyscallError(Errno.E2BIG, f"insn_cnt {count} > {BPF_PROG_MAX_INSNS}")
     code = proc.mm.read(attr.u64(BpfAttrOff.INSNS), count * 8)
-    name = attr.raw[BpfAttrOff.PROG_NAME : BpfAttrOff.PROG_NAME + 16].split(b"\0")[0]
-    try:
-        loaded = k.bpf.load(
-            code, name.decode(errors="replace"), attr.u32(BpfAttrOff.EXPECTED_ATTACH_TYPE)
-        )
-    except VerifierError as err:
-        k.log.warn(MODULE, f"sys_bpf: verifier rejected program: {err.insn_idx}: {err.reason}")
-        _copy_log(proc, attr, err.log)
-        raise SyscallError(Errno.EACCES, err.reason) from None
+    hint = attr.u32(BpfAttrOff.EXPECTED_ATTACH_TYPE)
+    loaded = _verified(k, proc, attr, lambda: k.bpf.load(code, _prog_name(attr), hint))
     _copy_log(proc, attr, loaded.verifier_log)
     k.log.info(MODULE, f"sys_bpf: program loaded with id {loaded.id}")
     return loaded.id
 
 
 def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
+    k.log.info(MODULE, "sys_bpf: PROG_LOAD_ELF")
     size = attr.u32(BpfAttrOff.INSN_CNT)
+    if size == 0:
+        raise SyscallError(Errno.EINVAL, "empty ELF object")
     if size > BPF_ELF_MAX_SIZE:
         raise SyscallError(Errno.E2BIG, f"ELF object of {size} bytes > 1 MiB")
-    raise SyscallError(Errno.ENOSYS, "PROG_LOAD_ELF is not available yet")
+    data = proc.mm.read(attr.u64(BpfAttrOff.INSNS), size)
+    loaded = _verified(k, proc, attr, lambda: k.bpf.load_elf(data, _prog_name(attr) or None))
+    for prog in loaded:
+        k.log.info(MODULE, f"sys_bpf: program loaded with id {prog.id} ({prog.name})")
+    return loaded[0].id
 
 
 def _attach_fields(k: Kernel, attr: Attr) -> tuple[object, int]:

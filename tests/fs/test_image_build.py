@@ -48,7 +48,10 @@ def test_manifest_declares_the_spec_tree() -> None:
     m = load_manifest(DEFAULT_MANIFEST, "x86_64")
     assert m.dirs == tuple(DirSpec(p) for p in ("/bin", "/dev/fd", "/var", "/var/tmp"))
     assert m.files == (FileSpec("/var/hello.txt", b"Hello, axiom-ebpf!\n", 0o644),)
-    assert m.programs == (ProgramRule("bin/*", "/bin/", 0o755),)
+    assert m.programs == (
+        ProgramRule("bin/*", "/bin/", 0o755),
+        ProgramRule("bpf/*.o", "/lib/bpf/", 0o644, optional=True),
+    )
     assert m.image.min_size_mib == 10 and m.image.reserved_percent == 5
 
 
