@@ -1,7 +1,7 @@
 """The axiomOS ABI: every number and layout of the spec, in one place.
 
 This module is the single source of truth. The guest's C header
-(`userspace/include/axiom_abi.h`) is generated from it by `kernel.abi_header`,
+(`build/include/axiom_abi.h`) is generated from it by `kernel.abi_header` at build time,
 so the kernel model and the guest programs can never disagree.
 """
 

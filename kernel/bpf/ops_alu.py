@@ -47,20 +47,8 @@ _TEMPLATES: dict[str, tuple[str, str]] = {
     ),
     "mov": ("r[d] = {b}", "r[d] = {b} & M32"),
 }
-_OPS = {
-    op.ADD: "add",
-    op.SUB: "sub",
-    op.MUL: "mul",
-    op.DIV: "div",
-    op.OR: "or",
-    op.AND: "and",
-    op.LSH: "lsh",
-    op.RSH: "rsh",
-    op.MOD: "mod",
-    op.XOR: "xor",
-    op.MOV: "mov",
-    op.ARSH: "arsh",
-}
+# Binary ALU ops; NEG and END are compiled separately.
+_OPS = {k: v for k, v in op.ALU_OP_NAMES.items() if k not in (op.NEG, op.END)}
 _SIGNED = {op.DIV: "sdiv", op.MOD: "smod"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kernel.abi import S_IFCHR, S_IFDIR, Errno, SyscallError
-from kernel.fs.file import Node, OpenFile, Stat
+from kernel.fs.file import DictDir, Node, OpenFile, Stat
 
 DEVFS_DEV = 3
 
@@ -49,42 +49,16 @@ class CharDevice(Node):
         return ConsoleFile(self, readable, writable)
 
 
-class DevDir(Node):
+class DevDir(DictDir):
     """A devfs directory: a fixed table of children."""
 
-    is_dir = True
-
     def __init__(self, ino: int, children: dict[str, Node]) -> None:
+        super().__init__()
         self.ino = ino
         self.children = children
 
     def stat(self) -> Stat:
         return Stat(dev=DEVFS_DEV, ino=self.ino, mode=S_IFDIR | 0o755, size=0, nlink=2)
-
-    def open(self, readable: bool, writable: bool, append: bool, truncate: bool) -> OpenFile:
-        if writable:
-            raise SyscallError(Errno.EISDIR)
-        return DirFile(self)
-
-    def lookup(self, name: str) -> Node:
-        try:
-            return self.children[name]
-        except KeyError:
-            raise SyscallError(Errno.ENOENT, name) from None
-
-
-class DirFile(OpenFile):
-    """An open directory: fstat works, read is EISDIR."""
-
-    def __init__(self, node: Node) -> None:
-        super().__init__(True, False)
-        self.node = node
-
-    def read(self, size: int) -> bytes:
-        raise SyscallError(Errno.EISDIR)
-
-    def stat(self) -> Stat:
-        return self.node.stat()
 
 
 def make_devfs(console: Callable[[bytes], int]) -> DevDir:

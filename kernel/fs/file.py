@@ -74,6 +74,26 @@ class Node:
         raise SyscallError(Errno.EROFS)
 
 
+class DictDir(Node):
+    """A directory whose children live in a dict (devfs and tmpfs)."""
+
+    is_dir = True
+
+    def __init__(self) -> None:
+        self.children: dict[str, Node] = {}
+
+    def open(self, readable: bool, writable: bool, append: bool, truncate: bool) -> OpenFile:
+        if writable:
+            raise SyscallError(Errno.EISDIR)
+        return DirFile(self)
+
+    def lookup(self, name: str) -> Node:
+        try:
+            return self.children[name]
+        except KeyError:
+            raise SyscallError(Errno.ENOENT, name) from None
+
+
 class OpenFile:
     """An open file description, shared by dup'ed and inherited descriptors."""
 
@@ -116,3 +136,17 @@ class OpenFile:
 
     def release(self) -> None:
         """The last descriptor referring to this description was closed."""
+
+
+class DirFile(OpenFile):
+    """An open directory: fstat works, read is EISDIR."""
+
+    def __init__(self, node: Node) -> None:
+        super().__init__(True, False)
+        self.node = node
+
+    def read(self, size: int) -> bytes:
+        raise SyscallError(Errno.EISDIR)
+
+    def stat(self) -> Stat:
+        return self.node.stat()

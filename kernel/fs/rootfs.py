@@ -10,9 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kernel.abi import Errno, SyscallError
-from kernel.fs.devfs import DirFile
 from kernel.fs.ext2 import Ext2Error, Ext2Volume, NotFound
-from kernel.fs.file import Node, OpenFile, Stat
+from kernel.fs.file import DirFile, Node, OpenFile, Stat
 
 EXT2_DEV = 1
 SECTOR = 512

@@ -6,8 +6,7 @@ import itertools
 from collections.abc import Callable
 
 from kernel.abi import S_IFDIR, S_IFREG, Errno, SyscallError
-from kernel.fs.devfs import DirFile
-from kernel.fs.file import Node, OpenFile, Stat
+from kernel.fs.file import DictDir, Node, OpenFile, Stat
 
 TMPFS_DEV = 2
 
@@ -91,15 +90,13 @@ class TmpOpenFile(OpenFile):
         return self.node.stat()
 
 
-class TmpDir(Node):
+class TmpDir(DictDir):
     """A directory of tmpfs nodes."""
 
-    is_dir = True
-
     def __init__(self, fs: TmpFs, ino: int) -> None:
+        super().__init__()
         self.fs = fs
         self.ino = ino
-        self.children: dict[str, Node] = {}
         self.mtime = fs.now_s()
 
     def stat(self) -> Stat:
@@ -114,17 +111,6 @@ class TmpDir(Node):
             mtime=self.mtime,
             ctime=self.mtime,
         )
-
-    def open(self, readable: bool, writable: bool, append: bool, truncate: bool) -> OpenFile:
-        if writable:
-            raise SyscallError(Errno.EISDIR)
-        return DirFile(self)
-
-    def lookup(self, name: str) -> Node:
-        try:
-            return self.children[name]
-        except KeyError:
-            raise SyscallError(Errno.ENOENT, name) from None
 
     def _add(self, name: str, node: Node) -> Node:
         if name in self.children:

@@ -150,4 +150,27 @@ static inline uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+
+/* Read a whole file (e.g. a BPF object) into buf -> its size, or -errno
+ * (-E2BIG if it does not fit in max bytes). */
+static inline long read_file(const char *path, uint8_t *buf, long max)
+{
+    long fd = open_path(path, O_RDONLY);
+    if (fd < 0)
+        return fd;
+    long total = 0;
+    for (;;) {
+        long n = read((int)fd, buf + total, max - total);
+        if (n <= 0) {
+            close((int)fd);
+            return n < 0 ? n : total;
+        }
+        total += n;
+        if (total == max) {
+            close((int)fd);
+            return -E2BIG;
+        }
+    }
+}
+
 #endif /* BPF_USER_H */

@@ -26,10 +26,8 @@
  * A failing step ends its line with "FAILED (error <n>)" (n = the raw negative
  * result; a verifier message follows as "  verifier: <log>") and exits 1. Poll errors
  * print "  [error] RINGBUF_POLL failed: <n>". The program stays attached on exit. */
-#include "bpf_user.h"
+#include "bpf_loader_demo.h"
 
-#define LINE "========================================\n"
-#define EVENTS 10
 
 enum { A_MAP_SLOT = 5, R_MAP_SLOT = 13 }; /* slots whose imm is a map id */
 
@@ -67,19 +65,8 @@ static struct bpf_insn prog[] = {
 #define NINSNS BPF_INSN_COUNT(prog)
 _Static_assert(BPF_INSN_COUNT(prog) == 27, "the spec's program has 27 slots");
 
-static char log_buf[512];
 
 /* Ends a step line: OK (...) or FAILED and exit. */
-static void step_result(long r)
-{
-    if (r >= 0)
-        return;
-    printf("FAILED (error %ld)\n", r);
-    if (r == -EACCES && log_buf[0])
-        printf("  verifier: %s\n", log_buf);
-    exit(1);
-}
-
 int main(void)
 {
     print("\n" LINE "  Axiom BPF End-to-End Demo\n  Maps + Ringbuf + Timer Attach\n" LINE "\n");
@@ -102,31 +89,5 @@ int main(void)
     step_result(prog_id);
     printf("OK (id=%ld, %d insns)\n", prog_id, (int)NINSNS);
 
-    print("[4/5] Attaching to timer... ");
-    step_result(bpf_prog_attach(prog_id, BPF_ATTACH_TIMER));
-    print("OK\n");
-
-    print("[5/5] Entering event loop...\n\n");
-    uint32_t zero = 0;
-    int received = 0;
-    uint64_t value = 0, map_counter = 0;
-    while (received < EVENTS) {
-        long n = bpf_ringbuf_poll(events, &value, sizeof value);
-        if (n < 0) {
-            printf("  [error] RINGBUF_POLL failed: %ld\n", n);
-        } else if (n > 0) {
-            received++;
-            bpf_map_lookup(counter, &zero, &map_counter);
-            printf("  Tick #%d received via ringbuf (counter=%lu), map counter: %lu\n", received,
-                   (unsigned long)value, (unsigned long)map_counter);
-        }
-        sleep_ms(100);
-    }
-    bpf_map_lookup(counter, &zero, &map_counter);
-    print("\n" LINE "  Demo Complete!\n");
-    printf("  Events received: %d\n  Final map counter: %lu\n", received,
-           (unsigned long)map_counter);
-    print("  Pipeline: load -> verify -> attach -> execute -> maps -> ringbuf -> userspace\n"
-          "  Phase 1 BPF end-to-end: PROVEN\n" LINE);
-    return 0;
+    return bpf_loader_finish(counter, events, prog_id);
 }

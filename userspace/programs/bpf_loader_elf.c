@@ -11,50 +11,12 @@
  * Output: exactly bpf_loader's, with "<n> insns" = 29. A failing step ends its
  * line with "FAILED (error <n>)" (verifier message as "  verifier: <log>") and
  * exits 1; poll errors print "  [error] RINGBUF_POLL failed: <n>". */
-#include "bpf_user.h"
+#include "bpf_loader_demo.h"
 
-#define LINE "========================================\n"
-#define EVENTS 10
 #define OBJ_PATH "/lib/bpf/bpf_loader.o"
 #define OBJ_MAX (64 * 1024)
 
-static char log_buf[512];
 static uint8_t obj[OBJ_MAX];
-
-static void step_result(long r)
-{
-    if (r >= 0)
-        return;
-    printf("FAILED (error %ld)\n", r);
-    if (r == -EACCES && log_buf[0])
-        printf("  verifier: %s\n", log_buf);
-    exit(1);
-}
-
-/* Whole file into obj[] -> its size, or -errno (-E2BIG if it does not fit). */
-static long read_object(const char *path)
-{
-    long fd = open_path(path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    long total = 0;
-    for (;;) {
-        long n = read((int)fd, obj + total, OBJ_MAX - total);
-        if (n < 0) {
-            close((int)fd);
-            return n;
-        }
-        if (n == 0)
-            break;
-        total += n;
-        if (total == OBJ_MAX) {
-            close((int)fd);
-            return -E2BIG;
-        }
-    }
-    close((int)fd);
-    return total;
-}
 
 /* PROG_LOAD_ELF -> the first program's id; maps and programs get pinned as
  * "<name>/<map>" and "<name>/prog/<function>". */
@@ -104,7 +66,7 @@ int main(void)
 
     print("[1/5] Creating array map (counter)... ");
     log_buf[0] = 0;
-    long size = read_object(OBJ_PATH);
+    long size = read_file(OBJ_PATH, obj, OBJ_MAX);
     step_result(size);
     long prog_id = bpf_prog_load_elf(obj, size, "bpf_loader");
     step_result(prog_id);
@@ -120,31 +82,5 @@ int main(void)
     print("[3/5] Loading BPF program... ");
     printf("OK (id=%ld, %ld insns)\n", prog_id, section_insns(size, "timer"));
 
-    print("[4/5] Attaching to timer... ");
-    step_result(bpf_prog_attach(prog_id, BPF_ATTACH_TIMER));
-    print("OK\n");
-
-    print("[5/5] Entering event loop...\n\n");
-    uint32_t zero = 0;
-    int received = 0;
-    uint64_t value = 0, map_counter = 0;
-    while (received < EVENTS) {
-        long n = bpf_ringbuf_poll(events, &value, sizeof value);
-        if (n < 0) {
-            printf("  [error] RINGBUF_POLL failed: %ld\n", n);
-        } else if (n > 0) {
-            received++;
-            bpf_map_lookup(counter, &zero, &map_counter);
-            printf("  Tick #%d received via ringbuf (counter=%lu), map counter: %lu\n", received,
-                   (unsigned long)value, (unsigned long)map_counter);
-        }
-        sleep_ms(100);
-    }
-    bpf_map_lookup(counter, &zero, &map_counter);
-    print("\n" LINE "  Demo Complete!\n");
-    printf("  Events received: %d\n  Final map counter: %lu\n", received,
-           (unsigned long)map_counter);
-    print("  Pipeline: load -> verify -> attach -> execute -> maps -> ringbuf -> userspace\n"
-          "  Phase 1 BPF end-to-end: PROVEN\n" LINE);
-    return 0;
+    return bpf_loader_finish(counter, events, prog_id);
 }

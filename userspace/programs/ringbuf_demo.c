@@ -16,9 +16,8 @@
  * 50000000 in steps of 5000000 and "mean interval 5000 us"; AArch64 prints
  * 10000000 .. 100000000 and "mean interval 10000 us". A failing step prints `[bpf_loader] FAILED (error <n>)`,
  * poll errors `[bpf_loader] RINGBUF_POLL failed: <n>`; exit status 1 then, else 0. */
-#include "bpf_user.h"
+#include "ringbuf_demo.h"
 
-#define EVENTS 10
 #define RB_SLOT 2 /* the slot whose imm is the ringbuf map id */
 
 static struct bpf_insn prog[] = {
@@ -59,37 +58,5 @@ int main(void)
                             sizeof log_buf);
     check(id);
     printf("[bpf_loader] BPF program loaded with id=%ld\n", id);
-    print("[bpf_loader] Attaching program to timer...\n");
-    check(bpf_prog_attach(id, BPF_ATTACH_TIMER));
-    print("[bpf_loader] SUCCESS: BPF program attached to timer!\n");
-
-    uint64_t ts[EVENTS];
-    int got = 0, failed = 0;
-    while (got < EVENTS) {
-        uint64_t value = 0;
-        long n = bpf_ringbuf_poll(rb, &value, sizeof value);
-        if (n < 0) {
-            printf("[bpf_loader] RINGBUF_POLL failed: %ld\n", n);
-            failed = 1;
-            break;
-        }
-        if (n > 0) {
-            ts[got++] = value;
-            printf("[bpf_loader] Event #%d: timestamp=%lu (%ld bytes)\n", got,
-                   (unsigned long)value, n);
-        }
-        sleep_ms(10);
-    }
-    check(bpf_prog_detach(id, BPF_ATTACH_TIMER));
-    if (failed)
-        return 1;
-
-    int increasing = 1;
-    for (int i = 1; i < EVENTS; i++)
-        if (ts[i] <= ts[i - 1])
-            increasing = 0;
-    unsigned long mean_us = (unsigned long)((ts[EVENTS - 1] - ts[0]) / (EVENTS - 1) / 1000);
-    printf("[bpf_loader] Detached; %d events, timestamps %s, mean interval %lu us\n", got,
-           increasing ? "increasing" : "NOT increasing", mean_us);
-    return increasing ? 0 : 1;
+    return ringbuf_demo_finish(rb, id);
 }

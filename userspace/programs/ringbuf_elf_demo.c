@@ -17,9 +17,8 @@
  * The ELF load happens before the "Created ringbuf" line (it creates the map), so
  * a load failure prints `[bpf_loader] FAILED (error <n>)` right after the first
  * line (verifier message as `[bpf_loader] verifier: <log>`); exit status 1. */
-#include "bpf_user.h"
+#include "ringbuf_demo.h"
 
-#define EVENTS 10
 #define OBJ_PATH "/lib/bpf/ringbuf_demo.o"
 #define OBJ_MAX (64 * 1024)
 #define PROG_INSNS 11 /* clang's code for ringbuf_demo.bpf.c; checked by tests/bpf */
@@ -35,27 +34,6 @@ static void check(long r)
     if (r == -EACCES && log_buf[0])
         printf("[bpf_loader] verifier: %s\n", log_buf);
     exit(1);
-}
-
-/* Whole file into obj[] -> its size, or -errno (-E2BIG if it does not fit). */
-static long read_object(const char *path)
-{
-    long fd = open_path(path, O_RDONLY);
-    if (fd < 0)
-        return fd;
-    long total = 0;
-    for (;;) {
-        long n = read((int)fd, obj + total, OBJ_MAX - total);
-        if (n <= 0) {
-            close((int)fd);
-            return n < 0 ? n : total;
-        }
-        total += n;
-        if (total == OBJ_MAX) {
-            close((int)fd);
-            return -E2BIG;
-        }
-    }
 }
 
 /* PROG_LOAD_ELF -> the first program's id (maps pinned as "<name>/<map>"). */
@@ -75,7 +53,7 @@ static long bpf_prog_load_elf(const void *data, long size, const char *name)
 int main(void)
 {
     print("[bpf_loader] Starting BPF ringbuf demo...\n");
-    long size = read_object(OBJ_PATH);
+    long size = read_file(OBJ_PATH, obj, OBJ_MAX);
     check(size);
     long id = bpf_prog_load_elf(obj, size, "ringbuf_demo");
     check(id);
@@ -84,37 +62,5 @@ int main(void)
     printf("[bpf_loader] Created ringbuf map id=%ld (4096 bytes)\n", rb);
     printf("[bpf_loader] Loading BPF program (%d instructions)...\n", PROG_INSNS);
     printf("[bpf_loader] BPF program loaded with id=%ld\n", id);
-    print("[bpf_loader] Attaching program to timer...\n");
-    check(bpf_prog_attach(id, BPF_ATTACH_TIMER));
-    print("[bpf_loader] SUCCESS: BPF program attached to timer!\n");
-
-    uint64_t ts[EVENTS];
-    int got = 0, failed = 0;
-    while (got < EVENTS) {
-        uint64_t value = 0;
-        long n = bpf_ringbuf_poll(rb, &value, sizeof value);
-        if (n < 0) {
-            printf("[bpf_loader] RINGBUF_POLL failed: %ld\n", n);
-            failed = 1;
-            break;
-        }
-        if (n > 0) {
-            ts[got++] = value;
-            printf("[bpf_loader] Event #%d: timestamp=%lu (%ld bytes)\n", got,
-                   (unsigned long)value, n);
-        }
-        sleep_ms(10);
-    }
-    check(bpf_prog_detach(id, BPF_ATTACH_TIMER));
-    if (failed)
-        return 1;
-
-    int increasing = 1;
-    for (int i = 1; i < EVENTS; i++)
-        if (ts[i] <= ts[i - 1])
-            increasing = 0;
-    unsigned long mean_us = (unsigned long)((ts[EVENTS - 1] - ts[0]) / (EVENTS - 1) / 1000);
-    printf("[bpf_loader] Detached; %d events, timestamps %s, mean interval %lu us\n", got,
-           increasing ? "increasing" : "NOT increasing", mean_us);
-    return increasing ? 0 : 1;
+    return ringbuf_demo_finish(rb, id);
 }

@@ -36,19 +36,8 @@ from kernel.bpf.verifier.state import (
 if TYPE_CHECKING:
     from kernel.bpf.verifier.core import Verifier
 
-_OPS = {
-    op.ADD: "add",
-    op.SUB: "sub",
-    op.MUL: "mul",
-    op.DIV: "div",
-    op.OR: "or",
-    op.AND: "and",
-    op.LSH: "lsh",
-    op.RSH: "rsh",
-    op.MOD: "mod",
-    op.XOR: "xor",
-    op.ARSH: "arsh",
-}
+# Binary ALU ops tracked on scalars; MOV, NEG and END are handled separately.
+_OPS = {k: v for k, v in op.ALU_OP_NAMES.items() if k not in (op.MOV, op.NEG, op.END)}
 _BITWISE = {op.AND: "&=", op.OR: "|=", op.XOR: "^="}
 _PKT_LIKE = (PTR_TO_PACKET, PTR_TO_PACKET_END)
 
