@@ -36,28 +36,37 @@ class LogLine:
     message: str | None = None
 
 
+# A kernel record can start in the middle of a console line, right after program output
+# that had no newline yet (`[1/5] Creating array map (counter)... INFO ...`).
+RECORD_START = re.compile(r"(?=\x1b\[[0-9;]*m(?:ERROR|WARN |INFO |DEBUG)\x1b\[0m )")
+
+
 def parse_log(text: str) -> list[LogLine]:
+    """Console text -> lines; a kernel record inside a line becomes its own entry."""
     out = []
-    for number, raw in enumerate(text.replace("\r", "").split("\n"), start=1):
-        clean = ANSI.sub("", raw)
-        match = LOG_LINE.match(clean)
-        if match is None:
-            out.append(LogLine(number, clean))
-            continue
-        out.append(
-            LogLine(
-                number,
-                clean,
-                match["level"],
-                int(match["cpu"]) if match["cpu"] else None,
-                int(match["pid"]) if match["pid"] else None,
-                match["module"],
-                match["message"],
-            )
-        )
+    for number, line in enumerate(text.replace("\r", "").split("\n"), start=1):
+        for raw in RECORD_START.split(line) if "\x1b[" in line else (line,):
+            if raw or line == "":
+                out.append(_parse_one(number, raw))
     if out and out[-1].text == "":
         out.pop()
     return out
+
+
+def _parse_one(number: int, raw: str) -> LogLine:
+    clean = ANSI.sub("", raw)
+    match = LOG_LINE.match(clean)
+    if match is None:
+        return LogLine(number, clean)
+    return LogLine(
+        number,
+        clean,
+        match["level"],
+        int(match["cpu"]) if match["cpu"] else None,
+        int(match["pid"]) if match["pid"] else None,
+        match["module"],
+        match["message"],
+    )
 
 
 def select(

@@ -160,6 +160,20 @@ def test_log_inspection_filters(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "cannot read" in missing.output
 
 
+def test_a_record_in_the_middle_of_a_program_line_is_still_a_record() -> None:
+    text = (
+        "[1/5] Creating array map (counter)... \x1b[1;94mINFO \x1b[0m cpu0 pid  2 "
+        "[kernel::syscall::bpf] sys_bpf: MAP_CREATE\r\nOK (id=0)\r\n"
+    )
+    lines = parse_log(text)
+    assert [(entry.number, entry.level, entry.text) for entry in lines] == [
+        (1, None, "[1/5] Creating array map (counter)... "),
+        (1, "INFO", "INFO  cpu0 pid  2 [kernel::syscall::bpf] sys_bpf: MAP_CREATE"),
+        (2, None, "OK (id=0)"),
+    ]
+    assert lines[1].message == "sys_bpf: MAP_CREATE" and lines[1].pid == 2
+
+
 def test_parse_log_fields() -> None:
     text = (
         "\x1b[1;31mERROR\x1b[0m cpu0 pid  7 [kernel::trap] process 7 (x) killed\r\n"

@@ -25,7 +25,8 @@
  *   ========================================
  * A failing step ends its line with "FAILED (error <n>)" (n = the raw negative
  * result; a verifier message follows as "  verifier: <log>") and exits 1. Poll errors
- * print "  [error] RINGBUF_POLL failed: <n>". The program stays attached on exit. */
+ * print "  [error] RINGBUF_POLL failed: <n>". After the PROVEN block the program is
+ * detached (PROG_DETACH) and bpf_loader exits 0. */
 #include "bpf_loader_demo.h"
 
 
