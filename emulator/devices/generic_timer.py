@@ -57,7 +57,7 @@ class GenericTimer:
         elif name == "CNTP_TVAL_EL0":
             tval = value & 0xFFFF_FFFF
             tval = tval - (1 << 32) if tval & 0x8000_0000 else tval
-            self.cval = self.counter() + tval
+            self.cval = (self.counter() + tval) & 0xFFFF_FFFF_FFFF_FFFF
         elif name == "CNTP_CTL_EL0":
             self.ctl = value & (CTL_ENABLE | CTL_IMASK)
         else:
@@ -70,7 +70,7 @@ class GenericTimer:
     def _update(self) -> None:
         asserted = self._condition() and not self.ctl & CTL_IMASK
         self.irq_line(asserted)
-        if self.ctl & CTL_ENABLE and not asserted:
+        if self.ctl & CTL_ENABLE and not self._condition():
             # deadline in ns of the counter reaching CVAL
             self._timer.arm(-(-self.cval * 1_000_000_000 // self.frequency))
         else:

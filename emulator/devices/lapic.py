@@ -60,7 +60,7 @@ class LocalApic:
 
     @property
     def divisor(self) -> int:
-        return _DIVIDE[(self.divide_conf & 0b11) | ((self.divide_conf >> 1) & 0b100)]
+        return _DIVIDE[self.divide_conf & 0b1011]  # bits 0, 1 and 3 select the divisor
 
     def period_ns(self) -> int:
         return self.initial * self.divisor * 1_000_000_000 // self.bus_hz
@@ -94,14 +94,15 @@ class LocalApic:
         value &= 0xFFFF_FFFF
         if offset == EOI:
             if self.isr:
-                self.isr.pop()
+                self.isr.remove(max(self.isr))  # EOI retires the highest in-service vector
         elif offset == TPR:
             self.tpr = value & 0xFF
         elif offset == SVR:
             self.svr = value
         elif offset == LVT_TIMER:
             self.lvt_timer = value
-            self._rearm()
+            if value & LVT_MODE_PERIODIC or self._timer.deadline is not None:
+                self._rearm()  # an expired one-shot count stays expired
         elif offset == TIMER_INITIAL:
             self.initial = value
             self._start_ns = self.clock.now_ns()
