@@ -71,22 +71,39 @@ static inline long bpf_map_get_next_key(long map_id, const void *key, void *next
 /* PROG_LOAD -> program id. attach_type (BPF_ATTACH_*, 0 = unknown) tells the
  * verifier which payload the program will see. On rejection (-EACCES) the
  * verifier's message is in log (if log is non-NULL). */
+/* The attr fields PROG_LOAD and PROG_LOAD_ELF share: code, size, name, verifier log. */
+static inline void bpf_load_attr(struct bpf_attr *attr, const void *code, uint32_t count,
+                                 const char *name, char *log, uint32_t log_size)
+{
+    attr->insn_cnt = count;
+    attr->insns = (uint64_t)code;
+    if (log && log_size) {
+        log[0] = 0;
+        attr->log_level = 1;
+        attr->log_size = log_size;
+        attr->log_buf = (uint64_t)log;
+    }
+    for (int i = 0; name && name[i] && i < 15; i++)
+        attr->prog_name[i] = name[i];
+}
+
 static inline long bpf_prog_load(const struct bpf_insn *insns, int cnt, const char *name,
                                  uint32_t attach_type, char *log, uint32_t log_size)
 {
     struct bpf_attr attr = {0};
-    attr.insn_cnt = (uint32_t)cnt;
-    attr.insns = (uint64_t)insns;
-    if (log && log_size) {
-        log[0] = 0;
-        attr.log_level = 1;
-        attr.log_size = log_size;
-        attr.log_buf = (uint64_t)log;
-    }
-    for (int i = 0; name && name[i] && i < 15; i++)
-        attr.prog_name[i] = name[i];
+    bpf_load_attr(&attr, insns, (uint32_t)cnt, name, log, log_size);
     attr.expected_attach_type = attach_type;
     return bpf_cmd(BPF_PROG_LOAD, &attr);
+}
+
+/* PROG_LOAD_ELF: a BPF ELF object of `size` bytes -> the first program's id. Every map
+ * and program of the object is also pinned as "<name>/<map>" and "<name>/prog/<fn>". */
+static inline long bpf_prog_load_elf(const void *data, long size, const char *name, char *log,
+                                     uint32_t log_size)
+{
+    struct bpf_attr attr = {0};
+    bpf_load_attr(&attr, data, (uint32_t)size, name, log, log_size);
+    return bpf_cmd(BPF_PROG_LOAD_ELF, &attr);
 }
 
 static inline long bpf_prog_attach(long prog_id, uint32_t attach_type)

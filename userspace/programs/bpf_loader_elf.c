@@ -18,21 +18,6 @@
 
 static uint8_t obj[OBJ_MAX];
 
-/* PROG_LOAD_ELF -> the first program's id; maps and programs get pinned as
- * "<name>/<map>" and "<name>/prog/<function>". */
-static long bpf_prog_load_elf(const void *data, long size, const char *name)
-{
-    struct bpf_attr attr = {0};
-    attr.insn_cnt = (uint32_t)size;
-    attr.insns = (uint64_t)data;
-    attr.log_level = 1;
-    attr.log_size = sizeof log_buf;
-    attr.log_buf = (uint64_t)log_buf;
-    for (int i = 0; name[i] && i < 15; i++)
-        attr.prog_name[i] = name[i];
-    return bpf_cmd(BPF_PROG_LOAD_ELF, &attr);
-}
-
 /* Little-endian field of obj[] (byte-wise: no unaligned loads). */
 static uint64_t rd(uint64_t off, int n)
 {
@@ -68,7 +53,7 @@ int main(void)
     log_buf[0] = 0;
     long size = read_file(OBJ_PATH, obj, OBJ_MAX);
     step_result(size);
-    long prog_id = bpf_prog_load_elf(obj, size, "bpf_loader");
+    long prog_id = bpf_prog_load_elf(obj, size, "bpf_loader", log_buf, sizeof log_buf);
     step_result(prog_id);
     long counter = bpf_obj_get("bpf_loader/counter");
     step_result(counter);

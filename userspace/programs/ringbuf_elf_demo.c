@@ -36,26 +36,12 @@ static void check(long r)
     exit(1);
 }
 
-/* PROG_LOAD_ELF -> the first program's id (maps pinned as "<name>/<map>"). */
-static long bpf_prog_load_elf(const void *data, long size, const char *name)
-{
-    struct bpf_attr attr = {0};
-    attr.insn_cnt = (uint32_t)size;
-    attr.insns = (uint64_t)data;
-    attr.log_level = 1;
-    attr.log_size = sizeof log_buf;
-    attr.log_buf = (uint64_t)log_buf;
-    for (int i = 0; name[i] && i < 15; i++)
-        attr.prog_name[i] = name[i];
-    return bpf_cmd(BPF_PROG_LOAD_ELF, &attr);
-}
-
 int main(void)
 {
     print("[bpf_loader] Starting BPF ringbuf demo...\n");
     long size = read_file(OBJ_PATH, obj, OBJ_MAX);
     check(size);
-    long id = bpf_prog_load_elf(obj, size, "ringbuf_demo");
+    long id = bpf_prog_load_elf(obj, size, "ringbuf_demo", log_buf, sizeof log_buf);
     check(id);
     long rb = bpf_obj_get("ringbuf_demo/events");
     check(rb);
