@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from emulator.testing import boot
 from kernel.abi import AttachType
 
 from .bpf_runs import SYS_BPF, DemoRun, demo_cache
@@ -183,3 +184,15 @@ def test_ringbuf_overflow_drops_and_keeps_order(arch: str, demo: Callable[..., D
     # SYS_ENTER ran on every syscall from the attach to the detach: the write of the
     # "attached" line, the 300 getcwd calls and the PROG_DETACH call itself.
     assert run.kernel.bpf.programs[0].runs == 1 + CALLS + 1
+
+
+def test_programs_stay_attached_after_their_process_exits(arch: str) -> None:
+    vm = boot(arch, append="/bin/t_attach_exit")
+    assert vm.run_to_end() == 0
+    ticks_in_50_ms = {"x86_64": 10, "aarch64": 5}[arch]
+    assert vm.program_output("t_attach_exit").endswith(
+        "child: attached program 0 counting into map 0, exiting\n"
+        "parent: child exited with status 0\n"
+        f"parent: counter grew by {ticks_in_50_ms} in 50 ms after the child exited\n"
+    )
+    assert vm.machine.kernel.bpf.attached[AttachType.TIMER] == [0]
