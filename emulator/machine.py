@@ -103,7 +103,7 @@ class Machine:
                 else:
                     result = cpu.run(clock.budget_until(deadline, MAX_SLICE_INSNS))
                 clock.end_slice(result.executed)
-                if result.reason is not StopReason.BUDGET or result.fault is not None:
+                if result.reason is not StopReason.BUDGET:
                     kernel.after_slice(cpu, result)
             clock.fire_expired()
             guard = 0

@@ -160,9 +160,6 @@ class Kernel:
         self.heap_bytes += 4096
         return next(self._pipe_inos)
 
-    def live_processes(self) -> int:
-        return len(self.procs)
-
     # ------------------------------------------------------------------ processes
 
     def _load(self, path: str, cwd: str) -> tuple[Any, str]:
@@ -170,8 +167,11 @@ class Kernel:
         node = self.vfs.resolve(path, cwd)
         if node.is_dir:
             raise SyscallError(Errno.EACCES, f"{path} is a directory")
-        size = node.stat().size
-        data = node.read(0, size) if hasattr(node, "read") else b""
+        file = node.open(True, False, False, False)
+        try:
+            data = file.read(node.stat().size)
+        finally:
+            file.release()
         if not data:
             raise SyscallError(Errno.ENOEXEC, f"{path} is empty or not a regular file")
         name = posixpath.basename(path)
@@ -358,12 +358,8 @@ class Kernel:
         if proc.restart_syscall:
             proc.restart_syscall = False
             cpu.pc = cpu.pc - self.platform.trap_insn_len
-        if proc.state is State.ZOMBIE or proc.cpu is not cpu:
-            if proc.state is not State.ZOMBIE:
-                for old in proc.retired_cpus:
-                    if old is not proc.cpu:
-                        old.close()
-                proc.retired_cpus = [c for c in proc.retired_cpus if c is proc.cpu]
+        if proc.state is not State.ZOMBIE:
+            self._free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
 
     def interrupt(self) -> None:
         """IRQ entry: acknowledge, handle, EOI; the tick runs hooks and preempts."""
