@@ -9,6 +9,8 @@ import re
 import pytest
 
 from emulator.testing import boot
+from kernel.abi import AttachType
+from kernel.bpf.asm import assemble_bytes
 
 MARKERS = "{|}~1234567abyzZcdenrRAJKLTUMNOPBCDEFGHIsopqfghijklRm"
 METRICS = "\nAXIOM KERNEL METRICS\nBoot to init: 0 ms\nKernel heap: 256 KB\nKernel image: 1 MB\n\n"
@@ -245,3 +247,31 @@ def test_pwm_syscalls_and_gpio_attach_elsewhere(arch: str) -> None:
     )
     with pytest.raises(AssertionError, match="has no gpio"):
         vm.gpio_set(5, 1)
+
+
+def test_a_pwm_program_that_writes_pwm_cannot_loop_the_kernel() -> None:
+    """The original runs PWM hooks inside pwm_write: a PWM program writing PWM would
+    recurse forever. Here hook runs are queued and capped, with one WARN."""
+    vm = boot("rpi5", append="/bin/t_hello loglevel=info")
+    kernel = vm.machine.kernel
+    loaded = kernel.bpf.load(
+        assemble_bytes("mov r1, 0\nmov r2, 1\nmov r3, 20\ncall pwm_write\nmov r0, 0\nexit"),
+        "pwm_echo",
+        int(AttachType.PWM),
+    )
+    kernel.bpf.attach(AttachType.PWM, loaded.id)
+    kernel.hooks.pwm[0].set_duty_cycle(1, 10)
+    assert loaded.runs == 256  # then the queue is dropped
+    assert vm.pwm_duty(0, 1) == 18  # 20 % of the 32-tick reset range: 6 ticks = 18.75 %
+    assert vm.log[-1].message == "PWM BPF Hook: 1 events dropped (PWM programs writing PWM)"
+    assert vm.run_to_end() == 0
+
+
+def test_gpio_attach_to_a_missing_pin_warns_and_succeeds() -> None:
+    vm = boot("rpi5", append="/bin/t_hello loglevel=info")
+    kernel = vm.machine.kernel
+    loaded = kernel.bpf.load(assemble_bytes("mov r0, 0\nexit"), "edge", int(AttachType.GPIO))
+    kernel.bpf.attach(AttachType.GPIO, loaded.id)
+    kernel.hooks.prog_attached(int(AttachType.GPIO), 40, 1)
+    assert vm.log[-1].level == "WARN"
+    assert vm.log[-1].message == "sys_bpf: invalid GPIO pin 40 (must be 0-27)"
