@@ -275,3 +275,22 @@ def test_gpio_attach_to_a_missing_pin_warns_and_succeeds() -> None:
     kernel.hooks.prog_attached(int(AttachType.GPIO), 40, 1)
     assert vm.log[-1].level == "WARN"
     assert vm.log[-1].message == "sys_bpf: invalid GPIO pin 40 (must be 0-27)"
+
+
+@pytest.mark.parametrize("level", ["off", "warn"])
+def test_loglevel_on_pc_and_virt(arch: str, level: str) -> None:
+    vm = boot(arch, append=f"/bin/t_errors loglevel={level}")
+    vm.run_to_end()
+    levels = {line.level for line in vm.log if line.level}
+    assert levels == (set() if level == "off" else {"WARN"})  # t_errors makes a WARN
+    assert "\nAXIOM KERNEL METRICS\n" in vm.console
+    assert "Spawned t_errors with PID: 2\n" in vm.console
+    config = vm.machine.kernel.config
+    assert config.loglevel == level and config.init_env == []  # not passed on to init
+
+
+def test_loglevel_info_is_the_default_on_pc_and_virt(arch: str) -> None:
+    quiet = boot(arch, append="/bin/t_hello")
+    loud = boot(arch, append="/bin/t_hello loglevel=info")
+    assert quiet.run_to_end() == loud.run_to_end() == 0
+    assert quiet.raw == loud.raw
