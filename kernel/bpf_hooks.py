@@ -65,10 +65,9 @@ class Rp1Devices:
     -ECANCELED, so a timer program that keeps writing the motor's duty -- the
     original's safety_demo does -- cannot restart the motor on the next tick."""
 
-    def __init__(self, gpio: Rp1GpioDriver, pwm: list[Rp1PwmDriver], log: Any) -> None:
+    def __init__(self, gpio: Rp1GpioDriver, pwm: list[Rp1PwmDriver]) -> None:
         self.gpio = gpio
         self.pwm = pwm
-        self._log = log
         self.estop_reason: int | None = None
 
     @staticmethod
@@ -135,7 +134,7 @@ class BpfHooks(KernelHooks):
             for pwm in self.pwm:
                 pwm.init()
             assert self._env is not None
-            self._env.devices = Rp1Devices(self.gpio, self.pwm, kernel.log)
+            self._env.devices = Rp1Devices(self.gpio, self.pwm)
 
     # ---------------------------------------------------------------- GPIO / PWM
 
