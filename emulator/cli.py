@@ -13,7 +13,14 @@ from pathlib import Path
 import click
 
 from emulator.chardev import CharBackend, FileBackend, MuxBackend, NullBackend, StdioBackend
-from emulator.config import ARCHES, EXIT_BAD_INPUT, EXIT_PANIC, MachineConfig, parse_size
+from emulator.config import (
+    ARCHES,
+    EXIT_BAD_INPUT,
+    EXIT_PANIC,
+    MACHINE_ARCH,
+    MachineConfig,
+    parse_size,
+)
 from emulator.machine import BadInput
 from emulator.session import exit_code_for, start, timeout_ns
 
@@ -50,9 +57,36 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 @click.option(
     "--arch",
     type=click.Choice(ARCHES),
-    default="aarch64",
-    show_default=True,
-    help="Guest architecture (board pc for x86_64, virt for aarch64).",
+    default=None,
+    help="Guest architecture (board pc for x86_64, virt for aarch64) [default: aarch64, "
+    "or the --machine's].",
+)
+@click.option(
+    "--machine",
+    "-M",
+    "machine_name",
+    type=click.Choice(list(MACHINE_ARCH)),
+    default=None,
+    help="Board: pc, virt or rpi5 (Raspberry Pi 5) [default: pc / virt by --arch].",
+)
+@click.option(
+    "--gpio",
+    "gpio",
+    multiple=True,
+    metavar="PIN=LEVEL@TIME",
+    help="Drive a GPIO input at a guest time, e.g. 22=1@1.5s (repeatable; rpi5).",
+)
+@click.option(
+    "--gpio-script",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="File of PIN=LEVEL@TIME events, one per line (# comments).",
+)
+@click.option(
+    "--device-log",
+    default=None,
+    metavar="stderr|none|FILE",
+    help="Where GPIO/PWM device events go [default: stderr].",
 )
 @click.option(
     "--image",
@@ -104,7 +138,11 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 )
 @click.option("--trace-syscalls", is_flag=True, help="Log every syscall at INFO.")
 def main(
-    arch: str,
+    arch: str | None,
+    machine_name: str | None,
+    gpio: tuple[str, ...],
+    gpio_script: Path | None,
+    device_log: str | None,
     image: Path | None,
     cmdline: str,
     serial: tuple[str, ...],
@@ -115,8 +153,14 @@ def main(
     trace_syscalls: bool,
 ) -> None:
     """Boot the modelled axiomOS kernel and show its serial console."""
+    if arch is None:
+        arch = MACHINE_ARCH[machine_name] if machine_name else "aarch64"
     config = MachineConfig(
         arch=arch,
+        machine=machine_name,
+        gpio=list(gpio),
+        gpio_script=gpio_script,
+        device_log=device_log,
         image=image,
         cmdline=cmdline,
         timeout_s=timeout,
@@ -126,6 +170,7 @@ def main(
         trace_syscalls=trace_syscalls,
     )
     console: CharBackend | None = None
+    machine = None
     try:
         console = _serial_backends(serial)
         machine = start(config, console)
@@ -142,6 +187,8 @@ def main(
     finally:
         if console is not None:
             console.close()
+        if machine is not None and machine.device_log is not None:
+            machine.device_log.close()
     code = exit_code_for(machine, state)
     if machine.kernel.panic_message:
         click.echo(f"run-virt: kernel panic: {machine.kernel.panic_message}", err=True)

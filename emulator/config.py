@@ -6,6 +6,8 @@ import dataclasses
 from pathlib import Path
 
 ARCHES = ("x86_64", "aarch64")
+MACHINE_ARCH = {"pc": "x86_64", "virt": "aarch64", "rpi5": "aarch64"}
+DEFAULT_MACHINE = {"x86_64": "pc", "aarch64": "virt"}
 DEFAULT_MEMORY = 128 << 20
 
 # Exit statuses of run-virt other than init's own (documented in the README).
@@ -26,6 +28,13 @@ class MachineConfig:
     clock: str = "icount"  # or "host"
     icount_shift: int = 3
     trace_syscalls: bool = False
+    machine: str | None = None  # board name; None: the arch's default (pc / virt)
+    gpio: list[str] = dataclasses.field(default_factory=list)  # "PIN=LEVEL@TIME" events
+    gpio_script: Path | None = None  # a file of such events
+    device_log: str | None = None  # device-event channel: None/"stderr", "none", or a path
+
+    def board_name(self) -> str:
+        return self.machine if self.machine is not None else DEFAULT_MACHINE[self.arch]
 
     def image_path(self) -> Path:
         return self.image if self.image is not None else default_image(self.arch)

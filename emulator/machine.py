@@ -11,12 +11,14 @@ import enum
 from collections.abc import Callable
 from pathlib import Path
 
-from emulator.boards import BOARDS, Board
+from emulator import stimulus
+from emulator.boards import MACHINES, Board, Rpi5Board
 from emulator.chardev import CharBackend
 from emulator.clock import VirtualClock
-from emulator.config import ARCHES, MachineConfig
+from emulator.config import ARCHES, MACHINE_ARCH, MachineConfig
 from emulator.cpu import StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
+from emulator.devlog import DeviceEventLog, open_device_log
 from kernel.kernel import BootError, Kernel, KernelConfig
 
 MAX_SLICE_INSNS = 2_000_000
@@ -42,16 +44,32 @@ class Machine:
     def __init__(self, config: MachineConfig, console: CharBackend) -> None:
         if config.arch not in ARCHES:
             raise BadInput(f"unknown architecture {config.arch!r} (choose x86_64 or aarch64)")
+        board_name = config.board_name()
+        if MACHINE_ARCH.get(board_name) is None:
+            raise BadInput(f"unknown machine {board_name!r} (choose {', '.join(MACHINES)})")
+        if MACHINE_ARCH[board_name] != config.arch:
+            raise BadInput(f"machine {board_name} is {MACHINE_ARCH[board_name]}, not {config.arch}")
         self.config = config
         self.clock = VirtualClock(config.clock, config.icount_shift)
+        events = _gpio_events(config)
         self.block = _open_disk(config.image_path())
-        self.board: Board = BOARDS[config.arch](self.clock, console, self.block)
-        self.kernel = Kernel(
-            self.board,
-            KernelConfig.from_cmdline(
+        self.device_log: DeviceEventLog | None = None
+        if board_name == "rpi5":
+            self.device_log = _device_log(config, self.clock)
+            self.board: Board = Rpi5Board(self.clock, console, self.block, self.device_log)
+        else:
+            self.board = MACHINES[board_name](self.clock, console, self.block)  # type: ignore[call-arg]
+        try:
+            stimulus.schedule(self.board, events)
+        except stimulus.StimulusError as err:
+            raise BadInput(str(err)) from None
+        try:
+            kconfig = KernelConfig.from_cmdline(
                 config.cmdline, memory=config.memory, trace_syscalls=config.trace_syscalls
-            ),
-        )
+            )
+        except ValueError as err:
+            raise BadInput(f"bad kernel command line: {err}") from None
+        self.kernel = Kernel(self.board, kconfig)
         self.state: RunState | None = None
 
     def boot(self) -> None:
@@ -110,6 +128,23 @@ class Machine:
             while board.irq_pending() and not kernel.powered_off and guard < 64:
                 kernel.interrupt()
                 guard += 1
+
+
+def _gpio_events(config: MachineConfig) -> list[stimulus.GpioEvent]:
+    try:
+        events = [stimulus.parse_event(text) for text in config.gpio]
+        if config.gpio_script is not None:
+            events += stimulus.parse_script(config.gpio_script)
+    except stimulus.StimulusError as err:
+        raise BadInput(str(err)) from None
+    return events
+
+
+def _device_log(config: MachineConfig, clock: VirtualClock) -> DeviceEventLog:
+    try:
+        return open_device_log(config.device_log, clock.now_ns)
+    except OSError as err:
+        raise BadInput(f"cannot open device log {config.device_log}: {err.strerror}") from None
 
 
 def _open_disk(path: Path) -> BlockDevice:

@@ -16,9 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from emulator.chardev import MemoryBackend
-from emulator.config import MachineConfig
+from emulator.config import MACHINE_ARCH, MachineConfig
+from emulator.devlog import DeviceEvent
 from emulator.logview import LogLine, parse_log
 from emulator.machine import Machine, RunState
 from emulator.session import exit_code_for, start
@@ -79,6 +81,37 @@ class BootedMachine:
         end = re.search(r"^\S*INFO \S* .*\[kernel\] init exited with status", after, re.M)
         return after[: end.start()] if end else after
 
+    # ---------------------------------------------------------------- devices (rpi5)
+
+    def _board_part(self, name: str) -> Any:
+        part = getattr(self.machine.board, name, None)
+        if part is None:
+            raise AssertionError(f"board {self.machine.board.name} has no {name} (use rpi5)")
+        return part
+
+    def gpio_set(self, pin: int, level: int) -> None:
+        """Drive GPIO input `pin` to `level` now (at the current guest time); the
+        guest sees the edge when the machine runs on."""
+        self._board_part("gpio").set_input(pin, level)
+
+    def gpio_level(self, pin: int) -> int:
+        """The pin's level as the device sees it (driven output or applied input)."""
+        return self._board_part("gpio").level(pin)
+
+    def pwm_duty(self, chip: int, channel: int) -> int:
+        """PWM `chip` channel `channel`'s duty cycle in percent (DAT / RNG)."""
+        return self._board_part("pwm")[chip].duty_percent(channel)
+
+    @property
+    def device_events(self) -> list[DeviceEvent]:
+        """Every GPIO output and PWM change the devices reported, with guest times."""
+        log = self.machine.device_log
+        return list(log.events) if log is not None else []
+
+    def device_messages(self, category: str | None = None) -> list[str]:
+        """The reported messages (`gpio: pin 18 -> 1`, `pwm0.1: duty 50%`)."""
+        return [e.message for e in self.device_events if category in (None, e.category)]
+
     # ---------------------------------------------------------------- running
 
     @property
@@ -133,7 +166,13 @@ class BootedMachine:
 def boot(
     arch: str, *, append: str = "", image: Path | None = None, **options: object
 ) -> BootedMachine:
-    """Boot a machine (other MachineConfig fields as keyword options)."""
+    """Boot a machine (other MachineConfig fields as keyword options). `arch` may
+    also name a board: `boot("rpi5", gpio=["22=1@2s"])`. Device events are kept for
+    the test API and not written anywhere unless `device_log=` says so."""
+    if arch in MACHINE_ARCH and arch not in ("x86_64", "aarch64"):
+        options.setdefault("machine", arch)
+        arch = MACHINE_ARCH[arch]
+    options.setdefault("device_log", "none")
     config = MachineConfig(arch=arch, image=image, cmdline=append, **options)  # type: ignore[arg-type]
     return BootedMachine(config)
 

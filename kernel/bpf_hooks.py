@@ -2,7 +2,10 @@
 
 TIMER on every tick (AArch64 fills the metric fields of BpfContext), SYS_ENTER and
 SYS_EXIT around every syscall, SCHED_SWITCH before every context switch, and IIO for
-each sample of the simulated accelerometer (polled on the tick).
+each sample of the simulated accelerometer (polled on the tick). On the Raspberry Pi 5
+also GPIO (the RP1 GPIO interrupt: each pin with a latched edge) and PWM (every change
+a PWM driver makes, as the original's `trigger_event`), and the device helpers
+(1000, 1003-1005) drive the RP1 blocks.
 """
 
 from __future__ import annotations
@@ -10,25 +13,29 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.abi import (
+    GPIO_PAYLOAD,
+    PWM_PAYLOAD,
     SCHED_SWITCH_PAYLOAD,
     SYS_ENTER_PAYLOAD,
     SYS_EXIT_PAYLOAD,
     AttachType,
+    Errno,
 )
-from kernel.bpf.env import TaskInfo
+from kernel.bpf.env import BpfDevices, TaskInfo
+from kernel.bpf.errors import BpfError
 from kernel.bpf.subsystem import BpfSubsystem
 from kernel.bpf.vm import make_context
 from kernel.drivers.iio import IioAccelDriver
+from kernel.drivers.rp1 import NUM_PINS, Rp1GpioDriver, Rp1PwmDriver
 from kernel.hooks import KernelHooks
 
 
 class KernelHelperEnv:
     """What BPF helpers see of the kernel: its clock, CPU, current task and log."""
 
-    devices = None  # no GPIO / PWM / motor on the pc and virt boards
-
     def __init__(self, kernel: Any) -> None:
         self._kernel = kernel
+        self.devices: BpfDevices | None = None  # set on boards with GPIO / PWM (rpi5)
 
     def ktime_ns(self) -> int:
         return self._kernel.platform.clock_ns()
@@ -47,6 +54,49 @@ class KernelHelperEnv:
         self._kernel.log.log(level, module, message)
 
 
+MAX_PWM_EVENTS_PER_RUN = 256  # a PWM program that writes PWM would otherwise loop forever
+
+
+class Rp1Devices:
+    """The device helpers on the Raspberry Pi 5 (BpfDevices), through the drivers.
+
+    `emergency_stop` sets every PWM channel's duty to 0, as the original, and then
+    latches (a deliberate deviation): later `pwm_write` helper calls are refused with
+    -ECANCELED, so a timer program that keeps writing the motor's duty -- the
+    original's safety_demo does -- cannot restart the motor on the next tick."""
+
+    def __init__(self, gpio: Rp1GpioDriver, pwm: list[Rp1PwmDriver]) -> None:
+        self.gpio = gpio
+        self.pwm = pwm
+        self.estop_reason: int | None = None
+
+    @staticmethod
+    def _pin(pin: int) -> int:
+        if not 0 <= pin < NUM_PINS:
+            raise BpfError(Errno.EINVAL, f"GPIO pin {pin} is not 0..{NUM_PINS - 1}")
+        return pin
+
+    def gpio_write(self, pin: int, value: int) -> None:
+        if value:
+            self.gpio.set_high(self._pin(pin))
+        else:
+            self.gpio.set_low(self._pin(pin))
+
+    def gpio_read(self, pin: int) -> int:
+        return int(self.gpio.read(self._pin(pin)))
+
+    def pwm_write(self, pwm_id: int, channel: int, duty_percent: int) -> None:
+        if self.estop_reason is not None:
+            raise BpfError(Errno.ECANCELED, f"emergency stop (reason {self.estop_reason})")
+        self.pwm[pwm_id].set_duty_cycle(channel, duty_percent)
+
+    def emergency_stop(self, reason: int) -> None:
+        self.estop_reason = reason
+        for pwm in self.pwm:
+            pwm.set_duty_cycle(1, 0)
+            pwm.set_duty_cycle(2, 0)
+
+
 class BpfHooks(KernelHooks):
     """KernelHooks backed by the BPF subsystem."""
 
@@ -54,18 +104,113 @@ class BpfHooks(KernelHooks):
         super().__init__()
         self.bpf: BpfSubsystem | None = None
         self.iio: IioAccelDriver | None = None
+        self.gpio: Rp1GpioDriver | None = None
+        self.pwm: list[Rp1PwmDriver] = []
         self._kernel: Any = None
+        self._env: KernelHelperEnv | None = None
         self.iio_samples = 0
+        self.gpio_events = 0
+        self.pwm_events = 0
+        self._pwm_queue: list[bytes] = []
+        self._pwm_draining = False
 
     def init_bpf(self, kernel: Any) -> None:
         self._kernel = kernel
-        env = KernelHelperEnv(kernel)
+        env = self._env = KernelHelperEnv(kernel)
         self.bpf = BpfSubsystem(env, kernel.log.log)
         self.bpf.on_change = self._refresh_flags
         kernel.bpf = self.bpf
 
     def init_devices(self, kernel: Any) -> None:
-        self.iio = IioAccelDriver(kernel.board.mmio, kernel.platform.iio_base)
+        platform, mmio = kernel.platform, kernel.board.mmio
+        if platform.iio_base is not None:
+            self.iio = IioAccelDriver(mmio, platform.iio_base)
+        if platform.gpio_base is not None:
+            self.gpio = Rp1GpioDriver(mmio, platform.gpio_base)
+            self.pwm = [
+                Rp1PwmDriver(mmio, base, chip, self._pwm_event)
+                for chip, base in enumerate(platform.pwm_bases)
+            ]
+            for pwm in self.pwm:
+                pwm.init()
+            assert self._env is not None
+            self._env.devices = Rp1Devices(self.gpio, self.pwm)
+
+    # ---------------------------------------------------------------- GPIO / PWM
+
+    def device_irq(self, kernel: Any, irq: int) -> None:
+        """The RP1 GPIO interrupt: one GPIO hook run per pin with a latched edge."""
+        gpio, bpf = self.gpio, self.bpf
+        if gpio is None or bpf is None or not kernel.platform.is_gpio_irq(irq):
+            return
+        timestamp = kernel.platform.clock_ns()
+        for pin in range(NUM_PINS):
+            events = gpio.pending_events(pin)
+            if not events:
+                continue
+            rising, falling = bool(events & (1 << 21)), bool(events & (1 << 20))
+            edge = (1 if rising else 0) | (2 if falling else 0)
+            if edge == 0:  # a level event only: not a GPIO hook event
+                gpio.clear_interrupt(pin)
+                continue
+            value = int(gpio.read(pin))
+            gpio.clear_interrupt(pin)
+            self.gpio_events += 1
+            payload = GPIO_PAYLOAD.pack(timestamp, 0, pin, edge, value)
+            bpf.run_hook(AttachType.GPIO, make_context(), payload)
+
+    def _pwm_event(self, chip: int, channel: int, period: int, duty: int, enabled: bool) -> None:
+        """A PWM driver changed a channel: queue the PWM hook run. Runs are drained in
+        order after the current one, so a PWM program that writes PWM cannot recurse."""
+        kernel = self._kernel
+        timestamp = kernel.platform.clock_ns()
+        payload = PWM_PAYLOAD.pack(timestamp, chip, channel, period, duty, 0, int(enabled))
+        self._pwm_queue.append(payload)
+        if self._pwm_draining:
+            return
+        self._pwm_draining = True
+        try:
+            runs = 0
+            while self._pwm_queue:
+                payload = self._pwm_queue.pop(0)
+                runs += 1
+                if runs > MAX_PWM_EVENTS_PER_RUN:
+                    dropped = len(self._pwm_queue) + 1
+                    self._pwm_queue.clear()
+                    kernel.log.warn(
+                        "kernel::bpf",
+                        f"PWM BPF Hook: {dropped} events dropped (PWM programs writing PWM)",
+                    )
+                    break
+                self.pwm_events += 1
+                if self.bpf is not None and self.bpf.active(AttachType.PWM):
+                    self.bpf.run_hook(AttachType.PWM, make_context(), payload)
+        finally:
+            self._pwm_draining = False
+
+    def prog_attached(self, kind: int, key: int, value: int) -> None:
+        """GPIO attach: make the pin an input and enable its edge interrupts, as the
+        original's PROG_ATTACH does on the Pi 5 (key = pin, value = 1 rising, 2 falling,
+        0 or 3 both)."""
+        gpio, kernel = self.gpio, self._kernel
+        if kind != AttachType.GPIO or gpio is None:
+            return
+        pin = key & 0xFF
+        if pin >= NUM_PINS:
+            kernel.log.warn(
+                "kernel::syscall::bpf", f"sys_bpf: invalid GPIO pin {pin} (must be 0-27)"
+            )
+            return
+        rising, falling = bool(value & 1), bool(value & 2)
+        if not rising and not falling:
+            rising = falling = True
+        gpio.configure_input(pin)
+        gpio.enable_interrupt(pin, rising, falling)
+        kernel.log.info(
+            "kernel::syscall::bpf",
+            f"sys_bpf: enabled GPIO{pin} interrupt "
+            f"(rising={str(rising).lower()}, falling={str(falling).lower()})",
+        )
 
     def _refresh_flags(self) -> None:
         bpf = self.bpf

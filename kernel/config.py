@@ -2,7 +2,9 @@
 
 `init=/bin/X` picks the first process. Words without `=` are passed to init as
 argv[1..], `key=value` words the kernel does not know become init's environment,
-and everything after `--` goes to init's argv verbatim.
+and everything after `--` goes to init's argv verbatim. `loglevel=off|error|warn|info`
+(an emulator extension) sets the kernel log level; without it the platform decides
+(INFO, or off on the Raspberry Pi 5 as in axiomOS).
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import shlex
 
-KNOWN_PARAMS = ("init",)
+KNOWN_PARAMS = ("init", "loglevel")
+LOGLEVELS = ("off", "error", "warn", "info")
 DEFAULT_INIT = "/bin/init"
 DEFAULT_MAX_PROCESSES = 64
 
@@ -26,6 +29,7 @@ class KernelConfig:
     max_processes: int = DEFAULT_MAX_PROCESSES
     trace_syscalls: bool = False
     cmdline: str = ""
+    loglevel: str | None = None  # None: the platform's default
 
     @classmethod
     def from_cmdline(cls, cmdline: str, **options: object) -> KernelConfig:
@@ -38,6 +42,10 @@ class KernelConfig:
             key, eq, value = word.partition("=")
             if eq and key == "init":
                 config.init_path = value
+            elif eq and key == "loglevel":
+                if value.lower() not in LOGLEVELS:
+                    raise ValueError(f"loglevel={value}: use one of {', '.join(LOGLEVELS)}")
+                config.loglevel = value.lower()
             elif eq:
                 config.init_env.append(word)
             else:

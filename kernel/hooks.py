@@ -26,6 +26,12 @@ class KernelHooks:
     def timer_tick(self, kernel: Any) -> None:
         """Every timer interrupt, before EOI."""
 
+    def device_irq(self, kernel: Any, irq: int) -> None:
+        """A device interrupt (not the tick), before EOI."""
+
+    def prog_attached(self, kind: int, key: int, value: int) -> None:
+        """PROG_ATTACH succeeded; `key`/`value` are the attr fields (GPIO: pin, edges)."""
+
     def sys_enter(self, nr: int, args: tuple[int, ...]) -> None:
         """Top of every syscall, before dispatch."""
 

@@ -23,7 +23,7 @@ from kernel.fs.ext2 import Ext2Error
 from kernel.fs.rootfs import mount_ext2
 from kernel.fs.tmpfs import TmpFs
 from kernel.fs.vfs import Vfs
-from kernel.klog import KernelLog
+from kernel.klog import LOGLEVEL_NAMES, KernelLog
 from kernel.mm import AddressSpace, MemoryAccount
 from kernel.proc import FdTable, Process, State
 from kernel.sched import Scheduler
@@ -34,6 +34,7 @@ FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133
 SEGV_EXIT = 139
 PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
 BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
+INPUT_GRACE_NS = 100_000_000  # stay on this long after the last scheduled input
 
 
 class BootError(Exception):
@@ -58,9 +59,14 @@ class Kernel:
         self.config = config
         self.clock = board.clock
         self.arch = Arch(board.arch)
-        self.platform = PLATFORMS[board.arch](board)
+        self.platform = PLATFORMS[getattr(board, "platform", "") or board.arch](board)
         self.log = KernelLog(self.platform.console_write)
         self.log.where = self._where
+        self.log.max_level = (
+            self.platform.default_log_level
+            if config.loglevel is None
+            else LOGLEVEL_NAMES[config.loglevel]
+        )
         self.percpu_ready = False
         self.account = MemoryAccount(config.memory)
         self.heap_bytes = BASE_HEAP_BYTES
@@ -89,29 +95,40 @@ class Kernel:
 
     def boot(self) -> None:
         log, platform = self.log, self.platform
+        mark = platform.mark
         platform.early_boot(log)
         log.info("kernel", "Logging initialized")
         if self.arch is Arch.AARCH64:
-            log.info("kernel", "Platform initialized")
+            if platform.announces_platform:
+                log.info("kernel", "Platform initialized")
+            mark("arch")
             log.info("kernel", "Initializing architecture...")
             platform.init_interrupts(log)
+            mark("arch_done")
             log.info("kernel", "Architecture initialized")
+        mark("bpf")
         log.info("kernel", "Initializing BPF subsystem...")
         self.hooks.init_bpf(self)
+        mark("bpf_done")
         log.info("kernel", "BPF subsystem initialized")
         log.info("kernel", "Initializing VFS...")
         devfs = make_devfs(self._console_sink)
+        mark("vfs_done")
         log.info("kernel", "VFS initialized")
         log.info("kernel", "Initializing IIO...")
+        mark("iio_done")
         log.info("kernel", "IIO initialized")
         log.info("kernel", "Initializing multicore/scheduler...")
         if self.arch is Arch.X86_64:
             platform.init_interrupts(log)
+        mark("sched_done")
         log.info("kernel", "Multicore/scheduler initialized")
         self.percpu_ready = True
         log.info("kernel", "Initializing simulated devices...")
         self.hooks.init_devices(self)
-        log.info("kernel", "Initialized simulated IIO accelerometer (id=0)")
+        if platform.iio_base is not None:
+            log.info("kernel", "Initialized simulated IIO accelerometer (id=0)")
+        mark("devices_done")
         log.info("kernel", "Simulated devices initialized")
         log.info("kernel", "kernel initialized")
         self.boot_to_init_ms = platform.clock_ns() // 1_000_000
@@ -121,6 +138,8 @@ class Kernel:
             f"Kernel heap: {self.heap_bytes // 1024} KB\n"
             f"Kernel image: {self.image_mb} MB\n\n"
         )
+        mark("main")
+        mark("mount")
         log.info("kernel", "mounting root filesystem")
         try:
             root = mount_ext2(self.board.block, self.clock.add_ns)
@@ -130,6 +149,7 @@ class Kernel:
         self.vfs.mount("/dev", devfs)
         for path in ("/var/tmp", "/tmp"):
             self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap).root)
+        mark("mounted")
         log.info("kernel", "starting init process...")
         argv = [self.config.init_path.encode(), *(a.encode() for a in self.config.init_args)]
         env = [e.encode() for e in self.config.init_env]
@@ -139,6 +159,7 @@ class Kernel:
             reason = f"{err.errno.name} ({err.detail})" if err.detail else err.errno.name
             raise BootError(f"cannot start init {self.config.init_path}: {reason}") from None
         log.info("kernel", f"started process pid={self.init.pid}")
+        mark("init_started")
 
     # ------------------------------------------------------------------ helpers
 
@@ -260,14 +281,27 @@ class Kernel:
                 self.init.children.append(child)  # type: ignore[union-attr]
         proc.children = []
         if proc is self.init:
-            self.log.info("kernel", f"init exited with status {code}; powering off")
-            self.exit_status = code
-            self.powered_off = True
+            self._init_exited(code)
             return
         if proc.parent is not None:
             proc.parent.child_exited.wake_all()
         else:
             self.reap(proc)
+
+    def _init_exited(self, code: int) -> None:
+        """Power off (deviation 11) -- after any inputs scheduled from outside (GPIO
+        events), so that programs left attached by init's children still see them."""
+        self.exit_status = code
+        until = getattr(self.board, "inputs_until_ns", None)
+        if until is None or until < self.clock.now_ns():
+            self._power_off(code)
+            return
+        timer = self.clock.timer(lambda _deadline: self._power_off(code))
+        timer.arm(until + INPUT_GRACE_NS)
+
+    def _power_off(self, code: int) -> None:
+        self.log.info("kernel", f"init exited with status {code}; powering off")
+        self.powered_off = True
 
     def reap(self, proc: Process) -> None:
         self.procs.pop(proc.pid, None)
@@ -373,6 +407,7 @@ class Kernel:
             self.platform.end_irq(irq)
             self.sched.preempt()
         else:
+            self.hooks.device_irq(self, irq)
             self.platform.end_irq(irq)
 
     def _on_switch(self, prev: Process | None, nxt: Process) -> None:
@@ -382,6 +417,6 @@ class Kernel:
     def panic(self, message: str) -> None:
         if self.panicked:
             return
-        self.log.error("kernel", f"KERNEL PANIC: {message}")
+        self.log.log("ERROR", "kernel", f"KERNEL PANIC: {message}", force=True)
         self.panicked = True
         self.panic_message = message

@@ -3,6 +3,10 @@
 `<colour><LEVEL padded to 5>ESC[0m <where> [<module>] <message>`; `<where>` is `boot`
 before per-CPU context exists (always on AArch64) and `cpu<N> pid<pid:3>` on x86_64
 afterwards. The maximum level is INFO: DEBUG lines are dropped, as in axiomOS.
+The Raspberry Pi 5 kernel runs with the log off (`max_level = None`); the kernel
+command line's `loglevel=` (an emulator extension) overrides the platform default.
+Panics are written whatever the level, as the original's panic handler prints
+directly to the serial port.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from kernel.abi import LOG_COLOURS, LOG_RESET
 
 LEVELS = ("ERROR", "WARN", "INFO", "DEBUG")
 MAX_LEVEL = "INFO"
+LOGLEVEL_NAMES = {"off": None, "error": "ERROR", "warn": "WARN", "info": "INFO"}
 
 
 class KernelLog:
@@ -22,9 +27,14 @@ class KernelLog:
         self._write = write
         self.where: Callable[[], str] = lambda: "boot"
         self.counts = dict.fromkeys(LEVELS, 0)
+        self.max_level: str | None = MAX_LEVEL
 
-    def log(self, level: str, module: str, message: str) -> None:
-        if LEVELS.index(level) > LEVELS.index(MAX_LEVEL):
+    def enabled(self, level: str) -> bool:
+        limit = self.max_level
+        return limit is not None and LEVELS.index(level) <= LEVELS.index(limit)
+
+    def log(self, level: str, module: str, message: str, force: bool = False) -> None:
+        if not force and not self.enabled(level):
             return
         self.counts[level] += 1
         line = f"{LOG_COLOURS[level]}{level:<5}{LOG_RESET} {self.where()} [{module}] {message}\n"

@@ -190,3 +190,48 @@ def test_parse_log_fields() -> None:
     assert [entry.number for entry in select(lines, module="kernel::bpf")] == [3]
     assert [entry.number for entry in select(lines, module="kernel")] == [1, 3]
     assert [entry.number for entry in select(lines, pid=7)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--machine", "rpi5", "--arch", "x86_64"], "machine rpi5 is aarch64, not x86_64"),
+        (["--gpio", "22=1@1s"], "board virt has no GPIO pins (use --machine rpi5)"),
+        (["-M", "rpi5", "--gpio", "22=high"], "bad GPIO event '22=high': use PIN=LEVEL@TIME"),
+        (["-M", "rpi5", "--gpio-script", "/nonexistent.gpio"], "cannot read GPIO script"),
+        (["-M", "rpi5", "--append", "loglevel=loud"], "bad kernel command line: loglevel=loud"),
+        (
+            ["-M", "rpi5", "--device-log", "/nonexistent/dir/dev.log"],
+            "cannot open device log /nonexistent/dir/dev.log",
+        ),
+    ],
+)
+def test_rpi5_bad_input(args: list[str], message: str) -> None:
+    result = run_cli(*args)
+    assert result.returncode == 126
+    assert result.stderr.startswith(f"run-virt: error: {message}")
+    assert result.stderr.count("\n") == 1
+
+
+def test_rpi5_safety_demo_from_the_command_line(tmp_path: Path) -> None:
+    result = run_cli(
+        "--machine", "rpi5", "--append", "/bin/safety_demo loglevel=info", "--gpio", "22=1@2s"
+    )
+    assert result.returncode == 0
+    assert "  Exiting userspace. BPF persists.\n" in result.stdout
+    assert "EMERGENCY STOP TRIGGERED! Reason: 1\n" in result.stdout
+    assert result.stderr == (
+        "[    0.010001000] pwm0.1: duty 50%\n[    2.000026000] pwm0.1: duty 0%\n"
+    )
+    script = tmp_path / "switch.gpio"
+    script.write_text("# limit switch closes at 1.5 s\n22=1@1.5s\n")
+    log = tmp_path / "dev.log"
+    result = run_cli(
+        "-M", "rpi5", "--append", "/bin/safety_demo", "--gpio-script", str(script),
+        "--device-log", str(log),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == ""
+    assert "EMERGENCY" not in result.stdout  # the kernel log is off on the Pi 5
+    assert log.read_text() == (
+        "[    0.010001000] pwm0.1: duty 50%\n[    1.500026000] pwm0.1: duty 0%\n"
+    )

@@ -68,6 +68,11 @@ class Board:
 
     name: str
     arch: str
+    platform: str = ""  # the kernel's platform code for this board; "" = by arch
+
+    # Guest time up to which inputs from outside (GPIO events) are scheduled; the
+    # kernel keeps the machine on until then after init exits (None: nothing pending).
+    inputs_until_ns: int | None = None
 
     def __init__(self, clock: VirtualClock, console: CharBackend, block: BlockDevice) -> None:
         self.clock = clock

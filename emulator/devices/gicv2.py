@@ -39,16 +39,17 @@ class GicV2:
     DIST_SIZE = 0x1000
     CPU_SIZE = 0x2000
 
-    def __init__(self) -> None:
+    def __init__(self, num_irqs: int = NUM_IRQS) -> None:
+        self.num_irqs = num_irqs  # a multiple of 32 (GICD_TYPER.ITLinesNumber)
         self.dist_enabled = False
         self.cpu_enabled = False
         self.pmr = 0
-        self.enabled = [False] * NUM_IRQS
-        self.pending = [False] * NUM_IRQS
-        self.level = [False] * NUM_IRQS
+        self.enabled = [False] * self.num_irqs
+        self.pending = [False] * self.num_irqs
+        self.level = [False] * self.num_irqs
         self.active: list[int] = []
-        self.priority = [0] * NUM_IRQS
-        self.config = [0] * (NUM_IRQS // 16)
+        self.priority = [0] * self.num_irqs
+        self.config = [0] * (self.num_irqs // 16)
         self.acknowledged = 0
         self.spurious = 0
 
@@ -66,8 +67,8 @@ class GicV2:
 
     def _best_pending(self) -> int | None:
         best = None
-        for intid in range(NUM_IRQS):
-            if self.pending[intid] and self.enabled[intid] and intid not in self.active:
+        for intid, pending in enumerate(self.pending):
+            if pending and self.enabled[intid] and intid not in self.active:
                 if self.priority[intid] < self.pmr and (
                     best is None or self.priority[intid] < self.priority[best]
                 ):
@@ -82,19 +83,19 @@ class GicV2:
 
     def _bitmap_read(self, flags: list[bool], offset: int) -> int:
         base = offset * 8
-        return sum(1 << i for i in range(32) if base + i < NUM_IRQS and flags[base + i])
+        return sum(1 << i for i in range(32) if base + i < self.num_irqs and flags[base + i])
 
     def _bitmap_write(self, flags: list[bool], offset: int, value: int, state: bool) -> None:
         base = offset * 8
         for i in range(32):
-            if value >> i & 1 and base + i < NUM_IRQS:
+            if value >> i & 1 and base + i < self.num_irqs:
                 flags[base + i] = state
 
     def distributor_read(self, offset: int) -> int:
         if offset == GICD_CTLR:
             return int(self.dist_enabled)
         if offset == GICD_TYPER:
-            return NUM_IRQS // 32 - 1
+            return self.num_irqs // 32 - 1
         if offset == GICD_IIDR:
             return 0x0200143B
         for base, flags in (
@@ -103,37 +104,37 @@ class GicV2:
             (GICD_ISPENDR, self.pending),
             (GICD_ICPENDR, self.pending),
         ):
-            if base <= offset < base + NUM_IRQS // 8:
+            if base <= offset < base + self.num_irqs // 8:
                 return self._bitmap_read(flags, offset - base)
-        if GICD_ISACTIVER <= offset < GICD_ICACTIVER + NUM_IRQS // 8:
-            act = [i in self.active for i in range(NUM_IRQS)]
+        if GICD_ISACTIVER <= offset < GICD_ICACTIVER + self.num_irqs // 8:
+            act = [i in self.active for i in range(self.num_irqs)]
             return self._bitmap_read(act, (offset - GICD_ISACTIVER) % 0x80)
-        if GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
+        if GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + self.num_irqs:
             i = offset - GICD_IPRIORITYR
-            return sum(self.priority[i + k] << (8 * k) for k in range(4) if i + k < NUM_IRQS)
-        if GICD_ITARGETSR <= offset < GICD_ITARGETSR + NUM_IRQS:
+            return sum(self.priority[i + k] << (8 * k) for k in range(4) if i + k < self.num_irqs)
+        if GICD_ITARGETSR <= offset < GICD_ITARGETSR + self.num_irqs:
             return 0x01010101
-        if GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
+        if GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             return self.config[(offset - GICD_ICFGR) // 4]
         return 0
 
     def distributor_write(self, offset: int, value: int) -> None:
         if offset == GICD_CTLR:
             self.dist_enabled = bool(value & 1)
-        elif GICD_ISENABLER <= offset < GICD_ISENABLER + NUM_IRQS // 8:
+        elif GICD_ISENABLER <= offset < GICD_ISENABLER + self.num_irqs // 8:
             self._bitmap_write(self.enabled, offset - GICD_ISENABLER, value, True)
-        elif GICD_ICENABLER <= offset < GICD_ICENABLER + NUM_IRQS // 8:
+        elif GICD_ICENABLER <= offset < GICD_ICENABLER + self.num_irqs // 8:
             self._bitmap_write(self.enabled, offset - GICD_ICENABLER, value, False)
-        elif GICD_ISPENDR <= offset < GICD_ISPENDR + NUM_IRQS // 8:
+        elif GICD_ISPENDR <= offset < GICD_ISPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
-        elif GICD_ICPENDR <= offset < GICD_ICPENDR + NUM_IRQS // 8:
+        elif GICD_ICPENDR <= offset < GICD_ICPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
-        elif GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
+        elif GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + self.num_irqs:
             i = offset - GICD_IPRIORITYR
             for k in range(4):
-                if i + k < NUM_IRQS:
+                if i + k < self.num_irqs:
                     self.priority[i + k] = (value >> (8 * k)) & 0xFF
-        elif GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
+        elif GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
 
     # ------------------------------------------------------------ cpu interface

@@ -11,7 +11,11 @@ class Platform:
     arch: str
     tick_hz: int
     trap_insn_len: int  # bytes to rewind to re-execute a trap (syscall restart)
-    iio_base: int  # MMIO base of the simulated IIO accelerometer
+    iio_base: int | None  # MMIO base of the simulated IIO accelerometer (None: none)
+    default_log_level: str | None = "INFO"  # None: runtime logging off
+    announces_platform = True  # AArch64: log "Platform initialized"
+    gpio_base: int | None = None  # RP1 GPIO bank (Raspberry Pi 5 only)
+    pwm_bases: tuple[int, ...] = ()  # RP1 PWM controllers, by chip id
 
     def __init__(self, board: Any) -> None:
         self.board = board
@@ -21,6 +25,12 @@ class Platform:
 
     def early_boot(self, log: Any) -> None:
         """Arch lines before the common boot sequence."""
+
+    def mark(self, stage: str) -> None:
+        """Raw debug markers a board's kernel writes at boot `stage` (none by default)."""
+
+    def is_gpio_irq(self, irq: int) -> bool:
+        return False
 
     def init_interrupts(self, log: Any) -> None:
         """Program the interrupt controller and the periodic tick."""

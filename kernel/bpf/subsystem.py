@@ -22,9 +22,12 @@ from kernel.bpf.vm import Vm
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
 LOG_MODULE = "kernel::bpf"
 
-# Attach types with hardware on the pc and virt boards (GPIO/PWM are Raspberry Pi 5).
+# Every attach type attaches on every board (spec section 7); GPIO and PWM fire only
+# where the hardware exists (the Raspberry Pi 5).
 SUPPORTED_ATTACH = (
     AttachType.TIMER,
+    AttachType.GPIO,
+    AttachType.PWM,
     AttachType.IIO,
     AttachType.SYS_ENTER,
     AttachType.SYS_EXIT,
@@ -32,6 +35,8 @@ SUPPORTED_ATTACH = (
 )
 HOOK_NAMES = {
     AttachType.TIMER: "BPF Timer Hook",
+    AttachType.GPIO: "GPIO BPF Hook",
+    AttachType.PWM: "PWM BPF Hook",
     AttachType.IIO: "IIO BPF Hook",
     AttachType.SYS_ENTER: "Syscall Trace",
     AttachType.SYS_EXIT: "SYS_EXIT BPF Hook",
@@ -170,6 +175,11 @@ class BpfSubsystem:
         signed = r0 - (1 << 64) if r0 >= 1 << 63 else r0
         if kind is AttachType.IIO:
             self.log("INFO", LOG_MODULE, f"IIO BPF Hook [id={prog_id}] returned: {signed}")
+        elif kind is AttachType.PWM:
+            self.log("INFO", LOG_MODULE, f"PWM BPF Hook [id={prog_id}] returned: {signed}")
+        elif kind is AttachType.GPIO and payload is not None:
+            pin, edge = int.from_bytes(payload[12:16], "little"), payload[16]
+            self.log("INFO", LOG_MODULE, f"GPIO BPF Hook [id={prog_id}] pin={pin} edge={edge}")
         elif kind is AttachType.SYS_ENTER and r0:
             self.log("INFO", LOG_MODULE, f"Syscall Trace [id={prog_id}] syscall_nr: {signed}")
         elif kind in (AttachType.SYS_EXIT, AttachType.SCHED_SWITCH) and r0:

@@ -41,18 +41,20 @@ class Uart16550Console:
 class Pl011Console:
     """PL011: wait while FR.TXFF, write DR; `\\n` goes out as `\\r\\n`."""
 
-    def __init__(self, mmio: RegisterBus) -> None:
+    def __init__(self, mmio: RegisterBus, base: int = PL011_BASE) -> None:
         self._mmio = mmio
+        self._dr = base
+        self._fr = base + PL011_FR
 
     def write(self, data: bytes) -> None:
-        mmio = self._mmio
         for byte in data:
             if byte == 0x0A:
-                self._put(mmio, 0x0D)
-            self._put(mmio, byte)
+                self.put(0x0D)
+            self.put(byte)
 
-    @staticmethod
-    def _put(mmio: RegisterBus, byte: int) -> None:
-        while mmio.read(PL011_BASE + PL011_FR) & FR_TXFF:
+    def put(self, byte: int) -> None:
+        """One byte, as the original's raw debug-marker writes and `putc` do."""
+        mmio = self._mmio
+        while mmio.read(self._fr) & FR_TXFF:
             pass
-        mmio.write(PL011_BASE, byte)
+        mmio.write(self._dr, byte)

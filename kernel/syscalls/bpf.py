@@ -254,6 +254,7 @@ def _prog_attach(k: Kernel, proc: Process, attr: Attr) -> int:
     kind, prog_id = _attach_fields(k, attr)
     k.bpf.attach(kind, prog_id)
     k.log.info(MODULE, f"sys_bpf: attached prog {prog_id} to type {int(kind)}")  # type: ignore[call-overload]
+    k.hooks.prog_attached(int(kind), attr.u64(BpfAttrOff.KEY), attr.u64(BpfAttrOff.VALUE))  # type: ignore[call-overload]
     return 0
 
 

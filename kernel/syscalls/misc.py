@@ -1,8 +1,11 @@
-"""The debug syscall and the Raspberry Pi 5 PWM syscalls (no PWM on pc / virt)."""
+"""The debug syscall and the Raspberry Pi 5 PWM syscalls (ENODEV on pc / virt)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from kernel.abi import DebugOp, Errno, Sys, SyscallError
+from kernel.drivers.rp1 import PWM_CLOCK_HZ
 from kernel.proc import Process
 from kernel.syscalls.table import Kernel, syscall
 
@@ -19,9 +22,42 @@ def sys_debug(k: Kernel, proc: Process, op: int, value: int, *_: int) -> int:
     raise SyscallError(Errno.EINVAL, f"unknown debug op {op}")
 
 
-def _no_pwm(k: Kernel, proc: Process, *_: int) -> int:
-    raise SyscallError(Errno.ENODEV, "this board has no PWM controller")
+def _pwm(k: Kernel, pwm_id: int, channel: int | None = None) -> Any:
+    """The PWM driver for `pwm_id` (ENODEV on boards without PWM, EINVAL for bad ids)."""
+    drivers = k.hooks.pwm
+    if not drivers:
+        raise SyscallError(Errno.ENODEV, "this board has no PWM controller")
+    if not 0 <= pwm_id < len(drivers):
+        raise SyscallError(Errno.EINVAL, f"pwm_id {pwm_id} is not 0..{len(drivers) - 1}")
+    if channel is not None and channel not in (1, 2):
+        raise SyscallError(Errno.EINVAL, f"PWM channel {channel} is not 1 or 2")
+    return drivers[pwm_id]
 
 
-for _nr in (Sys.PWM_CONFIG, Sys.PWM_WRITE, Sys.PWM_ENABLE):
-    syscall(_nr)(_no_pwm)
+@syscall(Sys.PWM_CONFIG)
+def sys_pwm_config(k: Kernel, proc: Process, pwm_id: int, freq_hz: int, *_: int) -> int:
+    """Both channels of the controller get the frequency (the original's behaviour)."""
+    pwm = _pwm(k, pwm_id)
+    freq = freq_hz & 0xFFFF_FFFF
+    if freq > PWM_CLOCK_HZ:
+        raise SyscallError(Errno.EINVAL, f"{freq} Hz is above the {PWM_CLOCK_HZ} Hz PWM clock")
+    pwm.set_frequency(1, freq)
+    pwm.set_frequency(2, freq)
+    return 0
+
+
+@syscall(Sys.PWM_WRITE)
+def sys_pwm_write(k: Kernel, proc: Process, pwm_id: int, channel: int, duty: int, *_: int) -> int:
+    """Duty in percent; values above 100 are capped, as the original's driver does."""
+    _pwm(k, pwm_id, channel).set_duty_cycle(channel, min(duty, 100))
+    return 0
+
+
+@syscall(Sys.PWM_ENABLE)
+def sys_pwm_enable(k: Kernel, proc: Process, pwm_id: int, channel: int, on: int, *_: int) -> int:
+    pwm = _pwm(k, pwm_id, channel)
+    if on:
+        pwm.enable(channel)
+    else:
+        pwm.disable(channel)
+    return 0
