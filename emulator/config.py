@@ -26,6 +26,10 @@ class MachineConfig:
     clock: str = "icount"  # or "host"
     icount_shift: int = 3
     trace_syscalls: bool = False
+    trace: Path | None = None  # --trace FILE.json (Chrome Trace Event format)
+    trace_events: tuple[str, ...] = ("syscall", "sched", "irq", "bpf", "mem")
+    log_items: tuple[str, ...] = ()  # -d items
+    log_file: Path | None = None  # -D FILE (default: stderr)
 
     def image_path(self) -> Path:
         return self.image if self.image is not None else default_image(self.arch)

@@ -75,10 +75,15 @@ class Board:
         self.block = block
         self.mmio = Bus("mmio")
         self.io = Bus("io")
+        # Called with every new CPU context (the in_asm logger hooks them).
+        self.context_observers: list[Callable[[GuestCpu], None]] = []
 
     def new_context(self, trap_handler: TrapHandler) -> GuestCpu:
         """A fresh CPU context (registers + address space) for one process."""
-        return CPU_CLASSES[self.arch](trap_handler)
+        cpu = CPU_CLASSES[self.arch](trap_handler)
+        for observe in self.context_observers:
+            observe(cpu)
+        return cpu
 
     def irq_pending(self) -> bool:
         raise NotImplementedError
