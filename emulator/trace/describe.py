@@ -28,12 +28,17 @@ def arg_names(nr: int) -> tuple[str, ...]:
     for param in list(inspect.signature(handler).parameters.values())[2:]:
         if param.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
             break
-        names.append(param.name)
+        names.append(param.name.lstrip("_"))
     return tuple(names)
 
 
 def named_args(nr: int, args: tuple[int, ...]) -> dict[str, int]:
     return dict(zip(arg_names(nr), args, strict=False))
+
+
+def shown_args(nr: int, args: tuple[int, ...]) -> dict[str, int | str]:
+    """For the trace file: values below 4096 as numbers, addresses as hex strings."""
+    return {k: v if v < 4096 else hex(v) for k, v in named_args(nr, args).items()}
 
 
 def errno_name(result: int) -> str | None:

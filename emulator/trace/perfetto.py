@@ -19,8 +19,8 @@ from typing import Any, TextIO
 from emulator.trace.describe import (
     errno_name,
     helper_name,
-    named_args,
     proc_label,
+    shown_args,
     signed64,
     syscall_name,
 )
@@ -142,7 +142,7 @@ class PerfettoTrace(KernelTracer):
         if result is None and proc.state is State.BLOCKED:
             return  # finishes when the restarted call returns
         del self._open[proc.pid]
-        args: dict[str, object] = dict(named_args(pending.nr, pending.args))
+        args: dict[str, object] = dict(shown_args(pending.nr, pending.args))
         if result is None:
             args["result"] = "exited" if proc.state is State.ZOMBIE else "exec"
         else:
@@ -292,7 +292,7 @@ class PerfettoTrace(KernelTracer):
             if pending.blocked_at is not None:
                 self._close_wait(pid, pending)
             if pending.nr >= 0 and self._syscall_cat:
-                args = {**named_args(pending.nr, pending.args), "result": "unfinished"}
+                args = {**shown_args(pending.nr, pending.args), "result": "unfinished"}
                 self._slice(syscall_name(pending.nr), "syscall", pid, pid, pending.start, now, args)
         self._open.clear()
         self._meta(KERNEL_PID, None, "process_name", "kernel")
