@@ -36,7 +36,6 @@ class _Channel:
         self._send = send
         self._closer = closer
         self.buffer = b""
-        self.json_mode = False
 
     def send(self, text: str) -> bool:
         try:
@@ -174,10 +173,9 @@ class Monitor:
 
     def _line(self, channel: _Channel, line: str) -> None:
         if line.startswith("{"):
-            channel.json_mode = True
             ok = channel.send(json_request(self.control, line) + "\n")
         else:
-            ok = channel.send(human(self.control, line) + ("" if channel.json_mode else PROMPT))
+            ok = channel.send(human(self.control, line) + PROMPT)
         if not ok:
             self._drop(channel)
 
