@@ -98,11 +98,12 @@ def parse_bytes(words: list[str], stop: tuple[str, ...] = ()) -> bytes:
     while words and words[0] not in stop:
         word = words.pop(0)
         try:
-            out.append(int(word, 16) if as_hex else int(word, 0))
+            value = int(word, 16) if as_hex else int(word, 0)
         except ValueError:
             raise ToolError(f"bad byte {word!r}") from None
-        except Exception:  # noqa: BLE001 -- bytearray.append range check
-            raise ToolError(f"byte {word!r} out of range 0..255") from None
+        if not 0 <= value <= 255:
+            raise ToolError(f"byte {word!r} out of range 0..255")
+        out.append(value)
     return bytes(out)
 
 

@@ -33,6 +33,11 @@ class StdioBackend(CharBackend):
         self._stream.write(data)
         self._stream.flush()
 
+    def close(self) -> None:
+        if self._strip is not None and self._strip.pending:
+            self._stream.write(self._strip.pending)  # an escape cut off by the end
+            self._stream.flush()
+
 
 class SgrStripper:
     """Removes `ESC [ <digits and ;> m` sequences from a byte stream, also when a
@@ -42,6 +47,10 @@ class SgrStripper:
 
     def __init__(self) -> None:
         self._pending = b""
+
+    @property
+    def pending(self) -> bytes:
+        return self._pending
 
     def feed(self, data: bytes) -> bytes:
         data = self._pending + data

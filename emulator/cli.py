@@ -59,7 +59,7 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 
 # Options QEMU users type with one dash (`-monitor stdio`); click would read
 # `-monitor` as `-m onitor`. They are rewritten to the double-dash form first.
-QEMU_SINGLE_DASH = ("-monitor", "-serial", "-append", "-trace", "-icount", "-display")
+QEMU_SINGLE_DASH = ("-monitor", "-serial", "-append", "-icount", "-display")
 
 
 class QemuSpellingCommand(click.Command):

@@ -58,7 +58,8 @@ class TextLog(KernelTracer):
             self.stream.write(f"[{ns // 10**9:4d}.{ns % 10**9:09d}] {item}: {text}\n")
 
     def close(self) -> None:
-        self.stream.flush()
+        if not self.stream.closed:
+            self.stream.flush()
 
     # ------------------------------------------------------------------ events
 
