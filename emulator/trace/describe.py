@@ -11,6 +11,7 @@ from kernel.syscalls import HANDLERS
 ERRNO_MAX = 4095
 
 
+@functools.cache
 def syscall_name(nr: int) -> str:
     try:
         return Sys(nr).name.lower()
@@ -51,6 +52,7 @@ def errno_name(result: int) -> str | None:
     return None
 
 
+@functools.cache
 def helper_name(helper_id: int) -> str:
     try:
         return Helper(helper_id).name.lower()

@@ -44,6 +44,9 @@ class _OpenSyscall:
     sleeping: bool = False
 
 
+_ENCODE = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
 def _us(ns: int) -> float | int:
     """Guest ns -> the format's microseconds (exact to the ns; ints stay ints)."""
     return ns // 1000 if ns % 1000 == 0 else ns / 1000
@@ -84,23 +87,19 @@ class PerfettoTrace(KernelTracer):
     # ------------------------------------------------------------------ output
 
     def _emit(self, event: dict) -> None:
+        self._write(_ENCODE(event))
+
+    def _write(self, text: str) -> None:
         if not self._first:
             self._file.write(",\n")
         self._first = False
-        self._file.write(json.dumps(event, separators=(",", ":")))
+        self._file.write(text)
 
     def _slice(self, name: str, cat: str, pid: int, tid: int, start: int, end: int, args: dict):
-        self._emit(
-            {
-                "ph": "X",
-                "name": name,
-                "cat": cat,
-                "pid": pid,
-                "tid": tid,
-                "ts": _us(start),
-                "dur": _us(end - start),
-                "args": args,
-            }
+        # The hottest event (one per syscall): formatted directly, same bytes as _emit.
+        self._write(
+            f'{{"ph":"X","name":{_ENCODE(name)},"cat":"{cat}","pid":{pid},"tid":{tid},'
+            f'"ts":{_us(start)!r},"dur":{_us(end - start)!r},"args":{_ENCODE(args)}}}'
         )
 
     def _instant(self, name: str, cat: str, pid: int, tid: int, args: dict) -> None:
