@@ -266,6 +266,8 @@ def main(
             console.close()
     if stats:
         click.echo(format_stats(machine.kernel), err=True)
+    if machine.obs.perfetto is not None and machine.obs.perfetto.failed:
+        click.echo(f"run-virt: warning: {config.trace}: {machine.obs.perfetto.failed}", err=True)
     code = exit_code_for(machine, state)
     if machine.kernel.panic_message:
         click.echo(f"run-virt: kernel panic: {machine.kernel.panic_message}", err=True)

@@ -134,6 +134,8 @@ def json_request(ctl: Control, line: str) -> str:
         reply = {"error": {"class": "GenericError", "desc": f"bad JSON: {err.msg}"}}
     except (InspectError, UnknownItem) as err:
         reply = {"error": {"class": "GenericError", "desc": str(err)}}
+    except Exception as err:  # a monitor bug must not take the machine down
+        reply = {"error": {"class": "InternalError", "desc": f"{type(err).__name__}: {err}"}}
     return json.dumps(reply, separators=(",", ":"))
 
 
@@ -186,6 +188,8 @@ def human(ctl: Control, line: str) -> str:
         return f"unknown command: {cmd!r} (try `help`)\n"
     except (InspectError, UnknownItem) as err:
         return f"error: {err}\n"
+    except Exception as err:  # a monitor bug must not take the machine down
+        return f"internal error: {type(err).__name__}: {err}\n"
 
 
 def _info(k: Any, rest: list[str]) -> str:

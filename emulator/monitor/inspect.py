@@ -65,6 +65,8 @@ def process(kernel: Any, pid: int | None) -> Any:
         proc = kernel.sched.current or kernel.sched.last
         if proc is None:
             raise InspectError("no process has run yet")
+        if proc.state.value == "zombie" or proc.cpu.uc is None:
+            raise InspectError(f"pid {proc.pid} ({proc.name}) has exited; give a pid")
         return proc
     proc = kernel.procs.get(pid)
     if proc is None or proc.state.value == "zombie":

@@ -81,6 +81,7 @@ class PerfettoTrace(KernelTracer):
         self._hook_end: dict[int, int] = {}
         self._hooks_seen: dict[int, str] = {}
         self.switches = 0
+        self.failed: str | None = None  # why writing stopped, if it did
         header = {"displayTimeUnit": "ns", "otherData": {"format": FORMAT, **info}}
         self._file.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"traceEvents":[\n')
 
@@ -90,10 +91,15 @@ class PerfettoTrace(KernelTracer):
         self._write(_ENCODE(event))
 
     def _write(self, text: str) -> None:
-        if not self._first:
-            self._file.write(",\n")
-        self._first = False
-        self._file.write(text)
+        if self.failed is not None:
+            return
+        try:
+            if not self._first:
+                self._file.write(",\n")
+            self._first = False
+            self._file.write(text)
+        except OSError as err:  # e.g. disk full: stop tracing, keep the machine running
+            self.failed = f"trace stopped: {err.strerror or err}"
 
     def _slice(self, name: str, cat: str, pid: int, tid: int, start: int, end: int, args: dict):
         # The hottest event (one per syscall): formatted directly, same bytes as _emit.
@@ -301,8 +307,19 @@ class PerfettoTrace(KernelTracer):
         for pid, name in sorted(self._names.items()):
             self._meta(pid, None, "process_name", name)
             self._meta(pid, pid, "thread_name", name)
-        self._file.write("\n]}\n")
-        self._file.close()
+        self._write_end()
+
+    def _write_end(self) -> None:
+        try:
+            if self.failed is None:
+                self._file.write("\n]}\n")
+            self._file.close()
+        except OSError as err:
+            self.failed = self.failed or f"trace incomplete: {err.strerror or err}"
+            try:
+                self._file.close()
+            except OSError:
+                pass
 
     def _meta(self, pid: int, tid: int | None, kind: str, name: str) -> None:
         event: dict[str, object] = {"ph": "M", "name": kind, "pid": pid}

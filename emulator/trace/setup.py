@@ -69,7 +69,7 @@ class Observability:
         if on and self.in_asm is None:
             assert self.text is not None
             text = self.text
-            self.in_asm = InAsmLogger(lambda block: text.stream.write(block))
+            self.in_asm = InAsmLogger(text.write)
             board.context_observers.append(self.in_asm.attach)
             self.in_asm.attach_all(p.cpu for p in kernel.procs.values())
         elif not on and self.in_asm is not None:

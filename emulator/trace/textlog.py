@@ -55,11 +55,21 @@ class TextLog(KernelTracer):
         """One line for `item` (device models call this for their own items)."""
         if item in self.items:
             ns = self._now()
-            self.stream.write(f"[{ns // 10**9:4d}.{ns % 10**9:09d}] {item}: {text}\n")
+            self.write(f"[{ns // 10**9:4d}.{ns % 10**9:09d}] {item}: {text}\n")
+
+    def write(self, text: str) -> None:
+        """Raw text (in_asm blocks); a failing stream (disk full) ends the logging."""
+        try:
+            self.stream.write(text)
+        except (OSError, ValueError):
+            self.items = set()
 
     def close(self) -> None:
-        if not self.stream.closed:
-            self.stream.flush()
+        try:
+            if not self.stream.closed:
+                self.stream.flush()
+        except OSError:
+            pass
 
     # ------------------------------------------------------------------ events
 

@@ -305,3 +305,43 @@ def test_bpftool_update_delete_and_peek_do_not_disturb_the_guest(tmp_path: Path)
     assert int(after[1]) == 4  # the record peeked at is still the guest's next one
     assert int(after[2]) > 100  # the program kept counting from the value bpftool wrote
     monitor.close()
+
+
+def test_bad_requests_get_errors_never_a_crash(arch: str) -> None:
+    from emulator.monitor.commands import Control, human, json_request
+
+    vm = boot(arch, append="init=/bin/t_hello")
+    assert vm.run_to_end(30) == 0  # init (the last process to run) has exited
+    ctl = Control(vm.machine)
+    assert human(ctl, "info registers").startswith("error: pid 1 (t_hello) has exited")
+    assert human(ctl, "x/4xw 0x1000 9").startswith("error: no live process with pid 9")
+    assert human(ctl, "x/0xw 0x1000") == "error: count must be 1..4096\n"
+    assert human(ctl, 'info "unterminated').startswith("error: No closing quotation")
+    replies = [
+        json.loads(json_request(ctl, line))
+        for line in (
+            "{nope",
+            "[1]",
+            '{"execute": "what"}',
+            '{"execute": "map-dump"}',
+            '{"execute": "map-dump", "arguments": {"id": 3}}',
+            '{"execute": "map-lookup", "arguments": {"id": 0, "key": "zz"}}',
+        )
+    ]
+    assert [r["error"]["desc"] for r in replies] == [
+        "bad JSON: Expecting property name enclosed in double quotes",
+        'a request is {"execute": NAME, "arguments": {...}}',
+        "unknown request 'what'",
+        "argument 'id' must be an integer",
+        "no map with id 3",
+        "argument 'key' is not a hex string",
+    ]
+
+
+def test_bpftool_without_a_machine_is_one_line(tmp_path: Path) -> None:
+    result = bpftool(tmp_path / "none.sock", "prog", "list")
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"axiom-bpftool: error: cannot connect to monitor {tmp_path}")
+    assert "Traceback" not in result.stderr
+    usage = bpftool(tmp_path / "none.sock", "prog")
+    assert usage.returncode == 1 and "usage: prog" in usage.stderr
