@@ -61,6 +61,7 @@ class Machine:
         self.between_slices: Callable[[], None] | None = None
         self.quit_requested = False
         self.obs = Observability(self)
+        self.board.events = self.obs
         try:
             if config.trace is not None:
                 self.obs.start_trace(config.trace, list(config.trace_events))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from emulator.chardev import CharBackend
 from emulator.clock import VirtualClock
@@ -75,6 +76,9 @@ class Board:
         self.block = block
         self.mmio = Bus("mmio")
         self.io = Bus("io")
+        # `-d` logging for device models: `events.wants(item)`, `events.emit(item, text)`
+        # (the machine's Observability; None until the machine is built).
+        self.events: Any = None
         # Called with every new CPU context (the in_asm logger hooks them).
         self.context_observers: list[Callable[[GuestCpu], None]] = []
 

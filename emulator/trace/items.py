@@ -4,7 +4,8 @@ An item names what it logs and which kernel event families (`KernelTracer` flags
 it needs, so turning it on switches on exactly those events and nothing else.
 Items without kernel flags are emitted by emulator code (in_asm by the CPU
 adapters' block hook; device items such as a board's `gpio`/`pwm` by the device
-itself through `TextLog.emit`, after checking `TextLog.wants(item)`).
+itself through `board.events.emit(item, text)`, after checking
+`board.events.wants(item)`).
 """
 
 from __future__ import annotations

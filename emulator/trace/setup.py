@@ -60,6 +60,15 @@ class Observability:
         self._set_in_asm("in_asm" in items)
         self._install()
 
+    def wants(self, item: str) -> bool:
+        """Is `-d item` on? (device models test this before formatting a line)."""
+        return self.text is not None and self.text.wants(item)
+
+    def emit(self, item: str, text: str) -> None:
+        """One `-d` line for `item`, e.g. a board's `gpio`/`pwm` output changes."""
+        if self.text is not None:
+            self.text.emit(item, text)
+
     @property
     def log_items(self) -> list[str]:
         return sorted(self.text.items) if self.text is not None else []

@@ -200,3 +200,20 @@ def test_wait_for_matches_text_without_colour_codes(arch: str) -> None:
     vm = boot(arch, append="init=/bin/t_hello")
     match = vm.wait_for(re.compile(r"^INFO  \S.* \[kernel\] kernel initialized$", re.M))
     assert "\x1b" not in match.group(0)
+
+
+def test_a_device_item_is_one_register_call(tmp_path: Path) -> None:
+    """How a board adds `-d gpio`: register the item, emit through board.events."""
+    register("test_gpio", "GPIO output changes (test)")
+    try:
+        log = tmp_path / "d.log"
+        vm = boot("aarch64", append="init=/bin/t_hello", log_items=("test_gpio",), log_file=log)
+        events = vm.machine.board.events
+        assert events.wants("test_gpio") and not events.wants("syscall")
+        now = vm.machine.clock.now_ns()  # the boot's guest time (under a second)
+        events.emit("test_gpio", "pin 17 -> 1")
+        events.emit("syscall", "not logged")
+        vm.machine.close()
+        assert log.read_text() == f"[   0.{now:09d}] test_gpio: pin 17 -> 1\n"
+    finally:
+        del LOG_ITEMS["test_gpio"]

@@ -121,3 +121,15 @@ def test_trace_events_selects_categories(tmp_path: Path) -> None:
     assert vm.run_to_end(60) == 0
     evs = validate(json.loads((tmp_path / "t.json").read_text()))
     assert {e["cat"] for e in evs if e["ph"] != "M"} == {"bpf"}
+
+
+def test_every_tick_and_iio_sample_is_an_instant(arch: str, runs: dict) -> None:
+    vm, _ = runs[arch]
+    evs = events(runs[arch])
+    ticks = [e for e in evs if e["name"] == "timer interrupt"]
+    samples = [e for e in evs if e["name"] == "iio sample"]
+    kernel = vm.machine.kernel
+    assert len(ticks) == kernel.ticks
+    assert len(samples) == kernel.hooks.iio_samples > 0
+    assert {e["args"]["device"] for e in samples} == {0}
+    assert all(e["args"]["timestamp"] == int(e["ts"] * 1000) for e in samples)
