@@ -8,6 +8,7 @@ memory reads go through Unicorn directly, and nothing here advances guest time.
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 from typing import Any
 
@@ -55,7 +56,12 @@ def _reg_names(cpu: Any) -> list[str]:
     by_value: dict[int, str] = {}
     for name in dir(module):
         if name.startswith(prefix):
-            by_value.setdefault(getattr(module, name), name[len(prefix) :].lower())
+            short = name[len(prefix) :].lower()
+            value = getattr(module, name)
+            old = by_value.get(value)
+            # aliases share a number (X16 = IP0, X29 = FP): Xn, but fp and lr
+            if old is None or (re.fullmatch(r"x\d+", short) and short not in ("x29", "x30")):
+                by_value[value] = short
     return [by_value.get(r, f"r{r}") for r in cpu.CONTEXT_REGS]
 
 

@@ -345,3 +345,22 @@ def test_bpftool_without_a_machine_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     usage = bpftool(tmp_path / "none.sock", "prog")
     assert usage.returncode == 1 and "usage: prog" in usage.stderr
+
+
+def test_xlated_dump_names_maps_and_registers_use_architectural_names(arch: str) -> None:
+    from emulator.monitor.commands import Control, human, json_request
+
+    vm = boot(arch, append="/bin/bpf_loader_elf")
+    vm.wait_for("Tick #1 received")
+    ctl = Control(vm.machine)
+    reply = json.loads(json_request(ctl, '{"execute":"prog-dump-xlated","arguments":{"id":0}}'))
+    texts = [i["text"] for i in reply["return"]]
+    assert "r1 = map[id:0 counter] ll" in texts and "r1 = map[id:1 events] ll" in texts
+    regs = human(ctl, "info registers")
+    names = re.findall(r"(\w+)=[0-9a-f]{16}", regs)
+    if arch == "aarch64":
+        assert names[:3] == ["X0", "X1", "X2"] and {"X16", "X17", "FP", "LR", "SP", "PC"} <= set(
+            names
+        )
+    else:
+        assert names[:3] == ["RAX", "RBX", "RCX"] and {"RIP", "RSP", "EFLAGS"} <= set(names)
