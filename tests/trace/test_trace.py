@@ -133,3 +133,19 @@ def test_every_tick_and_iio_sample_is_an_instant(arch: str, runs: dict) -> None:
     assert len(samples) == kernel.hooks.iio_samples > 0
     assert {e["args"]["device"] for e in samples} == {0}
     assert all(e["args"]["timestamp"] == int(e["ts"] * 1000) for e in samples)
+
+
+def test_tracing_and_logging_change_nothing_the_guest_sees(arch: str, tmp_path: Path) -> None:
+    plain = boot(arch, append="/bin/bpf_loader")
+    assert plain.run_to_end(60) == 0
+    traced = boot(
+        arch,
+        append="/bin/bpf_loader",
+        trace=tmp_path / "t.json",
+        log_items=("syscall", "sched", "irq", "bpf", "mem", "guest_errors", "in_asm"),
+        log_file=tmp_path / "d.log",
+    )
+    assert traced.run_to_end(60) == 0
+    assert traced.raw == plain.raw
+    assert traced.machine.clock.now_ns() == plain.machine.clock.now_ns()
+    assert traced.machine.clock.instructions == plain.machine.clock.instructions
