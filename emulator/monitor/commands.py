@@ -175,6 +175,8 @@ def human(ctl: Control, line: str) -> str:
         if cmd in ("quit", "q"):
             ctl.quit()
             return ""
+        if cmd == "x" and rest and rest[0].startswith("/"):  # QEMU also takes `x /4xw ADDR`
+            cmd, rest = "x" + rest[0], rest[1:]
         if cmd.startswith("x/") or cmd == "x":
             return _examine(k, cmd if cmd != "x" else "x/", rest)
         if cmd == "log":

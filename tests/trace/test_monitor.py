@@ -316,6 +316,8 @@ def test_bad_requests_get_errors_never_a_crash(arch: str) -> None:
     assert human(ctl, "info registers").startswith("error: pid 1 (t_hello) has exited")
     assert human(ctl, "x/4xw 0x1000 9").startswith("error: no live process with pid 9")
     assert human(ctl, "x/0xw 0x1000") == "error: count must be 1..4096\n"
+    assert human(ctl, "x /0xw 0x1000") == "error: count must be 1..4096\n"  # QEMU's spacing
+    assert human(ctl, "x/4q 0x1000").startswith("usage: x/N")
     assert human(ctl, 'info "unterminated').startswith("error: No closing quotation")
     replies = [
         json.loads(json_request(ctl, line))
