@@ -55,7 +55,7 @@ class Tracers(KernelTracer):
         for t in self._by["irq"]:
             t.iio_sample(payload)
 
-    def bpf_run(self, *args: Any) -> None:  # noqa: D102
+    def bpf_run(self, *args: Any) -> None:
         for t in self._by["bpf"]:
             t.bpf_run(*args)
 

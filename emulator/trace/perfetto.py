@@ -80,7 +80,6 @@ class PerfettoTrace(KernelTracer):
         self._cpu: tuple[str, int, dict] | None = None  # (slice name, start, args)
         self._hook_end: dict[int, int] = {}
         self._hooks_seen: dict[int, str] = {}
-        self.switches = 0
         self.failed: str | None = None  # why writing stopped, if it did
         header = {"displayTimeUnit": "ns", "otherData": {"format": FORMAT, **info}}
         self._file.write(json.dumps(header, separators=(",", ":"))[:-1] + ',"traceEvents":[\n')
@@ -201,7 +200,6 @@ class PerfettoTrace(KernelTracer):
             del self._open[proc.pid]
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:
-        self.switches += 1
         self._see(nxt)
         args = {"prev_pid": prev.pid if prev is not None else 0, "next_pid": nxt.pid}
         self._instant("sched_switch", "sched", KERNEL_PID, CPU_TID, args)
