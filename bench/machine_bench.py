@@ -7,6 +7,7 @@ are noisy; absolute numbers are for orientation only.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -134,8 +135,15 @@ def syscall_rows(arch: str) -> list[dict]:
     full, machine = _run(arch, f"init=/bin/b_syscalls {n}")
     ours = (full - base) / n * 1e6
     bare = bare_syscall_us(arch, n)
+    with tempfile.TemporaryDirectory() as tmp:
+        trace = Path(tmp) / "trace.json"
+        traced_base, _ = _run(arch, "init=/bin/b_syscalls 0", trace=trace)
+        traced_full, _ = _run(arch, f"init=/bin/b_syscalls {n}", trace=trace)
+    traced = (traced_full - traced_base) / n * 1e6
     return [
         row("syscall round trip (emulator)", ours, "us", arch),
+        row("syscall round trip with --trace (all categories)", traced, "us", arch),
+        row("syscall cost ratio --trace/untraced", traced / ours, "x", arch),
         row("syscall round trip (bare Unicorn hook)", bare, "us", arch),
         row("syscall cost ratio emulator/bare (target <= 2)", ours / bare, "x", arch),
     ]

@@ -7,12 +7,20 @@ corrupt image, a missing init, an init ELF for the wrong architecture).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from emulator.chardev import CharBackend, FileBackend, MuxBackend, NullBackend, StdioBackend
+from emulator.chardev import (
+    CharBackend,
+    FileBackend,
+    MuxBackend,
+    NullBackend,
+    StdioBackend,
+    color_enabled,
+)
 from emulator.config import (
     ARCHES,
     EXIT_BAD_INPUT,
@@ -22,14 +30,17 @@ from emulator.config import (
     parse_size,
 )
 from emulator.machine import BadInput
+from emulator.monitor.server import Monitor, MonitorError
 from emulator.session import exit_code_for, start, timeout_ns
+from emulator.stats import format_stats
+from emulator.trace.items import LOG_ITEMS, TRACE_CATEGORIES, UnknownItem, items_help, parse_list
 
 
-def _serial_backends(specs: tuple[str, ...]) -> CharBackend:
+def _serial_backends(specs: tuple[str, ...], color: bool = True) -> CharBackend:
     backends: list[CharBackend] = []
     for spec in specs or ("stdio",):
         if spec == "stdio":
-            backends.append(StdioBackend())
+            backends.append(StdioBackend(color=color))
         elif spec == "none":
             backends.append(NullBackend())
         elif spec.startswith("file:") and len(spec) > 5:
@@ -53,7 +64,49 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     return size
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+# Options QEMU users type with one dash (`-monitor stdio`); click would read
+# `-monitor` as `-m onitor`. They are rewritten to the double-dash form first.
+QEMU_SINGLE_DASH = ("-monitor", "-serial", "-append", "-icount", "-display")
+
+
+class QemuSpellingCommand(click.Command):
+    """Accepts QEMU's single-dash spellings of the long options we share."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        fixed = []
+        for arg in args:
+            name, eq, value = arg.partition("=")
+            if name in QEMU_SINGLE_DASH:
+                if name in ("-icount", "-display"):
+                    raise click.UsageError(
+                        f"{name} is a QEMU option run-virt does not have "
+                        "(see --clock/--icount-shift and --serial)"
+                    )
+                arg = "-" + name + eq + value
+            fixed.append(arg)
+        return super().parse_args(ctx, fixed)
+
+
+def _log_items(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
+    if value is None:
+        return ()
+    if value.strip() == "help":
+        click.echo(items_help())
+        _ctx.exit(0)
+    try:
+        return tuple(parse_list(value, LOG_ITEMS, "log item"))
+    except UnknownItem as err:
+        raise click.BadParameter(f"{err} (-d help lists them)") from None
+
+
+def _trace_events(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple:
+    try:
+        return tuple(parse_list(value, TRACE_CATEGORIES, "trace category"))
+    except UnknownItem as err:
+        raise click.BadParameter(str(err)) from None
+
+
+@click.command(cls=QemuSpellingCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--arch",
     type=click.Choice(ARCHES),
@@ -137,6 +190,53 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     help="Guest time per instruction is 2**N ns (icount clock).",
 )
 @click.option("--trace-syscalls", is_flag=True, help="Log every syscall at INFO.")
+@click.option(
+    "--trace",
+    "trace_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE.json",
+    help="Write a timeline (Chrome Trace Event JSON; open in ui.perfetto.dev).",
+)
+@click.option(
+    "--trace-events",
+    default=",".join(TRACE_CATEGORIES),
+    callback=_trace_events,
+    show_default=True,
+    metavar="LIST",
+    help="Trace categories: " + ",".join(TRACE_CATEGORIES) + ".",
+)
+@click.option(
+    "-d",
+    "log_items",
+    default=None,
+    callback=_log_items,
+    metavar="ITEMS",
+    help="QEMU-style log items, comma separated (`-d help` lists them).",
+)
+@click.option(
+    "-D",
+    "log_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Write -d output to FILE instead of stderr.",
+)
+@click.option(
+    "--monitor",
+    "monitor_spec",
+    default=None,
+    metavar="stdio|unix:PATH|tcp:HOST:PORT",
+    help="QEMU-style monitor (also for axiom-bpftool).",
+)
+@click.option("--stats", is_flag=True, help="Print per-process and per-program tables at the end.")
+@click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colours on the terminal console (auto: a tty and no NO_COLOR).",
+)
 def main(
     arch: str | None,
     machine_name: str | None,
@@ -151,6 +251,13 @@ def main(
     clock: str,
     icount_shift: int,
     trace_syscalls: bool,
+    trace_file: Path | None,
+    trace_events: tuple[str, ...],
+    log_items: tuple[str, ...],
+    log_file: Path | None,
+    monitor_spec: str | None,
+    stats: bool,
+    color: str,
 ) -> None:
     """Boot the modelled axiomOS kernel and show its serial console."""
     if arch is None:
@@ -168,13 +275,23 @@ def main(
         clock=clock,
         icount_shift=icount_shift,
         trace_syscalls=trace_syscalls,
+        trace=trace_file,
+        trace_events=trace_events,
+        log_items=log_items,
+        log_file=log_file,
     )
     console: CharBackend | None = None
     machine = None
+    monitor: Monitor | None = None
     try:
-        console = _serial_backends(serial)
+        console = _serial_backends(serial, color_enabled(color, sys.stdout, dict(os.environ)))
         machine = start(config, console)
+        if monitor_spec is not None:
+            monitor = Monitor(machine, monitor_spec)
         state = machine.run(until_ns=timeout_ns(config))
+    except MonitorError as err:
+        click.echo(f"run-virt: error: {err}", err=True)
+        sys.exit(EXIT_BAD_INPUT)
     except BadInput as err:
         click.echo(f"run-virt: error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -185,10 +302,16 @@ def main(
         click.echo(f"run-virt: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(EXIT_PANIC)
     finally:
+        if monitor is not None:
+            monitor.close()
+        if machine is not None:
+            machine.close()
         if console is not None:
             console.close()
-        if machine is not None and machine.device_log is not None:
-            machine.device_log.close()
+    if stats:
+        click.echo(format_stats(machine.kernel), err=True)
+    if machine.obs.perfetto is not None and machine.obs.perfetto.failed:
+        click.echo(f"run-virt: warning: {config.trace}: {machine.obs.perfetto.failed}", err=True)
     code = exit_code_for(machine, state)
     if machine.kernel.panic_message:
         click.echo(f"run-virt: kernel panic: {machine.kernel.panic_message}", err=True)

@@ -36,6 +36,11 @@ class MachineConfig:
     def board_name(self) -> str:
         return self.machine if self.machine is not None else DEFAULT_MACHINE[self.arch]
 
+    trace: Path | None = None  # --trace FILE.json (Chrome Trace Event format)
+    trace_events: tuple[str, ...] = ("syscall", "sched", "irq", "bpf", "mem")
+    log_items: tuple[str, ...] = ()  # -d items
+    log_file: Path | None = None  # -D FILE (default: stderr)
+
     def image_path(self) -> Path:
         return self.image if self.image is not None else default_image(self.arch)
 

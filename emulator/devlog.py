@@ -6,7 +6,8 @@ serial console, which must stay what the real board's console shows. Device mode
 call `emit(category, message)`; the sink timestamps the event with guest time, keeps
 it for the test API and writes one line to its output (stderr by default, a file with
 `--device-log FILE`, nothing with `--device-log none`). Categories (`gpio`, `pwm`) are
-QEMU `-d` item names, so the sink can later be routed into `-d gpio,pwm -D FILE`.
+QEMU `-d` item names: with `-d gpio,pwm` each event is also a line of the `-d` log
+(`-D FILE` or stderr), through `mirror`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class DeviceEventLog:
         self.categories = categories  # None: every category is written
         self.events: list[DeviceEvent] = []
         self.dropped = 0
+        # The machine's `-d` log (`Observability.emit`), set once the machine is built.
+        self.mirror: Callable[[str, str], None] | None = None
 
     def emit(self, category: str, message: str) -> None:
         event = DeviceEvent(self._now_ns(), category, message)
@@ -57,6 +60,8 @@ class DeviceEventLog:
         if stream is not None and (self.categories is None or category in self.categories):
             stream.write(event.line())
             stream.flush()
+        if self.mirror is not None:
+            self.mirror(category, message)
 
     def close(self) -> None:
         if self._stream is not None and self._stream not in (sys.stderr, sys.stdout):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from emulator import stimulus
 from emulator.boards import MACHINES, Board, Rpi5Board
@@ -19,6 +20,7 @@ from emulator.config import ARCHES, MACHINE_ARCH, MachineConfig
 from emulator.cpu import StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
 from emulator.devlog import DeviceEventLog, open_device_log
+from emulator.trace.setup import Observability
 from kernel.kernel import BootError, Kernel, KernelConfig
 
 MAX_SLICE_INSNS = 2_000_000
@@ -36,6 +38,7 @@ class RunState(enum.Enum):
     TIMEOUT = "timeout"
     PANIC = "panic"
     STOPPED = "stopped"  # the caller's stop condition became true
+    QUIT = "quit"  # the monitor's `quit`
 
 
 class Machine:
@@ -71,12 +74,37 @@ class Machine:
             raise BadInput(f"bad kernel command line: {err}") from None
         self.kernel = Kernel(self.board, kconfig)
         self.state: RunState | None = None
+        self.cpu_tracer: Any = None  # set by Observability when a tracer wants the CPU track
+        # Called between slices (the monitor): may block while the guest is stopped.
+        self.between_slices: Callable[[], None] | None = None
+        self.quit_requested = False
+        self.obs = Observability(self)
+        if self.device_log is not None:
+            self.device_log.mirror = self.obs.emit
+        else:
+            self.board.events = self.obs
+        try:
+            if config.trace is not None:
+                self.obs.start_trace(config.trace, list(config.trace_events))
+            if config.log_file is not None:
+                self.obs.open_log(config.log_file)
+            if config.log_items:
+                self.obs.set_log_items(list(config.log_items))
+        except OSError as err:
+            self.obs.close()
+            raise BadInput(f"cannot write {err.filename}: {err.strerror}") from None
 
     def boot(self) -> None:
         try:
             self.kernel.boot()
         except BootError as err:
             raise BadInput(str(err)) from None
+
+    def close(self) -> None:
+        """Finish the trace, log and device-event files (idempotent)."""
+        self.obs.close()
+        if self.device_log is not None:
+            self.device_log.close()
 
     @property
     def exit_status(self) -> int | None:
@@ -89,6 +117,11 @@ class Machine:
         clock, kernel, board = self.clock, self.kernel, self.board
         host = clock.mode == "host"
         while True:
+            if self.between_slices is not None:
+                self.between_slices()
+            if self.quit_requested:
+                self.state = RunState.QUIT
+                return self.state
             if kernel.panicked:
                 self.state = RunState.PANIC
                 return self.state
@@ -110,8 +143,12 @@ class Machine:
                 if deadline is None:
                     kernel.panic("no runnable process and no pending timer: the machine hung")
                     continue
+                if self.cpu_tracer is not None:
+                    self.cpu_tracer.cpu_running(None, deadline)
                 clock.idle_until(deadline)
             else:
+                if self.cpu_tracer is not None:
+                    self.cpu_tracer.cpu_running(cpu.owner)
                 clock.begin_slice(cpu)
                 if host:
                     left_us = HOST_SLICE_US
@@ -121,6 +158,7 @@ class Machine:
                 else:
                     result = cpu.run(clock.budget_until(deadline, MAX_SLICE_INSNS))
                 clock.end_slice(result.executed)
+                kernel.charge_cpu(cpu, clock.now_ns() - now)
                 if result.reason is not StopReason.BUDGET:
                     kernel.after_slice(cpu, result)
             clock.fire_expired()

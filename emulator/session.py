@@ -11,6 +11,8 @@ def exit_code_for(machine: Machine, state: RunState) -> int:
     """run-virt's exit status: init's status, or the documented timeout/panic codes."""
     if state is RunState.POWERED_OFF and machine.exit_status is not None:
         return machine.exit_status
+    if state is RunState.QUIT:
+        return 0
     if state is RunState.PANIC:
         return EXIT_PANIC
     return EXIT_TIMEOUT

@@ -21,7 +21,7 @@ from typing import Any
 from emulator.chardev import MemoryBackend
 from emulator.config import MACHINE_ARCH, MachineConfig
 from emulator.devlog import DeviceEvent
-from emulator.logview import LogLine, parse_log
+from emulator.logview import ANSI, LogLine, parse_log
 from emulator.machine import Machine, RunState
 from emulator.session import exit_code_for, start
 
@@ -54,6 +54,11 @@ class BootedMachine:
     def console(self) -> str:
         """Console text with `\\r\\n` folded to `\\n` (the PL011 driver sends `\\r\\n`)."""
         return self.backend.data.decode(errors="replace").replace("\r\n", "\n")
+
+    @property
+    def text(self) -> str:
+        """The console with colour codes removed: what `wait_for` matches against."""
+        return ANSI.sub("", self.console)
 
     @property
     def user_output(self) -> str:
@@ -121,7 +126,8 @@ class BootedMachine:
     def wait_for(
         self, pattern: str | re.Pattern[str], timeout: float = DEFAULT_TIMEOUT_S
     ) -> re.Match[str]:
-        """Run until the console matches `pattern` (a regex or plain text)."""
+        """Run until the console matches `pattern` (a regex or plain text), searched in
+        the text with colour codes removed (`text`)."""
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
         found: list[re.Match[str]] = []
 
@@ -129,7 +135,7 @@ class BootedMachine:
             if len(self.backend) == self._searched:
                 return False
             self._searched = len(self.backend)
-            match = regex.search(self.console)
+            match = regex.search(self.text)
             if match:
                 found.append(match)
             return bool(match)
@@ -145,8 +151,11 @@ class BootedMachine:
         return found[0]
 
     def run_to_end(self, timeout: float = DEFAULT_TIMEOUT_S) -> int:
-        """Run until power-off (or panic/timeout); returns run-virt's exit status."""
+        """Run until power-off (or panic/timeout); returns run-virt's exit status.
+        A machine that powered off also finishes its trace and log files."""
         self._run(timeout, None)
+        if self.state in (RunState.POWERED_OFF, RunState.PANIC):
+            self.machine.close()
         return self.exit_status
 
     def run_for(self, seconds: float) -> None:

@@ -118,6 +118,8 @@ class BpfHooks(KernelHooks):
         self._kernel = kernel
         env = self._env = KernelHelperEnv(kernel)
         self.bpf = BpfSubsystem(env, kernel.log.log)
+        self.bpf.ns_per_insn = kernel.clock.ns_per_insn
+        self.bpf.tracer_of = lambda: kernel.tracer
         self.bpf.on_change = self._refresh_flags
         kernel.bpf = self.bpf
 
@@ -238,6 +240,8 @@ class BpfHooks(KernelHooks):
         sample = self.iio.poll() if self.iio is not None else None
         if sample is not None:
             self.iio_samples += 1
+            if kernel.tracer.irq:
+                kernel.tracer.iio_sample(sample.payload())
             if bpf.active(AttachType.IIO):
                 bpf.run_hook(AttachType.IIO, make_context(), sample.payload())
 

@@ -28,6 +28,7 @@ from kernel.mm import AddressSpace, MemoryAccount
 from kernel.proc import FdTable, Process, State
 from kernel.sched import Scheduler
 from kernel.syscalls import HANDLERS
+from kernel.tracer import KernelTracer
 from kernel.waitq import WaitQueue, WouldBlock
 
 FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133}
@@ -35,6 +36,7 @@ SEGV_EXIT = 139
 PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
 BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
 INPUT_GRACE_NS = 100_000_000  # stay on this long after the last scheduled input
+MAX_REAPED_RECORDS = 4096  # exited processes remembered for the end-of-run statistics
 
 
 class BootError(Exception):
@@ -90,6 +92,8 @@ class Kernel:
         self._in_trap: Process | None = None
         self._handlers = HANDLERS
         self.init: Process | None = None
+        self.tracer = KernelTracer()  # the null tracer; the emulator may replace it
+        self.reaped: list[tuple[int, str, int | None, int, int]] = []  # for --stats
 
     # ------------------------------------------------------------------ boot
 
@@ -305,6 +309,8 @@ class Kernel:
 
     def reap(self, proc: Process) -> None:
         self.procs.pop(proc.pid, None)
+        if len(self.reaped) < MAX_REAPED_RECORDS:
+            self.reaped.append((proc.pid, proc.name, proc.exit_code, proc.syscalls, proc.cpu_ns))
         if proc.parent is not None and proc in proc.parent.children:
             proc.parent.children.remove(proc)
         self.heap_bytes -= PROCESS_KERNEL_BYTES
@@ -329,7 +335,10 @@ class Kernel:
         proc: Process = cpu.owner
         self._in_trap = proc
         self.syscall_count += 1
-        hooks = self.hooks
+        proc.syscalls += 1
+        hooks, tracer = self.hooks, self.tracer
+        if tracer.syscalls:
+            tracer.syscall_enter(proc, nr, args)
         if self.config.trace_syscalls:
             self._trace(nr, args)
         if hooks.sys_enter_active:
@@ -355,6 +364,8 @@ class Kernel:
             result = None
         if hooks.sys_exit_active and result is not None:
             hooks.sys_exit(nr, result)
+        if tracer.syscalls:
+            tracer.syscall_exit(proc, nr, result)
         self._in_trap = None
         return result
 
@@ -369,8 +380,15 @@ class Kernel:
     def _block(self, proc: Process, queue: WaitQueue) -> None:
         proc.restart_syscall = True
         self.sched.block(proc)
-        queue.add(lambda: self.sched.wake(proc))
+        if self.tracer.sched:
+            self.tracer.sched_block(proc)
+        queue.add(lambda: self._wake(proc))
         proc.cpu.request_stop()
+
+    def _wake(self, proc: Process) -> None:
+        if self.tracer.sched and proc.state is State.BLOCKED:
+            self.tracer.sched_wake(proc)
+        self.sched.wake(proc)
 
     # ------------------------------------------------------------------ machine entry points
 
@@ -384,10 +402,10 @@ class Kernel:
             return
         if result.fault is not None and proc.state is not State.ZOMBIE and proc.cpu is cpu:
             code = FAULT_EXIT.get(result.fault.kind.name, SEGV_EXIT)
-            self.log.error(
-                "kernel::trap",
-                f"process {proc.pid} ({proc.name}) killed: {result.fault.describe()}",
-            )
+            message = f"process {proc.pid} ({proc.name}) killed: {result.fault.describe()}"
+            self.log.error("kernel::trap", message)
+            if self.tracer.faults:
+                self.tracer.guest_fault(proc, message)
             self.terminate(proc, code)
         if proc.restart_syscall:
             proc.restart_syscall = False
@@ -400,6 +418,8 @@ class Kernel:
         irq = self.platform.take_irq()
         if irq is None:
             return
+        if self.tracer.irq:
+            self.tracer.interrupt(irq, self.platform.is_timer_irq(irq))
         if self.platform.is_timer_irq(irq):
             self.ticks += 1
             self.irq_latency_ns = self.platform.timer_irq_latency_ns()
@@ -410,7 +430,15 @@ class Kernel:
             self.hooks.device_irq(self, irq)
             self.platform.end_irq(irq)
 
+    def charge_cpu(self, cpu: Any, ns: int) -> None:
+        """The machine ran `cpu` for `ns` of guest time: account it to its process."""
+        proc: Process | None = getattr(cpu, "owner", None)
+        if proc is not None:
+            proc.cpu_ns += ns
+
     def _on_switch(self, prev: Process | None, nxt: Process) -> None:
+        if self.tracer.sched:
+            self.tracer.sched_switch(prev, nxt)
         if self.hooks.sched_switch_active:
             self.hooks.sched_switch(prev, nxt)
 

@@ -109,6 +109,8 @@ class Process:
         self.restart_syscall = False
         self.retired_cpus: list[GuestCpu] = []  # contexts replaced by execve, freed later
         self.heap_blocks: dict[int, int] = {}  # malloc address -> size
+        self.syscalls = 0  # traps taken (a restarted blocking call counts again)
+        self.cpu_ns = 0  # guest time spent running this process's slices
 
     @property
     def wait_status(self) -> int:

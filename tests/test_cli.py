@@ -102,6 +102,8 @@ def test_serial_to_file_and_stdio_together(tmp_path: Path) -> None:
             f"file:{log}",
             "--serial",
             "stdio",
+            "--color",
+            "always",  # stdout is a pipe: auto would strip the colours there
         ],
         capture_output=True,
         timeout=120,

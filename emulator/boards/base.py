@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from emulator.chardev import CharBackend
 from emulator.clock import VirtualClock
@@ -80,10 +81,18 @@ class Board:
         self.block = block
         self.mmio = Bus("mmio")
         self.io = Bus("io")
+        # `-d` logging for device models: `events.wants(item)`, `events.emit(item, text)`
+        # (the machine's Observability; None until the machine is built).
+        self.events: Any = None
+        # Called with every new CPU context (the in_asm logger hooks them).
+        self.context_observers: list[Callable[[GuestCpu], None]] = []
 
     def new_context(self, trap_handler: TrapHandler) -> GuestCpu:
         """A fresh CPU context (registers + address space) for one process."""
-        return CPU_CLASSES[self.arch](trap_handler)
+        cpu = CPU_CLASSES[self.arch](trap_handler)
+        for observe in self.context_observers:
+            observe(cpu)
+        return cpu
 
     def irq_pending(self) -> bool:
         raise NotImplementedError

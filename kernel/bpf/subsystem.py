@@ -18,6 +18,7 @@ from kernel.bpf.maps import MapTable
 from kernel.bpf.program import Program
 from kernel.bpf.verifier import HOOK_SPECS, verify
 from kernel.bpf.vm import Vm
+from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
 LOG_MODULE = "kernel::bpf"
@@ -56,6 +57,8 @@ class LoadedProgram:
     attach_type: AttachType | None = None  # the hook it was verified for, if known
     runs: int = 0
     failures: int = 0
+    run_time_ns: int = 0  # modelled guest cost of all runs (instructions x ns/insn)
+    insns_executed: int = 0
 
 
 class BpfSubsystem:
@@ -70,6 +73,13 @@ class BpfSubsystem:
         self.pins: dict[str, int] = {}
         self.attached: dict[AttachType, list[int]] = {t: [] for t in AttachType}
         self.on_change: Callable[[], None] = lambda: None
+        self.ns_per_insn = 1  # the guest clock's rate; programs run outside guest time
+        self.tracer_of: Callable[[], KernelTracer] = KernelTracer
+        self._plain_helpers = self.vm.helpers
+        self._helper_calls: list[int] = []
+        self._recording_helpers = {
+            k: _recording(k, fn, self._helper_calls) for k, fn in self._plain_helpers.items()
+        }
 
     # ---------------------------------------------------------------- programs
 
@@ -160,16 +170,27 @@ class BpfSubsystem:
 
     def run_hook(self, kind: AttachType, ctx: bytes | None, payload: bytes | None) -> None:
         """Run every program attached to `kind`, in attach order, logging as axiomOS."""
+        tracer = self.tracer_of()
+        vm, calls = self.vm, self._helper_calls
+        vm.helpers = self._recording_helpers if tracer.bpf else self._plain_helpers
         for prog_id in list(self.attached[kind]):
             loaded = self.programs[prog_id]
             loaded.runs += 1
+            calls.clear()
+            error: str | None = None
             try:
-                r0 = self.vm.run(loaded.program, ctx, payload, budget=RUN_BUDGET)
+                r0: int | None = vm.run(loaded.program, ctx, payload, budget=RUN_BUDGET)
             except BpfRuntimeError as err:
                 loaded.failures += 1
+                r0, error = None, str(err)
                 self.log("ERROR", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={prog_id}] failed: {err}")
-                continue
-            self._log_result(kind, prog_id, r0, payload)
+            cost = vm.last_steps * self.ns_per_insn
+            loaded.insns_executed += vm.last_steps
+            loaded.run_time_ns += cost
+            if tracer.bpf:
+                tracer.bpf_run(kind, loaded, r0, vm.last_steps, cost, list(calls), error)
+            if r0 is not None:
+                self._log_result(kind, prog_id, r0, payload)
 
     def _log_result(self, kind: AttachType, prog_id: int, r0: int, payload: bytes | None) -> None:
         signed = r0 - (1 << 64) if r0 >= 1 << 63 else r0
@@ -184,6 +205,16 @@ class BpfSubsystem:
             self.log("INFO", LOG_MODULE, f"Syscall Trace [id={prog_id}] syscall_nr: {signed}")
         elif kind in (AttachType.SYS_EXIT, AttachType.SCHED_SWITCH) and r0:
             self.log("INFO", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={prog_id}] returned: {signed}")
+
+
+def _recording(helper_id: int, fn: Callable[..., int], calls: list[int]) -> Callable[..., int]:
+    """`fn`, noting its id in `calls` first (used only while a tracer wants BPF runs)."""
+
+    def call(st: object, a: int, b: int, c: int, d: int, e: int) -> int:
+        calls.append(helper_id)
+        return fn(st, a, b, c, d, e)
+
+    return call
 
 
 _ATTACH_VALUES = {int(t) for t in AttachType}

@@ -84,6 +84,17 @@ class RingBufMap(BpfMap):
             return None
         return _HDR.unpack(self._get(self._consumer, RINGBUF_HDR_SIZE))[0]
 
+    def peek_all(self, limit: int | None = None) -> list[bytes]:
+        """Payloads of the queued records, oldest first, without consuming any
+        (what a host-side inspector shows; the guest's next poll is unaffected)."""
+        out: list[bytes] = []
+        pos = self._consumer
+        while pos != self._producer and (limit is None or len(out) < limit):
+            length, _flags = _HDR.unpack(self._get(pos, RINGBUF_HDR_SIZE))
+            out.append(self._get(pos + RINGBUF_HDR_SIZE, length))
+            pos += record_size(length)
+        return out
+
     # ------------------------------------------------------------ wrapping copies
 
     def _put(self, pos: int, data: bytes) -> None:
