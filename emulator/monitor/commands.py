@@ -29,6 +29,8 @@ cont                      resume the guest
 quit                      stop the machine and exit run-virt (status 0)
 x/N[xdu][bhwg] ADDR [PID] dump N units of guest memory (default x/4xw)
 log ITEMS|none            set the -d items at run time (`log help` lists them)
+gpio PIN LEVEL            rpi5: drive GPIO input PIN to LEVEL (0/1) now
+info gpio | info pwm      rpi5: GPIO pin levels / PWM channel duty cycles
 """
 
 
@@ -179,6 +181,8 @@ def human(ctl: Control, line: str) -> str:
             cmd, rest = "x" + rest[0], rest[1:]
         if cmd.startswith("x/") or cmd == "x":
             return _examine(k, cmd if cmd != "x" else "x/", rest)
+        if cmd == "gpio":
+            return _gpio(ctl.machine.board, rest)
         if cmd == "log":
             if rest and rest[0] == "help":
                 return items_help() + "\n"
@@ -233,7 +237,39 @@ def _info(k: Any, rest: list[str]) -> str:
                 f"value {m['bytes_value']}B  max_entries {m['max_entries']}{extra}"
             )
         return "\n".join(lines) + "\n"
-    return f"unknown info item {what!r} (registers, procs, bpf)\n"
+    if what in ("gpio", "pwm"):
+        return _devices(k.board, what)
+    return f"unknown info item {what!r} (registers, procs, bpf, gpio, pwm)\n"
+
+
+def _board_part(board: Any, name: str) -> Any:
+    part = getattr(board, name, None)
+    if part is None:
+        raise InspectError(f"this machine has no {name.upper()} (only rpi5 has)")
+    return part
+
+
+def _gpio(board: Any, rest: list[str]) -> str:
+    """`gpio PIN LEVEL`: a button press from the monitor (at the current guest time)."""
+    if len(rest) != 2 or not all(w.isdigit() for w in rest) or rest[1] not in ("0", "1"):
+        raise InspectError("usage: gpio PIN LEVEL (LEVEL 0 or 1)")
+    try:
+        _board_part(board, "gpio").set_input(int(rest[0]), int(rest[1]))
+    except ValueError as err:
+        raise InspectError(str(err)) from None
+    return ""
+
+
+def _devices(board: Any, what: str) -> str:
+    if what == "gpio":
+        gpio = _board_part(board, "gpio")
+        cells = [f"{pin:>2}={gpio.level(pin)}" for pin in range(len(gpio.inputs))]
+        return "\n".join(" ".join(cells[i : i + 14]) for i in range(0, len(cells), 14)) + "\n"
+    lines = []
+    for chip, pwm in enumerate(_board_part(board, "pwm")):
+        duties = " ".join(f"ch{ch}={pwm.duty_percent(ch)}%" for ch in (1, 2))
+        lines.append(f"pwm{chip}: {duties}")
+    return "\n".join(lines) + "\n"
 
 
 def _examine(k: Any, spec: str, rest: list[str]) -> str:

@@ -366,3 +366,41 @@ def test_xlated_dump_names_maps_and_registers_use_architectural_names(arch: str)
         )
     else:
         assert names[:3] == ["RAX", "RBX", "RCX"] and {"RIP", "RSP", "EFLAGS"} <= set(names)
+
+
+def test_monitor_drives_the_rpi5_button_and_shows_the_led(tmp_path: Path) -> None:
+    vm = boot("rpi5", append="/bin/gpio_demo")
+    path = tmp_path / "mon.sock"
+    monitor = Monitor(vm.machine, f"unix:{path}")
+    vm.wait_for("Running indefinitely")
+    vm.run_for(0.05)
+
+    def press() -> dict[str, str]:
+        c = Client(path)
+        return {
+            "before": c.cmd("info gpio"),
+            "press": c.cmd("gpio 17 1"),
+            "bad": c.cmd("gpio 17 2"),
+            "pwm": c.cmd("info pwm"),
+        }
+
+    out = serve_while(monitor, press)
+    assert "17=0 18=0" in out["before"].replace("\n", " ")
+    assert out["press"] == ""
+    assert out["bad"] == "error: usage: gpio PIN LEVEL (LEVEL 0 or 1)\n"
+    assert out["pwm"] == "pwm0: ch1=0% ch2=0%\npwm1: ch1=0% ch2=0%\n"
+    vm.run_for(0.05)  # the guest sees the edge: its GPIO program lights the LED
+    assert vm.gpio_level(18) == 1
+    assert vm.device_messages("gpio") == ["gpio: pin 18 -> 1"]
+    out = serve_while(monitor, lambda: Client(path).cmd("info gpio"))
+    assert "18=1" in out  # type: ignore[operator]
+    monitor.close()
+
+
+def test_monitor_gpio_commands_need_the_rpi5(arch: str, tmp_path: Path) -> None:
+    vm = boot(arch, append="init=/bin/t_hello")
+    path = tmp_path / "mon.sock"
+    monitor = Monitor(vm.machine, f"unix:{path}")
+    out = serve_while(monitor, lambda: Client(path).cmd("gpio 17 1"))
+    assert out == "error: this machine has no GPIO (only rpi5 has)\n"
+    monitor.close()
