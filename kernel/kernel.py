@@ -329,7 +329,7 @@ class Kernel:
             name = f"SYS_{Sys(nr).name}"
         except ValueError:
             name = "SYS_UNKNOWN"
-        text = " ".join(f"{a:#x}" for a in args)
+        text = " ".join(str(a & 0xFFFF_FFFF_FFFF_FFFF) for a in args)  # decimal, as the original
         self.log.info("kernel::syscall", f"syscall: {name} ({nr}) {text}")
 
     def _block(self, proc: Process, queue: WaitQueue) -> None:
