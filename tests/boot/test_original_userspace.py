@@ -157,7 +157,7 @@ EVENT = re.compile(
 
 def _switch_chain(out: str) -> list[tuple[int, int]]:
     events = [(int(p), int(n)) for _, p, n in EVENT.findall(out)]
-    for (_, nxt), (prev, _) in zip(events, events[1:]):
+    for (_, nxt), (prev, _) in zip(events, events[1:], strict=False):
         assert prev == nxt  # each switch leaves the task the previous one entered
     return events
 
