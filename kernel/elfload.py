@@ -146,31 +146,27 @@ def build_process(
             mm.cpu.write(master.start, tls.data)
             mm.cpu.write(block.start, tls.data)
         thread_pointer = block.start
-    words, strings = _arg_block(argv, envp, image.entry)
-    args_size = page_up(8 * len(words) + len(strings))
+    strings = b"".join(a + b"\0" for a in argv + envp)
+    n_words = len(argv) + len(envp) + 9  # argc, argv[], NULL, envp[], NULL, 3 auxv pairs
+    args_size = page_up(8 * n_words + len(strings))
     base = mm.find_free(PAGE_SIZE + USER_STACK_SIZE + args_size)
     top = base + PAGE_SIZE + USER_STACK_SIZE
     mm.map_fixed(base, PAGE_SIZE, 0, "guard")
     mm.map_fixed(base + PAGE_SIZE, USER_STACK_SIZE, PROT_R | PROT_W, "stack")
     mm.map_fixed(top, args_size, PROT_R | PROT_W, "args")
-    strings_at = top + 8 * len(words)
-    words = [w + strings_at if isinstance(w, _StrOff) else w for w in words]
-    mm.cpu.write(top, struct.pack(f"<{len(words)}Q", *words) + strings)
+    words = _arg_vectors(argv, envp, top + 8 * n_words, image.entry)
+    mm.cpu.write(top, struct.pack(f"<{n_words}Q", *words) + strings)
     return ProcessStart(top, thread_pointer)
 
 
-class _StrOff(int):
-    """An offset into the argument strings, relocated once their address is known."""
-
-
-def _arg_block(argv: list[bytes], envp: list[bytes], entry: int) -> tuple[list[int], bytes]:
-    """argc, argv[], NULL, envp[], NULL, auxv (AT_PAGESZ, AT_ENTRY, AT_NULL); strings."""
-    blob = bytearray()
-    pointers: list[int] = []
+def _arg_vectors(argv: list[bytes], envp: list[bytes], strings_at: int, entry: int) -> list[int]:
+    """argc, argv[], NULL, envp[], NULL, auxv (AT_PAGESZ, AT_ENTRY, AT_NULL), System V
+    order, for strings stored NUL-terminated from `strings_at` on."""
+    pointers = []
     for s in argv + envp:
-        pointers.append(_StrOff(len(blob)))
-        blob += s + b"\0"
-    words = [
+        pointers.append(strings_at)
+        strings_at += len(s) + 1
+    return [
         len(argv),
         *pointers[: len(argv)],
         0,
@@ -183,4 +179,3 @@ def _arg_block(argv: list[bytes], envp: list[bytes], entry: int) -> tuple[list[i
         AT_NULL,
         0,
     ]
-    return words, bytes(blob)
