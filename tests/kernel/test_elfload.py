@@ -92,3 +92,20 @@ def test_bad_tls_headers_are_enoexec(arch: str, options: dict, reason: str) -> N
     with pytest.raises(SyscallError) as err:
         parse_executable(static_elf(arch, **options), arch, "bad")
     assert err.value.errno == Errno.ENOEXEC and reason in str(err.value.detail)
+
+
+def test_large_argument_blocks_take_more_pages_above_the_stack(arch: str) -> None:
+    cpu = CPUS[arch](_trap)
+    mm = AddressSpace(cpu, MemoryAccount(64 * MIB), USER_ALLOC_BASE[Arch(arch)])
+    image = parse_executable(static_elf(arch), arch, "static")
+    argv = [bytes([65 + i]) * 1000 for i in range(10)]  # ~10 KB of strings
+    start = build_process(image, mm, argv, [], True)
+    args = mm.find(start.sp)
+    assert args is not None and args.kind == "args" and args.size == 0x3000
+    first = int.from_bytes(cpu.read(start.sp + 8, 8), "little")
+    last = int.from_bytes(cpu.read(start.sp + 8 * 10, 8), "little")
+    assert cpu.read(first, 1001) == b"A" * 1000 + b"\0"
+    assert cpu.read(last, 1001) == b"J" * 1000 + b"\0"
+    with pytest.raises(SyscallError) as err:
+        build_process(image, mm, [b"x" * (200 * 1024)], [], True)
+    assert err.value.errno == Errno.E2BIG
