@@ -245,7 +245,12 @@ def test_payload_requirement_is_checked_at_attach_and_load(arch: str) -> None:
         "processed 9 insns (limit 1000000) max_states_per_insn 1 total_states 2 stack_depth 8\n"
         f"{hint}\n"
     )
-    refusals = [r.message for r in vm.log if r.level == "WARN" and "PROG_ATTACH" in r.message]
+    warnings = [r.message for r in vm.log if r.level == "WARN"]
+    assert warnings[-2:] == [
+        "sys_bpf: verifier rejected program: 8: R6 invalid mem access 'scalar'",
+        f"sys_bpf: {hint}",
+    ]
+    refusals = [m for m in warnings if "PROG_ATTACH" in m]
     assert refusals == [
         "PROG_ATTACH refused: program 0 reads 16 payload bytes without a data_end check, "
         "but the TIMER hook's payload is 0 bytes",
