@@ -109,3 +109,35 @@ def test_large_argument_blocks_take_more_pages_above_the_stack(arch: str) -> Non
     with pytest.raises(SyscallError) as err:
         build_process(image, mm, [b"x" * (200 * 1024)], [], True)
     assert err.value.errno == Errno.E2BIG
+
+
+# One focused test per feature of the original toolchain's executables.
+
+
+def test_several_pt_loads_keep_their_protections(arch: str) -> None:
+    mm, _image, _start = layout(arch, static_elf(arch), spawned=True)
+    base = BASE[arch]
+    prots = [(v.start - base, v.prot) for v in mm.vmas if v.kind == "elf"]
+    assert prots == [(0, PROT_R), (0x1000, PROT_R | PROT_X), (0x2000, PROT_R | PROT_W)]
+
+
+def test_bss_beyond_the_file_is_zeroed_and_writable(arch: str) -> None:
+    mm, _image, _start = layout(arch, static_elf(arch), spawned=True)
+    bss = BASE[arch] + 0x4FF8  # two pages past the segment's 8 file bytes
+    mm.check(bss, 8, PROT_R | PROT_W)
+    assert mm.cpu.read(bss, 8) == bytes(8)
+
+
+def test_pt_gnu_stack_maps_nothing(arch: str) -> None:
+    mm, _image, _start = layout(arch, static_elf(arch), spawned=True)
+    assert mm.find(0) is None and mm.find(0x1000) is None
+    assert [v.kind for v in mm.vmas].count("stack") == 1
+
+
+def test_pt_tls_block_is_the_thread_pointer(arch: str) -> None:
+    mm, _image, start = layout(arch, static_elf(arch), spawned=True)
+    block = mm.find(start.thread_pointer)
+    assert block is not None and block.kind == "tls" and block.start == start.thread_pointer
+    assert block.prot == PROT_R | PROT_W  # the task's copy; the master image is read-only
+    master = mm.find(start.thread_pointer - 0x1000)
+    assert master is not None and master.kind == "tls" and master.prot == PROT_R
