@@ -358,6 +358,9 @@ class Arch(enum.StrEnum):
 
 USER_LINK_BASE = {Arch.X86_64: 0x200000, Arch.AARCH64: 0x1_0000_0000}
 USER_ALLOC_BASE = {Arch.X86_64: 0xF000, Arch.AARCH64: 0x2_0000_0000}
+# After execve the original builds a fresh allocator whose AArch64 "anywhere" range
+# starts at 0x1_0000_0000, so there TLS, stack and malloc follow the ELF segments.
+USER_EXEC_ALLOC_BASE = {Arch.X86_64: 0xF000, Arch.AARCH64: 0x1_0000_0000}
 PAGE_SIZE = 0x1000
 USER_STACK_SIZE = 1 << 20
 

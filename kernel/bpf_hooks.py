@@ -1,6 +1,7 @@
 """The attach points: where the kernel runs BPF programs, with the context ABI.
 
-TIMER on every tick (AArch64 fills the metric fields of BpfContext), SYS_ENTER and
+TIMER on every tick (AArch64 fills the metric fields of BpfContext with the boot
+snapshot), SYS_ENTER and
 SYS_EXIT around every syscall, SCHED_SWITCH before every context switch, and IIO for
 each sample of the simulated accelerometer (polled on the tick). On the Raspberry Pi 5
 also GPIO (the RP1 GPIO interrupt: each pin with a latched edge) and PWM (every change
@@ -225,11 +226,14 @@ class BpfHooks(KernelHooks):
         kernel = self._kernel
         if not kernel.platform.timer_context_metrics():
             return make_context()
+        # The metric fields are the boot snapshot (the original copies BOOT_METRICS,
+        # recorded once before init); only the latency is measured per tick.
+        boot_ms, heap_kb, image_mb = kernel.boot_metrics
         return make_context(
             interrupt_latency_ns=kernel.irq_latency_ns,
-            boot_time_ms=kernel.platform.clock_ns() // 1_000_000,
-            kernel_heap_kb=kernel.heap_bytes // 1024,
-            kernel_image_mb=kernel.image_mb,
+            boot_time_ms=boot_ms,
+            kernel_heap_kb=heap_kb,
+            kernel_image_mb=image_mb,
         )
 
     def timer_tick(self, kernel: Any) -> None:

@@ -1,8 +1,14 @@
 """Loading a static ELF executable into a fresh address space (pyelftools).
 
-Segments go at their link addresses with their protections; the stack is 1 MiB
-with a guard page below it, and gets argv/envp/auxv in the System V layout with SP
-16-byte aligned, pointing at argc.
+Placement follows the original kernel (`trampoline` and `Process::execve` in its
+`kernel/src/mcore/mtask/process/mod.rs`, spec sections 9 and 11): PT_LOAD segments
+at their link addresses; then, first fit in the arch's "anywhere" range, (spawn only)
+a copy of the whole ELF file, the PT_TLS master image and the task's TLS block (its
+start is the thread pointer: FS base / TPIDR_EL0), and the 1 MiB user stack between
+two guard pages, SP at its top. The original passes no arguments; here argc, argv,
+envp and auxv (System V layout, SP pointing at argc) live in the page above the
+stack top, which the original reserves as the upper guard page, so every address a
+program sees is the original's.
 """
 
 from __future__ import annotations
@@ -15,20 +21,30 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from kernel.abi import PAGE_SIZE, USER_STACK_SIZE, Errno, SyscallError
-from kernel.mm import PROT_R, PROT_W, PROT_X, USER_TOP, AddressSpace, page_down, page_up
+from kernel.mm import PROT_R, PROT_W, PROT_X, AddressSpace, page_down, page_up
 
-STACK_TOP = USER_TOP - 0x10000
 AT_NULL, AT_PAGESZ, AT_ENTRY = 0, 6, 9
 MAX_ARG_BYTES = 128 * 1024
 _ELF_MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
 
 
 @dataclasses.dataclass(frozen=True)
+class TlsTemplate:
+    """PT_TLS: the initial image of every thread's TLS block (.tdata, then zeros)."""
+
+    memsz: int
+    align: int
+    data: bytes  # p_filesz bytes
+
+
+@dataclasses.dataclass(frozen=True)
 class ElfImage:
-    """A parsed, validated executable: entry point and loadable segments."""
+    """A parsed, validated executable: entry point, loadable segments, TLS, the file."""
 
     entry: int
     segments: tuple[tuple[int, int, int, bytes], ...]  # vaddr, memsz, prot, file bytes
+    tls: TlsTemplate | None = None
+    file: bytes = b""  # the whole file (spawn keeps a copy in user memory)
 
 
 def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
@@ -45,9 +61,13 @@ def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
         if elf["e_type"] != "ET_EXEC":
             raise SyscallError(Errno.ENOEXEC, f"{name}: not a static executable ({elf['e_type']})")
         segments = []
+        tls: TlsTemplate | None = None
         for seg in elf.iter_segments():
-            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+            if seg["p_type"] == "PT_TLS":
+                tls = _tls_template(seg, tls, name)
                 continue
+            if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
+                continue  # PT_GNU_STACK, PT_NOTE, ...: nothing to map
             flags = seg["p_flags"]
             prot = (
                 (PROT_R if flags & 4 else 0)
@@ -60,9 +80,20 @@ def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
             segments.append((seg["p_vaddr"], seg["p_memsz"], prot, body))
         if not segments:
             raise SyscallError(Errno.ENOEXEC, f"{name}: no loadable segments")
-        return ElfImage(elf["e_entry"], tuple(segments))
+        return ElfImage(elf["e_entry"], tuple(segments), tls, bytes(data))
     except (ELFError, struct.error, ValueError, KeyError) as err:
         raise SyscallError(Errno.ENOEXEC, f"{name}: not a valid ELF executable ({err})") from None
+
+
+def _tls_template(seg, previous: TlsTemplate | None, name: str) -> TlsTemplate:  # noqa: ANN001
+    """Validate PT_TLS as the original's loader does (one header, align <= 4 KiB)."""
+    if previous is not None:
+        raise SyscallError(Errno.ENOEXEC, f"{name}: more than one TLS header")
+    memsz, filesz, align = seg["p_memsz"], seg["p_filesz"], max(seg["p_align"], 1)
+    body = seg.data()
+    if len(body) != filesz or filesz > memsz or align > PAGE_SIZE or align & (align - 1):
+        raise SyscallError(Errno.ENOEXEC, f"{name}: invalid TLS segment")
+    return TlsTemplate(memsz, align, body)
 
 
 def load_into(image: ElfImage, mm: AddressSpace) -> None:
@@ -88,30 +119,58 @@ def load_into(image: ElfImage, mm: AddressSpace) -> None:
             mm.cpu.write(vaddr, body)
 
 
-def setup_stack(mm: AddressSpace, argv: list[bytes], envp: list[bytes], entry: int) -> int:
-    """Map the stack and guard page, lay out argc/argv/envp/auxv; returns the SP."""
+@dataclasses.dataclass(frozen=True)
+class ProcessStart:
+    """Where a new process starts: registers the kernel sets before entering it."""
+
+    sp: int
+    thread_pointer: int  # 0 without PT_TLS
+
+
+def build_process(
+    image: ElfImage, mm: AddressSpace, argv: list[bytes], envp: list[bytes], keep_file: bool
+) -> ProcessStart:
+    """Map everything a new program needs, in the original's order (module doc)."""
     if sum(len(a) + 1 for a in argv + envp) > MAX_ARG_BYTES:
         raise SyscallError(Errno.E2BIG, "argument list too long")
-    bottom = STACK_TOP - USER_STACK_SIZE
-    mm.map_fixed(bottom - PAGE_SIZE, PAGE_SIZE, 0, "guard")
-    mm.map_fixed(bottom, USER_STACK_SIZE, PROT_R | PROT_W, "stack")
-    cursor = STACK_TOP
-    blob = bytearray()
-    pointers: list[int] = []
-    strings = argv + envp
-    total = sum(len(s) + 1 for s in strings)
-    cursor -= total
-    strings_base = cursor
-    for s in strings:
-        pointers.append(strings_base + len(blob))
-        blob += s + b"\0"
-    mm.cpu.write(strings_base, bytes(blob))
-    argv_ptrs, env_ptrs = pointers[: len(argv)], pointers[len(argv) :]
-    words = [
+    load_into(image, mm)
+    if keep_file and image.file:
+        copy = mm.map_anywhere(len(image.file), PROT_R | PROT_X, "elf-file")
+        mm.cpu.write(copy.start, image.file)
+    thread_pointer = 0
+    if image.tls is not None:
+        tls = image.tls
+        master = mm.map_anywhere(tls.memsz, PROT_R, "tls")
+        block = mm.map_anywhere(tls.memsz, PROT_R | PROT_W, "tls")
+        if tls.data:
+            mm.cpu.write(master.start, tls.data)
+            mm.cpu.write(block.start, tls.data)
+        thread_pointer = block.start
+    strings = b"".join(a + b"\0" for a in argv + envp)
+    n_words = len(argv) + len(envp) + 9  # argc, argv[], NULL, envp[], NULL, 3 auxv pairs
+    args_size = page_up(8 * n_words + len(strings))
+    base = mm.find_free(PAGE_SIZE + USER_STACK_SIZE + args_size)
+    top = base + PAGE_SIZE + USER_STACK_SIZE
+    mm.map_fixed(base, PAGE_SIZE, 0, "guard")
+    mm.map_fixed(base + PAGE_SIZE, USER_STACK_SIZE, PROT_R | PROT_W, "stack")
+    mm.map_fixed(top, args_size, PROT_R | PROT_W, "args")
+    words = _arg_vectors(argv, envp, top + 8 * n_words, image.entry)
+    mm.cpu.write(top, struct.pack(f"<{n_words}Q", *words) + strings)
+    return ProcessStart(top, thread_pointer)
+
+
+def _arg_vectors(argv: list[bytes], envp: list[bytes], strings_at: int, entry: int) -> list[int]:
+    """argc, argv[], NULL, envp[], NULL, auxv (AT_PAGESZ, AT_ENTRY, AT_NULL), System V
+    order, for strings stored NUL-terminated from `strings_at` on."""
+    pointers = []
+    for s in argv + envp:
+        pointers.append(strings_at)
+        strings_at += len(s) + 1
+    return [
         len(argv),
-        *argv_ptrs,
+        *pointers[: len(argv)],
         0,
-        *env_ptrs,
+        *pointers[len(argv) :],
         0,
         AT_PAGESZ,
         PAGE_SIZE,
@@ -120,6 +179,3 @@ def setup_stack(mm: AddressSpace, argv: list[bytes], envp: list[bytes], entry: i
         AT_NULL,
         0,
     ]
-    sp = (strings_base - 8 * len(words)) & ~0xF
-    mm.cpu.write(sp, struct.pack(f"<{len(words)}Q", *words))
-    return sp

@@ -13,11 +13,11 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-from kernel.abi import USER_ALLOC_BASE, Arch, Errno, Sys, SyscallError
+from kernel.abi import USER_ALLOC_BASE, USER_EXEC_ALLOC_BASE, Arch, Errno, Sys, SyscallError
 from kernel.arch import PLATFORMS
 from kernel.bpf_hooks import BpfHooks
 from kernel.config import KernelConfig
-from kernel.elfload import load_into, parse_executable, setup_stack
+from kernel.elfload import build_process, parse_executable
 from kernel.fs.devfs import make_devfs
 from kernel.fs.ext2 import Ext2Error
 from kernel.fs.rootfs import mount_ext2
@@ -89,6 +89,9 @@ class Kernel:
         self.panic_message: str | None = None
         self.exit_status: int | None = None
         self.boot_to_init_ms = 0
+        # (boot ms, heap KB, image MB) as printed in AXIOM KERNEL METRICS: the
+        # AArch64 TIMER context carries this snapshot, as the original's BOOT_METRICS
+        self.boot_metrics = (0, 0, 0)
         self._in_trap: Process | None = None
         self._handlers = HANDLERS
         self.init: Process | None = None
@@ -136,11 +139,12 @@ class Kernel:
         log.info("kernel", "Simulated devices initialized")
         log.info("kernel", "kernel initialized")
         self.boot_to_init_ms = platform.clock_ns() // 1_000_000
+        self.boot_metrics = (self.boot_to_init_ms, self.heap_bytes // 1024, self.image_mb)
         log.raw(
             "\nAXIOM KERNEL METRICS\n"
-            f"Boot to init: {self.boot_to_init_ms} ms\n"
-            f"Kernel heap: {self.heap_bytes // 1024} KB\n"
-            f"Kernel image: {self.image_mb} MB\n\n"
+            f"Boot to init: {self.boot_metrics[0]} ms\n"
+            f"Kernel heap: {self.boot_metrics[1]} KB\n"
+            f"Kernel image: {self.boot_metrics[2]} MB\n\n"
         )
         mark("main")
         mark("mount")
@@ -202,17 +206,24 @@ class Kernel:
         name = posixpath.basename(path)
         return parse_executable(data, self.arch.value, name), name
 
-    def _new_context(self, image: Any, argv: list[bytes], envp: list[bytes]) -> tuple[Any, Any]:
+    def _new_context(
+        self, image: Any, argv: list[bytes], envp: list[bytes], *, spawned: bool
+    ) -> tuple[Any, Any]:
+        """A CPU context and address space laid out as the original's loader does:
+        spawn keeps a copy of the ELF file in user memory, execve does not and
+        starts a new allocator (elfload module doc, USER_EXEC_ALLOC_BASE)."""
         cpu = self.board.new_context(self._trap)
-        mm = AddressSpace(cpu, self.account, USER_ALLOC_BASE[self.arch])
+        base = (USER_ALLOC_BASE if spawned else USER_EXEC_ALLOC_BASE)[self.arch]
+        mm = AddressSpace(cpu, self.account, base)
         try:
-            load_into(image, mm)
-            sp = setup_stack(mm, argv, envp, image.entry)
+            start = build_process(image, mm, argv, envp, keep_file=spawned)
         except SyscallError:
             mm.release_all()
             raise
         cpu.pc = image.entry
-        cpu.sp = sp
+        cpu.sp = start.sp
+        if start.thread_pointer:
+            cpu.set_thread_pointer(start.thread_pointer)
         return cpu, mm
 
     def _check_process_limit(self) -> None:
@@ -224,7 +235,7 @@ class Kernel:
     ) -> Process:
         self._check_process_limit()
         image, name = self._load(path, parent.cwd if parent else "/")
-        cpu, mm = self._new_context(image, argv, envp)
+        cpu, mm = self._new_context(image, argv, envp, spawned=True)
         fds = FdTable()
         assert self.vfs is not None
         fds.install(self.vfs.resolve("/dev/null").open(True, True, False, False))
@@ -257,7 +268,7 @@ class Kernel:
 
     def execve(self, proc: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
         image, name = self._load(path, proc.cwd)
-        cpu, mm = self._new_context(image, argv, envp)
+        cpu, mm = self._new_context(image, argv, envp, spawned=False)
         old_cpu = proc.cpu
         proc.mm.release_all()
         proc.retired_cpus.append(old_cpu)
@@ -374,7 +385,7 @@ class Kernel:
             name = f"SYS_{Sys(nr).name}"
         except ValueError:
             name = "SYS_UNKNOWN"
-        text = " ".join(f"{a:#x}" for a in args)
+        text = " ".join(str(a & 0xFFFF_FFFF_FFFF_FFFF) for a in args)  # decimal, as the original
         self.log.info("kernel::syscall", f"syscall: {name} ({nr}) {text}")
 
     def _block(self, proc: Process, queue: WaitQueue) -> None:

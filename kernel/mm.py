@@ -32,7 +32,7 @@ class Vma:
     start: int
     end: int
     prot: int
-    kind: str  # "elf", "stack", "guard", "heap" (malloc), "mmap"
+    kind: str  # "elf", "elf-file", "tls", "stack", "args", "guard", "heap" (malloc), "mmap"
 
     @property
     def size(self) -> int:
@@ -111,8 +111,9 @@ class AddressSpace:
         self._insert(vma)
         return vma
 
-    def map_anywhere(self, size: int, prot: int, kind: str) -> Vma:
-        """First fit above the arch's allocation base."""
+    def find_free(self, size: int) -> int:
+        """The first-fit address for `size` bytes above the arch's allocation base
+        (the original's `Location::Anywhere`: lowest free gap that fits)."""
         size = page_up(max(size, 1))
         candidate = self.alloc_base
         for vma in self.vmas:
@@ -123,7 +124,11 @@ class AddressSpace:
             candidate = vma.end
         if candidate + size > USER_TOP:
             raise SyscallError(Errno.ENOMEM, "address space exhausted")
-        return self.map_fixed(candidate, size, prot, kind)
+        return candidate
+
+    def map_anywhere(self, size: int, prot: int, kind: str) -> Vma:
+        """First fit above the arch's allocation base."""
+        return self.map_fixed(self.find_free(size), size, prot, kind)
 
     def unmap(self, start: int, size: int) -> None:
         end = start + size

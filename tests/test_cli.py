@@ -113,11 +113,23 @@ def test_serial_to_file_and_stdio_together(tmp_path: Path) -> None:
     assert b"hello from a user program\r\n" in result.stdout
 
 
-def test_trace_syscalls_and_log_inspection(tmp_path: Path) -> None:
+def _rodata_address(elf_path: Path, text: bytes) -> int:
+    """Link address of `text` inside a loaded segment of a guest executable."""
+    from elftools.elf.elffile import ELFFile
+
+    with elf_path.open("rb") as f:
+        for seg in ELFFile(f).iter_segments():
+            if seg["p_type"] == "PT_LOAD" and text in seg.data():
+                return seg["p_vaddr"] + seg.data().index(text)
+    raise AssertionError(f"{text!r} not in {elf_path}")
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_trace_syscalls_and_log_inspection(tmp_path: Path, arch: str) -> None:
     log = tmp_path / "serial.log"
     result = run_cli(
         "--arch",
-        "x86_64",
+        arch,
         "--append",
         "init=/bin/t_hello",
         "--trace-syscalls",
@@ -130,9 +142,15 @@ def test_trace_syscalls_and_log_inspection(tmp_path: Path) -> None:
     assert out.exit_code == 0
     lines = out.output.splitlines()
     assert len(lines) == 2
-    assert "INFO  cpu0 pid 1 [kernel::syscall] syscall: SYS_WRITE (37) 0x1 0x" in lines[0]
-    assert "SYS_EXIT (1) 0x0" in lines[1]
-    untraced = run_cli("--arch", "x86_64", "--append", "init=/bin/t_hello")
+    # the original's format: every argument in decimal (deviation 10)
+    text = b"hello from a user program\n"
+    buf = _rodata_address(ROOT / "build" / arch / "bin" / "t_hello", text)
+    where = "cpu0 pid 1" if arch == "x86_64" else "boot"
+    assert lines[0].endswith(
+        f"INFO  {where} [kernel::syscall] syscall: SYS_WRITE (37) 1 {buf} {len(text)} 0 0 0"
+    ), lines[0]
+    assert lines[1].endswith("syscall: SYS_EXIT (1) 0 0 0 0 0 0"), lines[1]
+    untraced = run_cli("--arch", arch, "--append", "init=/bin/t_hello")
     assert "syscall: SYS_" not in untraced.stdout  # off by default
 
 

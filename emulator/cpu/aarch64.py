@@ -22,6 +22,7 @@ class Aarch64Cpu(GuestCpu):
     CS_MODE = capstone.CS_MODE_ARM
     PC_REG = a.UC_ARM64_REG_PC
     SP_REG = a.UC_ARM64_REG_SP
+    THREAD_POINTER_REG = a.UC_ARM64_REG_TPIDR_EL0
     SYSCALL_REGS = (
         a.UC_ARM64_REG_X8,
         a.UC_ARM64_REG_X0,

@@ -141,6 +141,7 @@ class GuestCpu:
     CS_MODE: ClassVar[int]
     PC_REG: ClassVar[int]
     SP_REG: ClassVar[int]
+    THREAD_POINTER_REG: ClassVar[int]
     SYSCALL_REGS: ClassVar[tuple[int, ...]]  # nr, a1..a6
     RET_REG: ClassVar[int]
     SYSCALL_INTNO: ClassVar[int]
@@ -200,6 +201,10 @@ class GuestCpu:
         """Write a syscall result (negative values as two's complement)."""
         self._ret.value = value & 0xFFFF_FFFF_FFFF_FFFF
         _reg_write(self._handle, self.RET_REG, self._ret_ref)
+
+    def set_thread_pointer(self, value: int) -> None:
+        """The user thread pointer the kernel sets for PT_TLS (FS base / TPIDR_EL0)."""
+        self.uc.reg_write(self.THREAD_POINTER_REG, value)
 
     def save_context(self) -> list[int]:
         return [self.uc.reg_read(r) for r in self.CONTEXT_REGS]

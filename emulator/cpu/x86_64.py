@@ -25,6 +25,7 @@ class X86_64Cpu(GuestCpu):
     CS_MODE = capstone.CS_MODE_64
     PC_REG = x.UC_X86_REG_RIP
     SP_REG = x.UC_X86_REG_RSP
+    THREAD_POINTER_REG = x.UC_X86_REG_FS_BASE
     SYSCALL_REGS = (
         x.UC_X86_REG_RAX,
         x.UC_X86_REG_RDI,

@@ -94,10 +94,12 @@ HELPER_PROTOS: dict[int, HelperProto] = {
         HelperProto(
             Helper.PROBE_READ, (Arg.PTR_TO_UNINIT_MEM, Arg.CONST_SIZE, Arg.ANYTHING_OR_PTR)
         ),
-        HelperProto(Helper.GET_INTERRUPT_LATENCY_NS, (Arg.PTR_TO_CTX,)),
-        HelperProto(Helper.GET_BOOT_TIME_MS, (Arg.PTR_TO_CTX,)),
-        HelperProto(Helper.GET_KERNEL_HEAP_KB, (Arg.PTR_TO_CTX,)),
-        HelperProto(Helper.GET_KERNEL_IMAGE_MB, (Arg.PTR_TO_CTX,)),
+        # 13 and 15-17 take no argument: the original's interpreter hands them the
+        # running program's own context whatever R1 holds (spec section 6).
+        HelperProto(Helper.GET_INTERRUPT_LATENCY_NS, ()),
+        HelperProto(Helper.GET_BOOT_TIME_MS, ()),
+        HelperProto(Helper.GET_KERNEL_HEAP_KB, ()),
+        HelperProto(Helper.GET_KERNEL_IMAGE_MB, ()),
         HelperProto(Helper.MOTOR_EMERGENCY_STOP, (Arg.ANYTHING,)),
         HelperProto(Helper.GPIO_WRITE, (Arg.ANYTHING, Arg.ANYTHING)),
         HelperProto(Helper.GPIO_READ, (Arg.ANYTHING,)),

@@ -15,25 +15,15 @@ from kernel.bpf.env import HelperEnv
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
 from kernel.bpf.insn import decode
 from kernel.bpf.maps import MapTable
+from kernel.bpf.old_helper_ids import old_numbering_hint
 from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, verify
+from kernel.bpf.verifier import HOOK_SPECS, VerifierResult, verify
 from kernel.bpf.vm import Vm
 from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
 LOG_MODULE = "kernel::bpf"
 
-# Every attach type attaches on every board (spec section 7); GPIO and PWM fire only
-# where the hardware exists (the Raspberry Pi 5).
-SUPPORTED_ATTACH = (
-    AttachType.TIMER,
-    AttachType.GPIO,
-    AttachType.PWM,
-    AttachType.IIO,
-    AttachType.SYS_ENTER,
-    AttachType.SYS_EXIT,
-    AttachType.SCHED_SWITCH,
-)
 HOOK_NAMES = {
     AttachType.TIMER: "BPF Timer Hook",
     AttachType.GPIO: "GPIO BPF Hook",
@@ -42,6 +32,8 @@ HOOK_NAMES = {
     AttachType.SYS_ENTER: "Syscall Trace",
     AttachType.SYS_EXIT: "SYS_EXIT BPF Hook",
     AttachType.SCHED_SWITCH: "SCHED_SWITCH BPF Hook",
+    AttachType.GPIO: "GPIO BPF Hook",
+    AttachType.PWM: "PWM BPF Hook",
 }
 
 
@@ -55,6 +47,7 @@ class LoadedProgram:
     insn_count: int
     verifier_log: str
     attach_type: AttachType | None = None  # the hook it was verified for, if known
+    payload_required: int = 0  # payload bytes read without a data_end check
     runs: int = 0
     failures: int = 0
     run_time_ns: int = 0  # modelled guest cost of all runs (instructions x ns/insn)
@@ -92,13 +85,26 @@ class BpfSubsystem:
             raise BpfError(Errno.E2BIG, f"{count} instructions > {BPF_PROG_MAX_INSNS}")
         insns = decode(code)
         kind = AttachType(attach_hint) if attach_hint in _ATTACH_VALUES else None
-        result = verify(insns, self.maps, HOOK_SPECS[kind] if kind else None)
-        return self._register(Program(insns, name), name, count, result.log, kind)
+        try:
+            result = verify(insns, self.maps, HOOK_SPECS[kind] if kind else None)
+        except VerifierError as err:
+            hint = old_numbering_hint(insns)
+            if hint is None:
+                raise
+            raise VerifierError(err.insn_idx, err.reason, f"{err.log.rstrip()}\n{hint}\n") from None
+        return self._register(Program(insns, name), name, count, result, kind)
 
     def _register(
-        self, program: Program, name: str, count: int, log: str, kind: AttachType | None
+        self,
+        program: Program,
+        name: str,
+        count: int,
+        result: VerifierResult,
+        kind: AttachType | None,
     ) -> LoadedProgram:
-        loaded = LoadedProgram(len(self.programs), name, program, count, log, kind)
+        loaded = LoadedProgram(
+            len(self.programs), name, program, count, result.log, kind, result.payload_required
+        )
         self.programs.append(loaded)
         return loaded
 
@@ -109,7 +115,7 @@ class BpfSubsystem:
         (kernel/bpf/ELF_NOTES.md); reloading an object replaces its pins."""
         obj = load_object(data, self.maps, name=name)
         loaded = [
-            self._register(p.program, p.name, len(p.insns), p.verifier.log, p.attach_type)
+            self._register(p.program, p.name, len(p.insns), p.verifier, p.attach_type)
             for p in obj.programs
         ]
         self.pins.update(obj.pin_paths([p.id for p in loaded]))
@@ -126,10 +132,9 @@ class BpfSubsystem:
     def attach_type(value: int) -> AttachType:
         if value not in _ATTACH_VALUES:
             raise BpfError(Errno.EINVAL, f"unknown attach type {value}")
-        kind = AttachType(value)
-        if kind not in SUPPORTED_ATTACH:
-            raise BpfError(Errno.ENODEV, f"attach type {kind.name} needs a Raspberry Pi 5")
-        return kind
+        # Every type attaches on every board, as in the original: GPIO and PWM
+        # programs simply never fire where there is no such hardware.
+        return AttachType(value)
 
     def attach(self, kind: AttachType, prog_id: int) -> None:
         loaded = self.program(prog_id)
@@ -138,9 +143,22 @@ class BpfSubsystem:
                 Errno.EINVAL,
                 f"program {prog_id} was verified for {loaded.attach_type.name}, not {kind.name}",
             )
+        self._check_payload(kind, loaded)
         if prog_id not in self.attached[kind]:
             self.attached[kind].append(prog_id)
             self.on_change()
+
+    def _check_payload(self, kind: AttachType, loaded: LoadedProgram) -> None:
+        """EACCES unless the hook's fixed payload covers what the program reads unchecked."""
+        need, have = loaded.payload_required, HOOK_SPECS[kind].payload_size
+        if need <= have:
+            return
+        message = (
+            f"program {loaded.id} reads {need} payload bytes without a data_end check, "
+            f"but the {kind.name} hook's payload is {have} bytes"
+        )
+        self.log("WARN", LOG_MODULE, f"PROG_ATTACH refused: {message}")
+        raise BpfError(Errno.EACCES, message)
 
     def detach(self, kind: AttachType, prog_id: int) -> None:
         self.program(prog_id)

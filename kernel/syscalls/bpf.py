@@ -211,6 +211,8 @@ def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
         return load()
     except VerifierError as err:
         k.log.warn(MODULE, f"sys_bpf: verifier rejected program: {err.insn_idx}: {err.reason}")
+        for hint in (line for line in err.log.splitlines() if line.startswith("hint: ")):
+            k.log.warn(MODULE, f"sys_bpf: {hint}")  # programs without a log_buf see it too
         _copy_log(proc, attr, err.log)
         raise SyscallError(Errno.EACCES, err.reason) from None
 

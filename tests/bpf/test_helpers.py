@@ -203,7 +203,15 @@ def test_context_field_helpers(vm):
     )
     for helper, value in ((13, 11), (15, 22), (16, 33), (17, 44)):
         assert run(vm, f"call {helper}\nexit", ctx) == value
-    assert run(vm, "mov r1, 0\ncall 13\nexit", ctx) == neg(Errno.EFAULT)
+    # R1 is ignored: the helper reads the running program's own context.
+    for r1 in ("0", "r10", "0x7fff"):
+        assert run(vm, f"mov r1, {r1}\ncall 15\nexit", ctx) == 22
+    assert run(vm, "mov r6, r1\nadd r1, 8\ncall 16\nexit", ctx) == 33
+
+
+def test_context_field_helpers_without_context(vm):
+    prog = Program(assemble("mov r1, 7\ncall 15\nexit"))
+    assert vm.run_with_memory(prog, bytes(16)) == 0  # no context region: the empty one
 
 
 def test_probe_read(vm):

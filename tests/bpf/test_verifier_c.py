@@ -46,12 +46,17 @@ ACCEPTED = [
 # (object, program, attach type, reason substring)
 REJECTED = [
     ("rejected", "no_null_check", AttachType.TIMER, "invalid mem access 'map_value_or_null'"),
-    ("rejected", "no_bounds_check", AttachType.SYS_ENTER, "invalid access to packet, off=8 size=8"),
+    (
+        "rejected",
+        "no_bounds_check",
+        AttachType.SYS_ENTER,
+        "invalid access to packet, off=56 size=8",
+    ),
     (
         "rejected",
         "short_bounds_check",
         AttachType.SYS_ENTER,
-        "invalid access to packet, off=8 size=8",
+        "invalid access to packet, off=0 size=8",
     ),
     (
         "rejected",

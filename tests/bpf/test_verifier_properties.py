@@ -50,14 +50,17 @@ def _map_table() -> MapTable:
     return table
 
 
-def _run(insns: list[Insn], hook: HookSpec, rnd: random.Random) -> None:
-    """Run an accepted program; any BpfRuntimeError propagates and fails the test."""
+def _run(insns: list[Insn], hook: HookSpec, rnd: random.Random, required: int = 0) -> None:
+    """Run an accepted program; any BpfRuntimeError propagates and fails the test.
+
+    The payload is at least what the program reads unchecked (``required``, what
+    PROG_ATTACH guarantees) and at most the hook's bound."""
     vm = Vm(_map_table())
     prog = Program(insns)
     if hook.raw_mem_size is not None:
         vm.run_with_memory(prog, bytearray(rnd.randbytes(hook.raw_mem_size)))
         return
-    n = rnd.randint(0, hook.payload_size) if hook.payload_size else None
+    n = rnd.randint(required, hook.payload_size) if hook.payload_size else None
     payload = None if n is None else rnd.randbytes(min(n, 200))
     vm.run(prog, payload=payload)
 
@@ -192,13 +195,13 @@ def legal_streams(draw):
 def test_random_streams_only_raise_verifier_error(insns, env, rnd) -> None:
     hook = RAW if env == "raw" else HOOK_SPECS[AttachType.SYS_ENTER]
     try:
-        verify(insns, MAPS, hook, max_insns=BUDGET)
+        result = verify(insns, MAPS, hook, max_insns=BUDGET)
     except VerifierError as e:
         assert e.reason and isinstance(e.insn_idx, int)
         event("rejected")
         return
     event("accepted")
-    _run(insns, hook, rnd)
+    _run(insns, hook, rnd, result.payload_required)
 
 
 # ---------------------------------------------------------------- 2. grammar programs
@@ -387,9 +390,10 @@ def test_accepted_grammar_programs_run_safely(src: str, hook_name: str, rnd) -> 
     }[hook_name]
     insns = assemble(src)
     try:
-        verify(insns, MAPS, hook, max_insns=BUDGET)
+        result = verify(insns, MAPS, hook, max_insns=BUDGET)
     except VerifierError as e:
         event(f"rejected: {e.reason.split(',')[0][:40]}")
         return
     event("accepted")
-    _run(insns, hook, rnd)
+    assert result.payload_required <= hook.payload_size
+    _run(insns, hook, rnd, result.payload_required)

@@ -10,11 +10,18 @@
  *   argv[2]=two
  *   envp[0]=MODE=exec
  *   t_args: done
- * Exit status 3 (t_args' argc); "execve failed: <n>" and 1 if execve returns. */
+ * Exit status 3 (t_args' argc); "execve failed: <n>" and 1 if execve returns.
+ * With an argument, execs that path instead (argv {path}, no environment). */
 #include "minilib.h"
 
-int main(void)
+int main(int argc, char **args)
 {
+    if (argc > 1) {
+        char *one[] = {args[1], 0};
+        char *none[] = {0};
+        printf("execve %s failed: %ld\n", args[1], execve(args[1], one, none));
+        return 1;
+    }
     char *argv[] = {"t_args", "one", "two", 0};
     char *envp[] = {"MODE=exec", 0};
     printf("execve missing: %ld\n", execve("/bin/no_such_program", argv, envp));

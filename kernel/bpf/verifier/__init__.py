@@ -50,7 +50,10 @@ class VerifierResult:
     ``insns_processed``: instructions walked over all paths (Linux's "processed
     N insns"); ``states_explored``: states stored at prune points;
     ``peak_states``: most states stored at one instruction; ``stack_depth``:
-    deepest combined stack use over all call chains, in bytes.
+    deepest combined stack use over all call chains, in bytes;
+    ``payload_required``: payload bytes the program reads at constant offsets
+    without a ``data_end`` comparison (highest offset + size, 0 if none) -- the
+    hook it attaches to must pass at least that many (checked at PROG_ATTACH).
     """
 
     log: str
@@ -58,6 +61,7 @@ class VerifierResult:
     states_explored: int
     peak_states: int
     stack_depth: int
+    payload_required: int = 0
 
 
 def verify(
@@ -91,4 +95,5 @@ def verify(
         states_explored=v.total_states,
         peak_states=v.peak_states,
         stack_depth=v.peak_stack,
+        payload_required=getattr(v, "payload_required", 0),
     )

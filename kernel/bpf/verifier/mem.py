@@ -163,11 +163,26 @@ def _packet_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> No
             "if (index >=0) check."
         )
     o = ptr.off + off
-    if o < 0 or o + size > ptr.rng or o + s[5] + size > v.hook.payload_size:
-        v.fail(
-            f"invalid access to packet, off={o} size={size}, "
-            f"R{regno}(id={ptr.id},off={ptr.off},r={ptr.rng})"
-        )
+    if o >= 0 and o + size <= ptr.rng and o + s[5] + size <= v.hook.payload_size:
+        return
+    if s[1] == 0 and 0 <= o + s[0] and o + s[0] + size <= v.hook.payload_size:
+        # A constant offset not proven by a data_end comparison (the original's hook
+        # programs read their payload this way). Every hook's payload has a fixed
+        # size, so the access is safe iff the program runs where the payload is at
+        # least this long: recorded here, checked at PROG_ATTACH (or now, when the
+        # hook is already known, by payload_size above).
+        require_payload(v, o + s[0] + size)
+        return
+    v.fail(
+        f"invalid access to packet, off={o} size={size}, "
+        f"R{regno}(id={ptr.id},off={ptr.off},r={ptr.rng})"
+    )
+
+
+def require_payload(v: Verifier, end: int) -> None:
+    """Record that the program reads payload bytes up to ``end`` unchecked."""
+    if end > getattr(v, "payload_required", 0):
+        v.payload_required = end  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------- stack
