@@ -27,12 +27,13 @@ BPF_SRC = USERSPACE / "bpf"
 ARCHES = (abi.Arch.X86_64.value, abi.Arch.AARCH64.value)
 SUFFIX = ".bpf.c"
 
-# -g0: no BTF/DWARF (the loader is BTF-less); no unwind tables / addrsig sections.
+# -g: BTF (BTF-defined maps) and BTF.ext line info (source lines in verifier logs);
+# no unwind tables / addrsig sections.
 BPF_CFLAGS = [
     "-target",
     "bpfel-freestanding-none",
     "-O2",
-    "-g0",
+    "-g",
     "-std=gnu17",
     "-ffreestanding",
     "-fno-asynchronous-unwind-tables",
