@@ -82,6 +82,12 @@ class MapSpec:
     def is_global_data(self) -> bool:
         return self.initial is not None
 
+    @property
+    def readonly_value(self) -> bytes | None:
+        """The contents of a ``.rodata`` map (constant while verifying), else None."""
+        ro = self.name == ".rodata" or self.name.startswith(".rodata.")
+        return self.initial if ro and self.initial is not None else None
+
 
 @dataclass(frozen=True)
 class ProgramSpec:
