@@ -119,6 +119,37 @@ def build_bpf_objects(
     return outputs
 
 
+def write_skeletons(objects: dict[str, Path], include: Path) -> dict[str, Path]:
+    """``include/<name>.skel.h`` for every object (`bpf-gen skeleton`); ``{name: header}``.
+
+    A header is rewritten only when its text changes, so guest programs that include
+    it are rebuilt only then. Skeletons of removed objects are deleted.
+    """
+    from kernel.bpf.elf.skeleton import generate
+    from kernel.bpf.errors import BpfError
+
+    out: dict[str, Path] = {}
+    for name, obj in objects.items():
+        header = include / f"{name}.skel.h"
+        try:
+            text = generate(obj.read_bytes(), source=f"{name}.bpf.o")
+        except BpfError as e:
+            raise BpfBuildError(f"skeleton for {name}.bpf.o: {e.message}") from None
+        if not header.exists() or header.read_text() != text:
+            header.write_text(text)
+        out[name] = header
+    for stale in include.glob("*.skel.h"):
+        if stale.name[: -len(".skel.h")] not in objects:
+            stale.unlink()
+    return out
+
+
+def build_skeletons(arch: str, *, build_dir: Path = Path("build")) -> dict[str, Path]:
+    """Build the BPF objects for ``arch`` and their skeleton headers in build/include."""
+    objects = build_bpf_objects(arch, build_dir=build_dir)
+    return write_skeletons(objects, build_dir / "include")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the C BPF programs (userspace/bpf).")
     parser.add_argument("--arch", choices=[*ARCHES, "all"], default="all")
