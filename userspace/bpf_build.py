@@ -24,6 +24,7 @@ from kernel.abi_header import write_header
 
 USERSPACE = Path(__file__).resolve().parent
 BPF_SRC = USERSPACE / "bpf"
+SHARED_INCLUDE = USERSPACE / "include"  # headers a BPF program shares with its loader
 ARCHES = (abi.Arch.X86_64.value, abi.Arch.AARCH64.value)
 SUFFIX = ".bpf.c"
 
@@ -63,6 +64,7 @@ def compile_command(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC
         *BPF_CFLAGS,
         f"-I{include}",
         f"-I{src_dir}",
+        f"-I{SHARED_INCLUDE}",
         "-c",
         str(src),
         "-o",
@@ -73,7 +75,9 @@ def compile_command(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC
 def _digest(cmd: list[str], src: Path, include: Path, src_dir: Path) -> str:
     h = hashlib.sha256(importlib.metadata.version("ziglang").encode())
     h.update("\0".join(cmd[1:]).encode())
-    for path in [src, *sorted(src_dir.glob("*.h")), *sorted(include.glob("*.h"))]:
+    headers = [*src_dir.glob("*.h"), *include.glob("*.h"), *SHARED_INCLUDE.glob("*.h")]
+    # Skeletons are generated from the objects: they are outputs, not inputs.
+    for path in [src, *sorted(h for h in headers if not h.name.endswith(".skel.h"))]:
         h.update(str(path).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
