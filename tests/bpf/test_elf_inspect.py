@@ -57,7 +57,11 @@ def test_rejected_program_exits_1_with_log(tmp_path: Path, capsys) -> None:
     path = _write(tmp_path, "rejected", compile_object("rejected"))
     assert main([path, "--no-disasm"]) == 1
     out = capsys.readouterr().out
-    assert "Verifier: REJECTED at insn 7: R0 invalid mem access 'map_value_or_null'" in out
+    assert (
+        "Verifier: REJECTED at insn 7 (rejected.c:12): R0 invalid mem access 'map_value_or_null'"
+        in out
+    )
+    assert "  | ; return (int)*v; @ rejected.c:12\n  | 7: (79) r0 = *(u64 *)(r0 +0)\n" in out
     assert "  | 7: R0 invalid mem access 'map_value_or_null'" in out
     assert out.splitlines()[-1] == "1 of 2 programs verified"
 

@@ -96,8 +96,11 @@ def inspect(
         if isinstance(verdict, VerifierError):
             status = EXIT_REJECTED
             where = f" at insn {verdict.insn_idx}" if verdict.insn_idx >= 0 else ""
+            source = getattr(verdict, "source", None)
+            if source is not None:
+                where += f" ({source.file}:{source.line})"
             out.write(f"Verifier: REJECTED{where}: {verdict.reason}\n")
-            _indented(out, verdict.log)
+            _indented(out, getattr(verdict, "body", verdict.log))
         else:
             out.write(
                 f"Verifier: accepted ({verdict.insns_processed} insns processed, "

@@ -14,6 +14,7 @@ from kernel.bpf.insn import Insn
 
 if TYPE_CHECKING:
     from kernel.bpf.elf.btf import Btf
+    from kernel.bpf.elf.btf_ext import BtfExt
 
 R_BPF_64_64 = 1  # ld_imm64 against a map or global data symbol
 R_BPF_64_ABS64 = 2  # data relocations (pointers in data, .eh_frame, debug info)
@@ -114,6 +115,7 @@ class ParsedObject:
     map_sections: frozenset[int]  # indices of "maps"/".maps" sections
     data_sections: dict[int, MapSpec]  # global data section index -> its map
     btf: Btf | None = None  # the object's .BTF (clang -g), if any
+    btf_ext: BtfExt | None = None  # its .BTF.ext (function and line info), if any
 
     def map_at(self, section: int, offset: int) -> MapSpec | None:
         """The ``bpf_map_def`` that starts at ``offset`` of a maps section."""

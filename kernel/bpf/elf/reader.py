@@ -21,6 +21,7 @@ from elftools.elf.relocation import RelocationSection
 from kernel.abi import BPF_ELF_MAX_SIZE, Errno
 from kernel.bpf import opcodes as op
 from kernel.bpf.elf.btf import Btf, parse_btf
+from kernel.bpf.elf.btf_ext import BtfExt, parse_btf_ext
 from kernel.bpf.elf.btf_maps import parse_btf_maps
 from kernel.bpf.elf.maps import data_section_map, parse_map_section
 from kernel.bpf.elf.model import (
@@ -125,6 +126,7 @@ class _Reader:
         self.symbols: list[Symbol] = []
         self.code: dict[int, CodeSection] = {}
         self.btf: Btf | None = None
+        self.btf_ext: BtfExt | None = None
 
     def parse(self, name: str | None) -> ParsedObject:
         self._read_symbols()
@@ -154,6 +156,7 @@ class _Reader:
             frozenset(map_sections),
             data_sections,
             btf=self.btf,
+            btf_ext=self.btf_ext,
         )
         self._read_relocations(obj)
         _drop_unreferenced_data(obj)
@@ -178,10 +181,13 @@ class _Reader:
             )
 
     def _read_btf(self) -> None:
-        """Parse ``.BTF`` when present (clang -g); malformed BTF fails the load."""
+        """Parse ``.BTF`` and ``.BTF.ext`` when present (clang -g); malformed ones fail."""
         sec = self.elf.get_section_by_name(".BTF")
         if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
             self.btf = parse_btf(sec.data())
+            ext = self.elf.get_section_by_name(".BTF.ext")
+            if ext is not None and ext["sh_type"] == "SHT_PROGBITS":
+                self.btf_ext = parse_btf_ext(ext.data(), self.btf)
 
     def _read_code_sections(self) -> None:
         for idx, sec in enumerate(self.sections):
