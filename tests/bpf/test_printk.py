@@ -189,6 +189,12 @@ def test_sdk_bpf_printk_with_values_end_to_end(tmp_path) -> None:
     assert env.messages == ["[BPF] top=39 n=1000000 cpu", "[BPF] no args"]
 
 
+def test_sdk_bpf_printk_takes_at_most_three_arguments(tmp_path) -> None:
+    with pytest.raises(RuntimeError) as exc:
+        _object(tmp_path, '    bpf_printk("%d %d %d %d", 1, 2, 3, 4);')
+    assert "bpf_printk takes at most 3 arguments" in str(exc.value)
+
+
 def test_bad_rodata_format_is_refused_by_the_verifier(tmp_path) -> None:
     data = _object(tmp_path, '    bpf_printk("n=%z", 1);')
     table = MapTable()

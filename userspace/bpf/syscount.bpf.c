@@ -13,6 +13,8 @@
 #include "axiom_bpf.h"
 #include "syscount.h"
 
+char LICENSE[] SEC("license") = "GPL"; /* what libbpf programs carry; the loader ignores it */
+
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
     __uint(max_entries, SYSCOUNT_MAX_NR);
