@@ -180,6 +180,10 @@ def test_malformed_btf_names_the_type_id(types: bytes, message: str) -> None:
         (_btf(INT32, magic=0x1234), "BTF: bad magic 0x1234 (expected 0xeb9f)"),
         (_btf(INT32, b"int\0"), "BTF: string section must start and end with a NUL"),
         (_btf(INT32)[:-3], "BTF: string section lies outside the data"),
+        (
+            struct.pack("<HBBIIIII", BTF_MAGIC, 1, 0, 24, 0, 16, 0, 16) + INT32 + bytes(4),
+            "BTF: type and string sections overlap",
+        ),
     ],
 )
 def test_malformed_btf_header(data: bytes, message: str) -> None:

@@ -7,13 +7,15 @@ that the embedded bytes are the object's, and its errors."""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from kernel.abi_header import write_header
 from kernel.bpf.elf.skeleton import c_ident, generate, main
-from tests.bpf.c_elf import compile_object, compile_source
-from userspace import bpf_build
+from tests.bpf.c_elf import INCLUDE, compile_object, compile_source
+from userspace import bpf_build, build
 
 SYSCOUNT = bpf_build.BPF_SRC / "syscount.bpf.c"
 
@@ -102,3 +104,36 @@ def test_write_skeletons_rewrites_only_on_change(tmp_path: Path) -> None:
     before = header.stat().st_mtime_ns
     bpf_build.write_skeletons({"maps_all": obj}, include)
     assert header.stat().st_mtime_ns == before
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_generated_headers_compile_for_guests(tmp_path: Path, arch: str) -> None:
+    """Skeletons of odd objects (no maps, .text calls, .rodata.str1.1) build warning-free
+    with the guest flags, using every part of the API."""
+    write_header(INCLUDE / "axiom_abi.h")
+    include = tmp_path / "include"
+    include.mkdir()
+    uses = []
+    for name in ("calls", "globals", "multi", "btf_kinds"):
+        data = compile_object(name)
+        (include / f"{name}.skel.h").write_text(generate(data, source=f"{name}.o"))
+        uses.append(
+            f"    struct {name}_bpf *{name} = {name}_bpf__open_and_load();\n"
+            f"    if (!{name}) return (int){name}_bpf__last_error() + "
+            f"(int){name}_bpf__verifier_log()[0];\n"
+            f"    if ({name}_bpf__attach({name}) < 0 || {name}_bpf__detach({name}) < 0) return 1;\n"
+            f"    {name}_bpf__destroy({name});\n"
+        )
+    src = tmp_path / "use.c"
+    src.write_text(
+        "".join(f'#include "{n}.skel.h"\n' for n in ("calls", "globals", "multi", "btf_kinds"))
+        + "int main(void)\n{\n"
+        + "".join(uses)
+        + "    return 0;\n}\n"
+    )
+    prog = build.Program("use", (src,))
+    cmd = build.compile_command(arch, prog, tmp_path / "use", INCLUDE)
+    flags = [a for a in cmd[: cmd.index("-o")] if not a.startswith("-Wl,") and a != "-static"]
+    cmd = [*flags, f"-I{include}", "-c", str(src), "-o", str(tmp_path / "use.o")]
+    result = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

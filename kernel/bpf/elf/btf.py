@@ -204,7 +204,11 @@ def parse_btf(data: bytes) -> Btf:
             raise BpfError(Errno.EINVAL, f"BTF: {what} section lies outside the data")
     if type_off % 4 or type_len % 4:
         raise BpfError(Errno.EINVAL, "BTF: type section is not 4-byte aligned")
-    if type_off < str_off < type_off + type_len or str_off < type_off < str_off + str_len:
+    if (
+        type_len
+        and str_len
+        and max(type_off, str_off) < min(type_off + type_len, str_off + str_len)
+    ):
         raise BpfError(Errno.EINVAL, "BTF: type and string sections overlap")
     strings = body[str_off : str_off + str_len]
     if str_len == 0 or strings[0] != 0 or strings[-1] != 0:
