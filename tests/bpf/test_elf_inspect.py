@@ -107,3 +107,19 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == f"bpf-inspect: {path}: EINVAL: not an ELF object\n"
     assert "Traceback" not in result.stderr
+
+
+def test_disassembly_interleaves_source_lines(tmp_path: Path, capsys) -> None:
+    path = _write(tmp_path, "rejected", compile_object("rejected"))
+    main([path])
+    out = capsys.readouterr().out
+    listing = out[out.index("Program no_null_check") :].splitlines()[1:5]
+    assert listing == [
+        '  ; SEC("timer") int no_null_check(struct bpf_context *ctx) @ rejected.c:8',
+        "  0: w1 = 0",
+        "  ; __u32 key = 0; @ rejected.c:10",
+        "  1: *(u32 *)(r10 -4) = r1",
+    ]
+    plain = _write(tmp_path, "plain", compile_object("rejected", btf=False))
+    main([plain])
+    assert "  ; " not in capsys.readouterr().out
