@@ -192,6 +192,17 @@ def test_malformed_btf_header(data: bytes, message: str) -> None:
     assert exc.value.message == message
 
 
+def test_arrays_resolve_their_size() -> None:
+    btf = parse_btf(_btf(INT32 + _t(0, Kind.ARRAY) + struct.pack("<III", 1, 1, 4)))
+    assert btf.resolve_size(2) == 16
+    with pytest.raises(BpfError) as exc:
+        parse_btf(_btf(INT32 + _t(0, Kind.ARRAY) + struct.pack("<III", 2, 1, 4)))
+    assert exc.value.message == "BTF: type [2] ARRAY: type chain too deep (a loop?)"
+    with pytest.raises(BpfError) as exc:  # an array of a forward declaration
+        parse_btf(_btf(INT32 + _t(5, Kind.FWD) + _t(0, Kind.ARRAY) + struct.pack("<III", 2, 1, 4)))
+    assert exc.value.message == "BTF: type [2] FWD 's': has no size"
+
+
 def test_malformed_btf_in_an_object_fails_the_load() -> None:
     obj = bytearray(compile_object("btf_kinds"))
     at = obj.index(struct.pack("<HBB", BTF_MAGIC, 1, 0))

@@ -180,13 +180,15 @@ def test_sdk_bpf_printk_with_values_end_to_end(tmp_path) -> None:
         "    __u64 n = bpf_ktime_get_ns();\n"
         '    char name[] = "cpu";\n'
         '    bpf_printk("top=%d n=%llu %s", 39, n, name);\n'
-        '    bpf_printk("no args");',
+        '    bpf_printk("no args");\n'
+        '    char fmt[] = "x=%d";\n'
+        "    bpf_trace_printk(fmt, sizeof(fmt), 5);  /* libbpf's direct form, fmt on the stack */",
     )
     table = MapTable()
     obj = load_object(data, table)
     env = TestHelperEnv()
     assert Vm(table, env).run(obj.program("prog").program) == 0
-    assert env.messages == ["[BPF] top=39 n=1000000 cpu", "[BPF] no args"]
+    assert env.messages == ["[BPF] top=39 n=1000000 cpu", "[BPF] no args", "[BPF] x=5"]
 
 
 def test_sdk_bpf_printk_takes_at_most_three_arguments(tmp_path) -> None:

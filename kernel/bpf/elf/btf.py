@@ -158,25 +158,24 @@ class Btf:
             type_id = t.type
         raise _bad(self[type_id], "type chain too deep (a loop?)")
 
-    def resolve_size(self, type_id: int) -> int:
+    def resolve_size(self, type_id: int, _depth: int = 0) -> int:
         """Byte size of a type, as ``sizeof`` would give it."""
-        for _ in range(MAX_RESOLVE_DEPTH):
-            t = self.skip_modifiers(type_id)
-            if t is None:
-                raise BpfError(Errno.EINVAL, "BTF: void has no size")
-            if t.kind in (Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FLOAT):
-                return t.size
-            if t.kind == Kind.PTR:
-                return 8
-            if t.kind == Kind.DATASEC:
-                return t.size
-            if t.kind == Kind.ARRAY:
-                return t.nelems * self.resolve_size(t.type)
-            if t.kind == Kind.VAR:
-                type_id = t.type
-                continue
-            raise _bad(t, "has no size")
-        raise BpfError(Errno.EINVAL, f"BTF: type id {type_id}: type chain too deep")
+        if _depth > MAX_RESOLVE_DEPTH:
+            raise _bad(self[type_id], "type chain too deep (a loop?)")
+        t = self.skip_modifiers(type_id)
+        if t is None:
+            raise BpfError(Errno.EINVAL, "BTF: void has no size")
+        if t.kind in (Kind.INT, Kind.STRUCT, Kind.UNION, Kind.ENUM, Kind.ENUM64, Kind.FLOAT):
+            return t.size
+        if t.kind == Kind.DATASEC:
+            return t.size
+        if t.kind == Kind.PTR:
+            return 8
+        if t.kind == Kind.ARRAY:
+            return t.nelems * self.resolve_size(t.type, _depth + 1)
+        if t.kind == Kind.VAR:
+            return self.resolve_size(t.type, _depth + 1)
+        raise _bad(t, "has no size")
 
 
 def _bad(t: BtfType | int, why: str) -> BpfError:
@@ -412,8 +411,11 @@ def _check_references(btf: Btf) -> None:
             assert target is not None
             if t.component_idx < -1:
                 raise _bad(t, f"invalid component index {t.component_idx}")
-    # Modifier loops (typedef A -> const -> typedef A) would hang size resolution.
+    # Modifier loops (typedef A -> const -> typedef A) and arrays of themselves would
+    # hang size resolution; an array's element must have a size (the kernel's rule).
     for t in btf.types[1:]:
         assert t is not None
         if t.kind in MODIFIERS:
             btf.skip_modifiers(t.id)
+        elif t.kind == Kind.ARRAY:
+            btf.resolve_size(t.id)
