@@ -11,7 +11,8 @@ containing ``%`` is checked and formatted the way Linux's ``bpf_bprintf_prepare`
 * ``%p`` (also ``%px %pK %ps %pS``): the raw value as 16 hex digits (Linux hashes
   plain ``%p`` unless booted with no_hash_pointers; there is nothing to hide here);
   ``%pI4 %pi4 %pI6 %pi6``: an IPv4/IPv6 address read from memory;
-* flags ``0 - + space`` and a decimal width; no precision, no ``#``.
+* flags ``0 - + space`` and a decimal width; no precision, no ``#``;
+* the output is cut at 1023 characters, as Linux's 1024-byte buffer cuts it.
 
 Anything else -- an unknown conversion, a precision, ``%s`` followed by a letter,
 more than three conversions, a non-printable character -- is a `FormatError`
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 
 MAX_ARGS = 3  # Linux's MAX_TRACE_PRINTK_VARARGS
 MAX_STR = 512  # bytes one %s may print (Linux: MAX_BPRINTF_BUF)
+MAX_OUT = 1023  # characters of formatted output (Linux: BPF_TRACE_PRINTK_SIZE - 1)
 _FLAGS = "0+- "
 _PUNCT = frozenset(b"!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _SPACE = frozenset(b" \t\n\v\f\r")
@@ -93,7 +95,7 @@ def _parse_spec(fmt: bytes, start: int) -> Spec:
         i += 1
     width = 0
     while i < len(fmt) and 0x30 <= fmt[i] <= 0x39:
-        width = width * 10 + fmt[i] - 0x30
+        width = min(width * 10 + fmt[i] - 0x30, MAX_OUT)  # bounded: the output is anyway
         i += 1
     conv = chr(fmt[i]) if i < len(fmt) else ""
     here = f"'{fmt[start : i + 1].decode('ascii', 'replace')}' at offset {start}"
@@ -203,4 +205,4 @@ def format_printk(
         else:
             raw = read_mem(value, 4 if part.kind == "ip4" else 16)
             out.append(_pad(_ip_text(part, raw), part, False))
-    return "".join(out)
+    return "".join(out)[:MAX_OUT]

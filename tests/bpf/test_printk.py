@@ -84,6 +84,11 @@ def test_format_table(fmt: str, args: tuple[int, ...], text: str) -> None:
     assert _fmt(fmt, *args) == text
 
 
+def test_output_is_bounded_like_linux() -> None:
+    assert _fmt("%99999999999999999999d|", 7) == " " * 1022 + "7"  # width capped, output cut
+    assert _fmt("%d" + "x" * 2000, 5) == "5" + "x" * 1022
+
+
 @pytest.mark.parametrize(
     ("fmt", "reason"),
     [
