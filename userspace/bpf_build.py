@@ -24,15 +24,17 @@ from kernel.abi_header import write_header
 
 USERSPACE = Path(__file__).resolve().parent
 BPF_SRC = USERSPACE / "bpf"
+SHARED_INCLUDE = USERSPACE / "include"  # headers a BPF program shares with its loader
 ARCHES = (abi.Arch.X86_64.value, abi.Arch.AARCH64.value)
 SUFFIX = ".bpf.c"
 
-# -g0: no BTF/DWARF (the loader is BTF-less); no unwind tables / addrsig sections.
+# -g: BTF (BTF-defined maps) and BTF.ext line info (source lines in verifier logs);
+# no unwind tables / addrsig sections.
 BPF_CFLAGS = [
     "-target",
     "bpfel-freestanding-none",
     "-O2",
-    "-g0",
+    "-g",
     "-std=gnu17",
     "-ffreestanding",
     "-fno-asynchronous-unwind-tables",
@@ -62,6 +64,7 @@ def compile_command(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC
         *BPF_CFLAGS,
         f"-I{include}",
         f"-I{src_dir}",
+        f"-I{SHARED_INCLUDE}",
         "-c",
         str(src),
         "-o",
@@ -72,7 +75,9 @@ def compile_command(src: Path, out: Path, include: Path, src_dir: Path = BPF_SRC
 def _digest(cmd: list[str], src: Path, include: Path, src_dir: Path) -> str:
     h = hashlib.sha256(importlib.metadata.version("ziglang").encode())
     h.update("\0".join(cmd[1:]).encode())
-    for path in [src, *sorted(src_dir.glob("*.h")), *sorted(include.glob("*.h"))]:
+    headers = [*src_dir.glob("*.h"), *include.glob("*.h"), *SHARED_INCLUDE.glob("*.h")]
+    # Skeletons are generated from the objects: they are outputs, not inputs.
+    for path in [src, *sorted(h for h in headers if not h.name.endswith(".skel.h"))]:
         h.update(str(path).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
@@ -116,6 +121,37 @@ def build_bpf_objects(
         build_object(src, out, include, src_dir)
         outputs[name] = out
     return outputs
+
+
+def write_skeletons(objects: dict[str, Path], include: Path) -> dict[str, Path]:
+    """``include/<name>.skel.h`` for every object (`bpf-gen skeleton`); ``{name: header}``.
+
+    A header is rewritten only when its text changes, so guest programs that include
+    it are rebuilt only then. Skeletons of removed objects are deleted.
+    """
+    from kernel.bpf.elf.skeleton import generate
+    from kernel.bpf.errors import BpfError
+
+    out: dict[str, Path] = {}
+    for name, obj in objects.items():
+        header = include / f"{name}.skel.h"
+        try:
+            text = generate(obj.read_bytes(), source=f"{name}.bpf.o")
+        except BpfError as e:
+            raise BpfBuildError(f"skeleton for {name}.bpf.o: {e.message}") from None
+        if not header.exists() or header.read_text() != text:
+            header.write_text(text)
+        out[name] = header
+    for stale in include.glob("*.skel.h"):
+        if stale.name[: -len(".skel.h")] not in objects:
+            stale.unlink()
+    return out
+
+
+def build_skeletons(arch: str, *, build_dir: Path = Path("build")) -> dict[str, Path]:
+    """Build the BPF objects for ``arch`` and their skeleton headers in build/include."""
+    objects = build_bpf_objects(arch, build_dir=build_dir)
+    return write_skeletons(objects, build_dir / "include")
 
 
 def main(argv: list[str] | None = None) -> int:

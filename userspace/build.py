@@ -24,6 +24,7 @@ from pathlib import Path
 
 from kernel import abi
 from kernel.abi_header import write_header
+from userspace.bpf_build import BpfBuildError, build_skeletons
 
 USERSPACE = Path(__file__).resolve().parent
 MINILIB = USERSPACE / "minilib"
@@ -154,12 +155,17 @@ def _build_one(arch_dir: Path, arch: str, prog: Program, include: Path) -> tuple
 def build_programs(arch: str, *, build_dir: Path = Path("build")) -> dict[str, Path]:
     """Build every program for `arch` into `build_dir/<arch>/bin`; name -> ELF path.
 
-    Also (re)generates `build_dir/include/axiom_abi.h` from kernel.abi first.
+    Also (re)generates `build_dir/include/axiom_abi.h` from kernel.abi first, and
+    builds the BPF objects and their skeletons (`build_dir/include/<name>.skel.h`).
     """
     if arch not in ARCH_FLAGS:
         raise ValueError(f"unknown arch {arch!r}; expected one of {ARCHES}")
     include = build_dir / "include"
     write_header(include / "axiom_abi.h")
+    try:
+        build_skeletons(arch, build_dir=build_dir)  # <name>.skel.h, which loaders include
+    except BpfBuildError as e:
+        raise BuildError(str(e)) from None
     arch_dir = build_dir / arch
     for sub in ("bin", "stamps"):
         (arch_dir / sub).mkdir(parents=True, exist_ok=True)

@@ -38,12 +38,18 @@ class Ret(enum.Enum):
 
 @dataclass(frozen=True)
 class HelperProto:
-    """One helper's signature; ``map_types`` restricts the CONST_MAP argument."""
+    """One helper's signature; ``map_types`` restricts the CONST_MAP argument.
+
+    ``format_arg``: R1 is a printf format; the verifier checks it when it is a
+    constant (`kernel.bpf.verifier.printk_fmt`). R3-R5 beyond ``args`` are then
+    passed unchecked, as Linux's bpf_trace_printk proto does.
+    """
 
     helper: Helper
     args: tuple[Arg, ...]
     ret: Ret = Ret.INTEGER
     map_types: frozenset[MapType] = frozenset()
+    format_arg: bool = False
 
     @property
     def name(self) -> str:
@@ -57,7 +63,7 @@ HELPER_PROTOS: dict[int, HelperProto] = {
     p.helper: p
     for p in (
         HelperProto(Helper.KTIME_GET_NS, ()),
-        HelperProto(Helper.TRACE_PRINTK, (Arg.PTR_TO_MEM, Arg.CONST_SIZE)),
+        HelperProto(Helper.TRACE_PRINTK, (Arg.PTR_TO_MEM, Arg.CONST_SIZE), format_arg=True),
         HelperProto(
             Helper.MAP_LOOKUP_ELEM,
             (Arg.CONST_MAP, Arg.PTR_TO_MAP_KEY),

@@ -7,8 +7,9 @@ sign extension the ABI asks for. Maps are named by map id in R1, a plain integer
 (an ``ld_imm64`` map reference loads that same id).
 
 Choices where the spec is silent: helpers 10-12 with no current task return -EINVAL
-(12 also zero-fills the buffer); trace_printk with size 0 reads up to the region end
-(the original ignores size); probe_read zero-fills dst when src is unreadable;
+(12 also zero-fills the buffer); trace_printk prints up to the NUL whatever ``size``
+says (the original ignores size) and formats ``%`` conversions like Linux;
+probe_read zero-fills dst when src is unreadable;
 pwm_write validates pwm_id 0/1, channel 1/2 and duty 0..100 (else -EINVAL).
 """
 
@@ -23,6 +24,7 @@ from kernel.bpf.env import HELPER_LOG_MODULE
 from kernel.bpf.errors import BpfError
 from kernel.bpf.maps import RingBufMap, TimeseriesMap
 from kernel.bpf.memory import CTX_BASE, MemoryFault
+from kernel.bpf.printk import MAX_STR, FormatError, format_printk
 
 if TYPE_CHECKING:
     from kernel.bpf.vm import RunState
@@ -31,6 +33,7 @@ HelperFn = Callable[["RunState", int, int, int, int, int], int]
 
 _U64 = struct.Struct("<Q")
 M64 = (1 << 64) - 1
+PRINTK_MAX = 1 << 16  # bytes trace_printk reads looking for the NUL (host-side bound)
 
 
 def _err(errno: Errno) -> int:
@@ -44,14 +47,42 @@ def ktime_get_ns(st: RunState, *_: int) -> int:
     return st.env.ktime_ns()
 
 
-def trace_printk(st: RunState, fmt: int, size: int, *_: int) -> int:
+def trace_printk(st: RunState, fmt: int, size: int, a3: int, a4: int, a5: int) -> int:
+    """``[BPF] <text>``: the string up to its NUL (``size`` does not cut it, as in the
+    original); with a ``%`` in it, formatted by Linux's rules (`kernel.bpf.printk`)."""
     try:
-        raw = st.read_cstr(fmt, size)
+        raw = st.read_cstr(fmt, PRINTK_MAX)
     except MemoryFault:
         return _err(Errno.EFAULT)
-    text = raw.decode("utf-8", errors="replace")
+    if b"%" not in raw:
+        text = raw.decode("utf-8", errors="replace")
+    else:
+        try:
+            text = format_printk(raw, (a3, a4, a5), _str_reader(st), _mem_reader(st))
+        except FormatError:
+            return _err(Errno.EINVAL)
     st.env.log("INFO", HELPER_LOG_MODULE, f"[BPF] {text}")
     return 0
+
+
+def _str_reader(st: RunState) -> Callable[[int], bytes | None]:
+    def read(addr: int) -> bytes | None:
+        try:
+            return st.read_cstr(addr & M64, MAX_STR)
+        except MemoryFault:
+            return None
+
+    return read
+
+
+def _mem_reader(st: RunState) -> Callable[[int, int], bytes | None]:
+    def read(addr: int, n: int) -> bytes | None:
+        try:
+            return st.read(addr & M64, n)
+        except MemoryFault:
+            return None
+
+    return read
 
 
 def get_prandom_u32(st: RunState, *_: int) -> int:

@@ -57,7 +57,11 @@ def test_rejected_program_exits_1_with_log(tmp_path: Path, capsys) -> None:
     path = _write(tmp_path, "rejected", compile_object("rejected"))
     assert main([path, "--no-disasm"]) == 1
     out = capsys.readouterr().out
-    assert "Verifier: REJECTED at insn 7: R0 invalid mem access 'map_value_or_null'" in out
+    assert (
+        "Verifier: REJECTED at insn 7 (rejected.c:12): R0 invalid mem access 'map_value_or_null'"
+        in out
+    )
+    assert "  | ; return (int)*v; @ rejected.c:12\n  | 7: (79) r0 = *(u64 *)(r0 +0)\n" in out
     assert "  | 7: R0 invalid mem access 'map_value_or_null'" in out
     assert out.splitlines()[-1] == "1 of 2 programs verified"
 
@@ -103,3 +107,19 @@ def test_console_script_runs_without_traceback(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == f"bpf-inspect: {path}: EINVAL: not an ELF object\n"
     assert "Traceback" not in result.stderr
+
+
+def test_disassembly_interleaves_source_lines(tmp_path: Path, capsys) -> None:
+    path = _write(tmp_path, "rejected", compile_object("rejected"))
+    main([path])
+    out = capsys.readouterr().out
+    listing = out[out.index("Program no_null_check") :].splitlines()[1:5]
+    assert listing == [
+        '  ; SEC("timer") int no_null_check(struct bpf_context *ctx) @ rejected.c:8',
+        "  0: w1 = 0",
+        "  ; __u32 key = 0; @ rejected.c:10",
+        "  1: *(u32 *)(r10 -4) = r1",
+    ]
+    plain = _write(tmp_path, "plain", compile_object("rejected", btf=False))
+    main([plain])
+    assert "  ; " not in capsys.readouterr().out

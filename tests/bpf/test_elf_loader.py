@@ -159,7 +159,7 @@ def test_verifier_rejection_names_the_program_and_creates_no_maps() -> None:
     assert isinstance(err, VerifierError)
     assert (err.program, err.section) == ("no_null_check", "timer")
     assert err.reason == "R0 invalid mem access 'map_value_or_null'"
-    assert err.log.startswith("program 'no_null_check' (section 'timer'):\n")
+    assert err.log.startswith("program 'no_null_check' (section 'timer'), at rejected.c:12:\n")
     assert len(table) == 1  # nothing created
     obj, _ = _load("maps_all", table)
     assert min(obj.maps.values()) == 1  # no id was burnt by the failed load

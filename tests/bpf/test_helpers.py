@@ -78,9 +78,9 @@ def test_trace_printk_bounds(vm, env):
         exit
     """
     assert run(vm, text.format(size=8)) == 0
-    assert run(vm, text.format(size=3)) == 0
+    assert run(vm, text.format(size=3)) == 0  # size does not cut it (the original's rule)
     assert run(vm, text.format(size=0)) == 0  # size 0: bounded by the region only
-    assert env.messages == ["[BPF] hello", "[BPF] hel", "[BPF] hello"]
+    assert env.messages == ["[BPF] hello", "[BPF] hello", "[BPF] hello"]
     no_nul = "lddw r1, 0x4141414141414141\nstxdw [r10-8], r1\nmov r1, r10\nadd r1, -8\n"
     assert run(vm, no_nul + "mov r2, 100\ncall trace_printk\nexit") == 0
     assert env.messages[-1] == "[BPF] AAAAAAAA"  # stops at the end of the stack

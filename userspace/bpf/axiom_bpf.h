@@ -3,13 +3,16 @@
  * Build (what userspace/bpf_build.py runs; include dirs: build/include for the
  * generated axiom_abi.h, userspace/bpf for this file):
  *
- *   python -m ziglang cc -target bpfel-freestanding-none -O2 -g0 \
+ *   python -m ziglang cc -target bpfel-freestanding-none -O2 -g \
  *       -fno-asynchronous-unwind-tables -fno-unwind-tables -fno-addrsig \
  *       -I build/include -I userspace/bpf -c prog.bpf.c -o prog.bpf.o
  *
- * (-g0: no BTF/DWARF; the unwind/addrsig flags drop .eh_frame and .llvm_addrsig,
- * which the loader would ignore anyway.) Load the object with sys_bpf cmd 36
- * (PROG_LOAD_ELF), or inspect it on the host with `bpf-inspect prog.bpf.o`.
+ * (-g: clang emits .BTF, which describes BTF-style maps, and .BTF.ext, whose line
+ * info puts source lines into the verifier log; the unwind/addrsig flags drop
+ * .eh_frame and .llvm_addrsig, which the loader would ignore anyway.) Load the
+ * object with sys_bpf cmd 36 (PROG_LOAD_ELF), or inspect it on the host with
+ * `bpf-inspect prog.bpf.o`; `bpf-gen skeleton prog.bpf.o > prog.skel.h` writes a
+ * libbpf-style skeleton header for the guest loader.
  *
  * Sections -- the name selects the attach type (libbpf's SEC() convention):
  *
@@ -27,16 +30,25 @@
  * after each program that calls them (BPF-to-BPF calls), never entry points. Code in
  * any other section is rejected.
  *
- * Maps -- BTF-less, libbpf's legacy struct bpf_map_def in SEC("maps"):
+ * Maps -- libbpf's BTF-defined maps in SEC(".maps") (needs -g):
+ *
+ *   struct {
+ *       __uint(type, BPF_MAP_TYPE_HASH);
+ *       __uint(max_entries, 64);
+ *       __type(key, __u32);            // or __uint(key_size, 4)
+ *       __type(value, struct stats);   // or __uint(value_size, ...)
+ *   } counts SEC(".maps");
+ *   struct { __uint(type, BPF_MAP_TYPE_RINGBUF); __uint(max_entries, 4096); } events SEC(".maps");
+ *
+ * or the legacy struct bpf_map_def in SEC("maps") (works without BTF):
  *
  *   BPF_MAP_DEF(counter, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u64), 1);
  *   BPF_RINGBUF_DEF(events, 4096);
  *   ... bpf_map_lookup_elem(&counter, &key) ...
  *
  * The loader creates each map (hash 1, array 2, ringbuf 27, timeseries 100; any
- * other type is an error) and patches every `&map` into an ld_imm64 carrying the
- * map id. A plain id also works: MAP_ID(3). The libbpf BTF style (__uint/__type in
- * SEC(".maps")) needs BTF and is not supported.
+ * other type is an error naming the map; map_flags must be 0) and patches every
+ * `&map` into an ld_imm64 carrying the map id. A plain id also works: MAP_ID(3).
  *
  * Global variables: .data, .rodata (string literals too) and .bss become
  * single-entry array maps, named ".data" etc., initialised from the object; the
@@ -60,6 +72,11 @@ typedef int32_t __s32;
 typedef int64_t __s64;
 
 #define SEC(name) __attribute__((section(name), used))
+
+/* libbpf's BTF map-definition macros: the value lives in the member's type. */
+#define __uint(name, val) int (*name)[val]
+#define __type(name, val) typeof(val) *name
+#define __array(name, val) typeof(val) *name[] /* map-in-map: refused by the loader */
 #define __noinline __attribute__((noinline))
 #define __always_inline inline __attribute__((always_inline))
 
@@ -86,8 +103,11 @@ _Static_assert(sizeof(struct bpf_map_def) == 20, "bpf_map_def size");
 /* ---- helpers (ABI section 6; numbers from axiom_abi.h) ----------------------- */
 
 static __u64 (*bpf_ktime_get_ns)(void) = (void *)BPF_FUNC_ktime_get_ns;
-/* Prints the NUL-terminated string as "[BPF] <string>"; size counts the NUL. */
-static long (*bpf_trace_printk)(const char *fmt, __u32 size) = (void *)BPF_FUNC_trace_printk;
+/* Prints "[BPF] <fmt formatted with up to 3 arguments>" (Linux's bpf_trace_printk
+ * conversions: %d %i %u %x %X with l/ll, %p %s %c %%, flags 0 - + space, a width).
+ * A fmt without '%' prints as is, up to its NUL (size is not used to cut it).
+ * A bad fmt in .rodata is refused at load, any other bad fmt returns -EINVAL. */
+static long (*bpf_trace_printk)(const char *fmt, __u32 size, ...) = (void *)BPF_FUNC_trace_printk;
 static void *(*bpf_map_lookup_elem)(void *map, const void *key) =
     (void *)BPF_FUNC_map_lookup_elem;
 static long (*bpf_map_update_elem)(void *map, const void *key, const void *value, __u64 flags) =
@@ -119,8 +139,17 @@ static long (*bpf_get_current_comm)(void *buf, __u32 size) = (void *)BPF_FUNC_ge
 static long (*bpf_probe_read)(void *dst, __u32 size, const void *src) =
     (void *)BPF_FUNC_probe_read;
 
-/* bpf_printk("literal"): trace_printk of a string literal (lives in .rodata). */
-#define bpf_printk(msg) bpf_trace_printk((msg), sizeof(msg))
+/* bpf_printk("n=%d x=%llx", n, x): libbpf's macro. The format becomes a static
+ * const array (in .rodata, so the verifier checks it at load); at most three
+ * arguments (R3-R5), each widened to 64 bits. */
+#define ___bpf_nth(_, _1, _2, _3, _4, _5, _6, _7, _8, _9, N, ...) N
+#define ___bpf_narg(...) ___bpf_nth(_, ##__VA_ARGS__, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define bpf_printk(fmt, ...)                                                               \
+    ({                                                                                     \
+        _Static_assert(___bpf_narg(__VA_ARGS__) <= 3, "bpf_printk takes at most 3 arguments"); \
+        static const char ____fmt[] = fmt;                                                 \
+        bpf_trace_printk(____fmt, sizeof(____fmt), ##__VA_ARGS__);                         \
+    })
 
 /* The hook payload behind ctx->data, or 0 if it is shorter than `type`:
  *   struct iio_payload *p = BPF_PAYLOAD(ctx, struct iio_payload);

@@ -79,8 +79,9 @@ int memcmp(const void *a, const void *b, size_t n);
 int atoi(const char *s);
 unsigned long strtoul(const char *s, char **end, int base);
 
-/* Output (print.c). printf/snprintf support %s %d %u %ld %lu %x %lx %c %p %%
- * with an optional 0-padding width (%08x); printf issues one write per call. */
+/* Output (print.c). printf/snprintf support %d %i %u %x %X %p %c %s %% with flags
+ * '-' '0' '+' ' ', width, precision and l/ll/z (%-4s %8lu %08lx %.3s); anything else
+ * prints "%?" and consumes an argument. printf issues one write per call. */
 long print(const char *s); /* writes s as is (no newline added) */
 long print_dec(long v);
 long print_udec(unsigned long v);

@@ -1,5 +1,8 @@
 /* Console output: print* helpers and a small printf/snprintf.
- * Formats: %s %d %u %ld %lu %x %lx %c %p %% and a 0-padded width (%08lx).
+ * Conversions %d %i %u %x %X %p %c %s %%; flags '-' '0' '+' ' '; width and precision
+ * (digits or '*'); length modifiers l, ll, z (%-4s, %8lu, %08lx, %.3s, %5.2d).
+ * Anything else prints "%?" and consumes one (long-sized) argument, so the
+ * arguments after it still line up.
  * printf formats into a stack buffer and issues ONE write, so a line printed by
  * one call is never interleaved with another process's output. */
 #include "minilib.h"
@@ -17,20 +20,73 @@ static void put(struct out *o, char c)
     o->len++;
 }
 
-static void put_num(struct out *o, unsigned long v, unsigned base, int neg, int width, char pad)
+/* One conversion's flags, width, precision (-1: none) and length (0, 'l', 'L' = ll, 'z'). */
+struct spec {
+    int left, zero, plus, space;
+    int width, prec;
+    char len;
+};
+
+static void put_pad(struct out *o, char c, int n)
 {
+    for (; n > 0; n--)
+        put(o, c);
+}
+
+/* Digits of v in base (lower/upper case), with sign/prefix, precision and width. */
+static void put_num(struct out *o, unsigned long long v, unsigned base, int upper, char sign,
+                    const char *prefix, const struct spec *sp)
+{
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
     char tmp[24];
     int n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v);
-    if (neg)
-        tmp[n++] = '-';
-    for (int i = n; i < width; i++)
-        put(o, pad);
+    if (v || sp->prec != 0) {
+        do {
+            tmp[n++] = digits[v % base];
+            v /= base;
+        } while (v);
+    }
+    int zeros = sp->prec > n ? sp->prec - n : 0;
+    int body = n + zeros + (sign != 0) + (int)strlen(prefix);
+    int fill = sp->width > body ? sp->width - body : 0;
+    int zero_pad = sp->zero && !sp->left && sp->prec < 0;
+    if (!sp->left && !zero_pad)
+        put_pad(o, ' ', fill);
+    if (sign)
+        put(o, sign);
+    for (; *prefix; prefix++)
+        put(o, *prefix);
+    if (zero_pad)
+        put_pad(o, '0', fill);
+    put_pad(o, '0', zeros);
     while (n)
         put(o, tmp[--n]);
+    if (sp->left)
+        put_pad(o, ' ', fill);
+}
+
+static void put_str(struct out *o, const char *s, const struct spec *sp)
+{
+    if (!s)
+        s = "(null)";
+    int n = 0;
+    while (s[n] && (sp->prec < 0 || n < sp->prec))
+        n++;
+    int fill = sp->width > n ? sp->width - n : 0;
+    if (!sp->left)
+        put_pad(o, ' ', fill);
+    for (int i = 0; i < n; i++)
+        put(o, s[i]);
+    if (sp->left)
+        put_pad(o, ' ', fill);
+}
+
+static int parse_int(const char **fmt)
+{
+    int v = 0;
+    while (**fmt >= '0' && **fmt <= '9')
+        v = v * 10 + (*(*fmt)++ - '0');
+    return v;
 }
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
@@ -42,52 +98,84 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
             continue;
         }
         fmt++;
-        char pad = ' ';
-        int width = 0, is_long = 0;
-        if (*fmt == '0')
-            pad = '0', fmt++;
-        while (*fmt >= '0' && *fmt <= '9')
-            width = width * 10 + (*fmt++ - '0');
-        while (*fmt == 'l')
-            is_long = 1, fmt++;
+        struct spec sp = {0, 0, 0, 0, 0, -1, 0};
+        for (;; fmt++) {
+            if (*fmt == '-')
+                sp.left = 1;
+            else if (*fmt == '0')
+                sp.zero = 1;
+            else if (*fmt == '+')
+                sp.plus = 1;
+            else if (*fmt == ' ')
+                sp.space = 1;
+            else
+                break;
+        }
+        if (*fmt == '*') {
+            sp.width = va_arg(ap, int);
+            if (sp.width < 0)
+                sp.left = 1, sp.width = -sp.width;
+            fmt++;
+        } else {
+            sp.width = parse_int(&fmt);
+        }
+        if (*fmt == '.') {
+            fmt++;
+            if (*fmt == '*') {
+                sp.prec = va_arg(ap, int);
+                fmt++;
+            } else {
+                sp.prec = parse_int(&fmt);
+            }
+        }
+        if (*fmt == 'l' && fmt[1] == 'l')
+            sp.len = 'L', fmt += 2;
+        else if (*fmt == 'l' || *fmt == 'z')
+            sp.len = *fmt++;
         switch (*fmt) {
-        case 'd': {
-            long v = is_long ? va_arg(ap, long) : va_arg(ap, int);
-            put_num(&o, v < 0 ? -(unsigned long)v : (unsigned long)v, 10, v < 0, width, pad);
+        case 'd':
+        case 'i': {
+            long long v = sp.len == 'L' ? va_arg(ap, long long)
+                          : sp.len      ? va_arg(ap, long)
+                                        : va_arg(ap, int);
+            char sign = v < 0 ? '-' : sp.plus ? '+' : sp.space ? ' ' : 0;
+            put_num(&o, v < 0 ? -(unsigned long long)v : (unsigned long long)v, 10, 0, sign, "",
+                    &sp);
             break;
         }
         case 'u':
-            put_num(&o, is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 10, 0, width,
-                    pad);
-            break;
         case 'x':
-            put_num(&o, is_long ? va_arg(ap, unsigned long) : va_arg(ap, unsigned), 16, 0, width,
-                    pad);
-            break;
-        case 'p':
-            put(&o, '0'), put(&o, 'x');
-            put_num(&o, (unsigned long)va_arg(ap, void *), 16, 0, width, pad);
-            break;
-        case 'c':
-            put(&o, (char)va_arg(ap, int));
-            break;
-        case 's': {
-            const char *s = va_arg(ap, const char *);
-            size_t n = strlen(s ? s : "(null)");
-            for (size_t i = n; i < (size_t)width; i++)
-                put(&o, ' ');
-            for (const char *p = s ? s : "(null)"; *p; p++)
-                put(&o, *p);
+        case 'X': {
+            unsigned long long v = sp.len == 'L' ? va_arg(ap, unsigned long long)
+                                   : sp.len      ? va_arg(ap, unsigned long)
+                                                 : va_arg(ap, unsigned);
+            put_num(&o, v, *fmt == 'u' ? 10 : 16, *fmt == 'X', 0, "", &sp);
             break;
         }
+        case 'p':
+            put_num(&o, (unsigned long)va_arg(ap, void *), 16, 0, 0, "0x", &sp);
+            break;
+        case 'c': {
+            int fill = sp.width > 1 ? sp.width - 1 : 0;
+            if (!sp.left)
+                put_pad(&o, ' ', fill);
+            put(&o, (char)va_arg(ap, int));
+            if (sp.left)
+                put_pad(&o, ' ', fill);
+            break;
+        }
+        case 's':
+            put_str(&o, va_arg(ap, const char *), &sp);
+            break;
         case '%':
             put(&o, '%');
             break;
         case '\0':
             fmt--; /* a lone '%' at the end */
             break;
-        default:
-            put(&o, '%'), put(&o, *fmt);
+        default: /* unsupported: say so and keep the remaining arguments in step */
+            (void)va_arg(ap, long);
+            put(&o, '%'), put(&o, '?');
         }
     }
     if (size)

@@ -1,24 +1,23 @@
 /* bpf_loader_elf: the end-to-end BPF demo with the program written in C.
  *
  * Same console output as bpf_loader (spec section 11), but the maps and the timer
- * program come from the clang-built object /lib/bpf/bpf_loader.o (source:
- * userspace/bpf/bpf_loader.bpf.c), loaded with PROG_LOAD_ELF (sys_bpf cmd 36).
- * The load creates the maps; their ids are found by name with OBJ_GET
- * ("bpf_loader/counter", "bpf_loader/events"). Step [1/5] performs the load, so
- * an ELF or verifier failure is reported there. The instruction count printed in
- * step [3/5] is the object's `timer` section size / 8 (29 slots: clang's code).
+ * program come from the object compiled from userspace/bpf/bpf_loader.bpf.c, embedded
+ * by its generated skeleton (bpf_loader.skel.h, `bpf-gen skeleton`):
+ * bpf_loader_bpf__open_and_load() loads it with PROG_LOAD_ELF (sys_bpf cmd 36) and
+ * finds skel->maps.counter, skel->maps.events and skel->progs.tick by their pin names.
+ * Step [1/5] performs the load, so an ELF or verifier failure is reported there.
+ * The instruction count printed in step [3/5] is the object's `timer` section
+ * size / 8 (29 slots: clang's code), read from the embedded object.
  *
  * Output: exactly bpf_loader's, with "<n> insns" = 29. A failing step ends its
  * line with "FAILED (error <n>)" (verifier message as "  verifier: <log>") and
  * exits 1; poll errors print "  [error] RINGBUF_POLL failed: <n>". */
 #include "bpf_loader_demo.h"
+#include "bpf_loader.skel.h"
 
-#define OBJ_PATH "/lib/bpf/bpf_loader.o"
-#define OBJ_MAX (64 * 1024)
+static const uint8_t *obj = bpf_loader_bpf__elf;
 
-static uint8_t obj[OBJ_MAX];
-
-/* Little-endian field of obj[] (byte-wise: no unaligned loads). */
+/* Little-endian field of the object (byte-wise: no unaligned loads). */
 static uint64_t rd(uint64_t off, int n)
 {
     uint64_t v = 0;
@@ -50,22 +49,21 @@ int main(void)
     print("\n" LINE "  Axiom BPF End-to-End Demo\n  Maps + Ringbuf + Timer Attach\n" LINE "\n");
 
     print("[1/5] Creating array map (counter)... ");
-    log_buf[0] = 0;
-    long size = read_file(OBJ_PATH, obj, OBJ_MAX);
-    step_result(size);
-    long prog_id = bpf_prog_load_elf(obj, size, "bpf_loader", log_buf, sizeof log_buf);
-    step_result(prog_id);
-    long counter = bpf_obj_get("bpf_loader/counter");
-    step_result(counter);
-    printf("OK (id=%ld)\n", counter);
+    struct bpf_loader_bpf *skel = bpf_loader_bpf__open_and_load();
+    if (!skel) {
+        const char *log = bpf_loader_bpf__verifier_log();
+        for (unsigned i = 0; i < sizeof log_buf - 1 && (log_buf[i] = log[i]); i++)
+            ;
+        step_result(bpf_loader_bpf__last_error());
+    }
+    printf("OK (id=%ld)\n", skel->maps.counter);
 
     print("[2/5] Creating ringbuf map (events)... ");
-    long events = bpf_obj_get("bpf_loader/events");
-    step_result(events);
-    printf("OK (id=%ld)\n", events);
+    printf("OK (id=%ld)\n", skel->maps.events);
 
     print("[3/5] Loading BPF program... ");
-    printf("OK (id=%ld, %ld insns)\n", prog_id, section_insns(size, "timer"));
+    long size = sizeof bpf_loader_bpf__elf;
+    printf("OK (id=%ld, %ld insns)\n", skel->progs.tick, section_insns(size, "timer"));
 
-    return bpf_loader_finish(counter, events, prog_id);
+    return bpf_loader_finish(skel->maps.counter, skel->maps.events, skel->progs.tick);
 }

@@ -14,9 +14,11 @@ creates no maps. The object format (section names, map definitions, global data,
 calls) is described in ``kernel/bpf/ELF_NOTES.md`` and ``userspace/bpf/axiom_bpf.h``.
 
 Modules: `reader` (ELF validation -> `model.ParsedObject`), `maps` (bpf_map_def and
-global data), `sections` (section name -> attach type), `link` (relocations and
+global data), `btf` (the ``.BTF`` reader), `btf_maps` (libbpf's BTF-defined maps in
+``.maps``), `btf_ext` (``.BTF.ext`` func/line info), `lineinfo` (source lines in
+verifier logs), `sections` (section name -> attach type), `link` (relocations and
 BPF-to-BPF calls), `loader` (ordering: verify before creating maps), `inspect`
-(the ``bpf-inspect`` host command).
+(the ``bpf-inspect`` host command), `skeleton` (``bpf-gen skeleton``).
 """
 
 from kernel.bpf.elf.loader import BpfObject, ElfMap, ElfProgram, ElfVerifierError, load_object

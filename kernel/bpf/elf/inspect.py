@@ -20,10 +20,13 @@ from typing import TextIO
 
 from kernel.abi import MapType
 from kernel.bpf.disasm import disassemble
+from kernel.bpf.elf.lineinfo import program_lines
+from kernel.bpf.elf.link import link_program
 from kernel.bpf.elf.loader import check_map_geometry, link_and_verify
-from kernel.bpf.elf.model import MapSpec, ParsedObject
+from kernel.bpf.elf.model import MapSpec, ParsedObject, ProgramSpec
 from kernel.bpf.elf.reader import parse_object
 from kernel.bpf.errors import BpfError, VerifierError
+from kernel.bpf.insn import Insn
 from kernel.bpf.maps import MapTable
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID = 0, 1, 2
@@ -91,13 +94,15 @@ def inspect(
             f"attach {prog.attach_type.name}, {len(insns)} insns)\n"
         )
         if disasm:
-            for line in disassemble(insns):
-                out.write(f"  {line}\n")
+            _print_disasm(out, parsed, prog, map_ids, insns)
         if isinstance(verdict, VerifierError):
             status = EXIT_REJECTED
             where = f" at insn {verdict.insn_idx}" if verdict.insn_idx >= 0 else ""
+            source = getattr(verdict, "source", None)
+            if source is not None:
+                where += f" ({source.file}:{source.line})"
             out.write(f"Verifier: REJECTED{where}: {verdict.reason}\n")
-            _indented(out, verdict.log)
+            _indented(out, getattr(verdict, "body", verdict.log))
         else:
             out.write(
                 f"Verifier: accepted ({verdict.insns_processed} insns processed, "
@@ -108,6 +113,28 @@ def inspect(
     rejected = sum(isinstance(v, VerifierError) for _, _, v in results)
     out.write(f"\n{n_prog - rejected} of {n_prog} programs verified\n")
     return status
+
+
+def _print_disasm(
+    out: TextIO,
+    parsed: ParsedObject,
+    prog: ProgramSpec,
+    map_ids: dict[MapSpec, int],
+    insns: list[Insn],
+) -> None:
+    """The disassembly, with ``; <source> @ file:NN`` lines when the object has line info
+    (like ``bpftool prog dump xlated`` with BTF)."""
+    origins: list[tuple[str, int]] = []
+    link_program(parsed, prog, map_ids, origins)
+    lines = program_lines(parsed.btf_ext, origins)
+    last = None
+    for text in disassemble(insns):
+        idx = int(text.split(":", 1)[0])
+        rec = lines.get(idx)
+        if rec is not None and rec != last:
+            out.write(f"  {rec.annotation()}\n")
+            last = rec
+        out.write(f"  {text}\n")
 
 
 def _print_maps(out: TextIO, specs: Sequence[MapSpec], ids: dict[MapSpec, int]) -> None:

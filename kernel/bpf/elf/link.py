@@ -37,9 +37,16 @@ def _einval(message: str) -> BpfError:
 
 
 def link_program(
-    obj: ParsedObject, prog: ProgramSpec, map_ids: Mapping[MapSpec, int]
+    obj: ParsedObject,
+    prog: ProgramSpec,
+    map_ids: Mapping[MapSpec, int],
+    origins: list[tuple[str, int]] | None = None,
 ) -> list[Insn]:
-    """The program's final slots, with ``map_ids`` giving each map's id."""
+    """The program's final slots, with ``map_ids`` giving each map's id.
+
+    ``origins``, if given, receives ``(section name, slot)`` for every output slot:
+    where it came from, for line info.
+    """
     out: list[Insn] = []
     placed: dict[Function, int] = {prog.function: 0}
     queue: list[Function] = [prog.function]
@@ -47,6 +54,9 @@ def link_program(
     while queue:
         fn = queue.pop(0)
         placed[fn] = len(out)
+        if origins is not None:
+            section = obj.code[fn.section].name
+            origins.extend((section, slot) for slot in range(fn.start, fn.end))
         for insn, callee in _emit(obj, fn, map_ids):
             out.append(insn)
             if callee is not None:

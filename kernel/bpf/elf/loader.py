@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kernel.abi import AttachType
+from kernel.bpf.elf.btf_ext import LineInfo
+from kernel.bpf.elf.lineinfo import annotate_log, program_lines, source_line
 from kernel.bpf.elf.link import link_program
 from kernel.bpf.elf.model import MapSpec, ParsedObject, ProgramSpec
 from kernel.bpf.elf.reader import parse_object
@@ -30,11 +32,26 @@ _KEY0 = bytes(4)
 
 
 class ElfVerifierError(VerifierError):
-    """A program of an object was rejected; says which one (log starts with it too)."""
+    """A program of an object was rejected; says which one (log starts with it too).
 
-    def __init__(self, err: VerifierError, program: str, section: str) -> None:
-        header = f"program '{program}' (section '{section}'):\n"
-        super().__init__(err.insn_idx, err.reason, header + err.log)
+    With line info (clang -g) the log has ``; <source> @ file.c:NN`` comments and
+    ``source`` is the line of the rejected instruction, which the header names.
+    ``body`` is the verifier's own log, without the header.
+    """
+
+    def __init__(
+        self,
+        err: VerifierError,
+        program: str,
+        section: str,
+        lines: Mapping[int, LineInfo] | None = None,
+    ) -> None:
+        lines = lines or {}
+        self.source = source_line(lines, err.insn_idx)
+        self.body = annotate_log(err.log, lines)
+        where = f", at {self.source.file}:{self.source.line}" if self.source else ""
+        header = f"program '{program}' (section '{section}'){where}:\n"
+        super().__init__(err.insn_idx, err.reason, header + self.body)
         self.program = program
         self.section = section
 
@@ -135,19 +152,22 @@ def link_and_verify(
 
     Without ``map_ids``, maps get provisional ids (nothing is created). Used by
     `load_object` and by ``bpf-inspect``, which reports every program's verdict.
+    A rejection is an `ElfVerifierError`, its log annotated with source lines.
     """
     if map_ids is None:
         map_ids = {spec: PROVISIONAL_BASE + i for i, spec in enumerate(parsed.maps)}
     view = _ProvisionalMaps({i: s for s, i in map_ids.items()}, table)
     out: list[tuple[ProgramSpec, list[Insn], VerifierResult | VerifierError]] = []
     for prog in parsed.programs:
-        insns = link_program(parsed, prog, map_ids)
+        origins: list[tuple[str, int]] = []
+        insns = link_program(parsed, prog, map_ids, origins)
         try:
             verdict: VerifierResult | VerifierError = verify(
                 insns, view, HOOK_SPECS[prog.attach_type]
             )
         except VerifierError as e:
-            verdict = e
+            lines = program_lines(parsed.btf_ext, origins)
+            verdict = ElfVerifierError(e, prog.name, prog.section_name, lines)
         out.append((prog, insns, verdict))
     return out
 
@@ -162,9 +182,9 @@ def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfO
     parsed = parse_object(data, name)
     check_map_geometry(parsed.maps)
     results: list[VerifierResult] = []
-    for prog, _insns, verdict in link_and_verify(parsed, maps):
+    for _prog, _insns, verdict in link_and_verify(parsed, maps):
         if isinstance(verdict, VerifierError):
-            raise ElfVerifierError(verdict, prog.name, prog.section_name)
+            raise verdict
         results.append(verdict)
     map_ids: dict[MapSpec, int] = {}
     info: dict[str, ElfMap] = {}

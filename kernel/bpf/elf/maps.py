@@ -6,9 +6,10 @@ A BTF-less object declares maps the way libbpf's legacy API did::
     struct bpf_map_def SEC("maps") counter = { .type = 2, .key_size = 4, ... };
 
 one ``STT_OBJECT`` symbol per map in section ``maps`` (``.maps`` is read the same
-way). The first four words are required; ``map_flags`` and any further words must
-be zero (axiomOS maps have no flags). An all-zero definition is what a BTF-style
-``__uint(type, ...)`` map looks like without BTF, so type 0 gets a hint.
+way when the object has no BTF; with BTF, `btf_maps` reads it). The first four
+words are required; ``map_flags`` and any further words must be zero (axiomOS maps
+have no flags). An all-zero definition is what a BTF-style ``__uint(type, ...)``
+map looks like without BTF, so type 0 gets a hint to build with -g.
 
 Global data sections (``.data``, ``.rodata``, ``.bss`` and ``.suffix`` variants) are
 single-entry array maps whose value is the section's bytes, as libbpf creates them.
@@ -76,8 +77,8 @@ def _map_type(where: str, value: int) -> MapType:
         return MapType(value)
     supported = ", ".join(f"{t.name.lower()} {int(t)}" for t in SUPPORTED_MAP_TYPES)
     hint = (
-        " (an all-zero definition: BTF-style __uint/__type maps are not supported, "
-        'use struct bpf_map_def in SEC("maps"))'
+        " (an all-zero definition: a BTF-style __uint/__type map in an object without BTF; "
+        "build with -g)"
         if value == 0
         else ""
     )

@@ -7,9 +7,14 @@ and decoded, so a loader can refuse a bad object before it creates anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kernel.abi import AttachType, MapType
 from kernel.bpf.insn import Insn
+
+if TYPE_CHECKING:
+    from kernel.bpf.elf.btf import Btf
+    from kernel.bpf.elf.btf_ext import BtfExt
 
 R_BPF_64_64 = 1  # ld_imm64 against a map or global data symbol
 R_BPF_64_ABS64 = 2  # data relocations (pointers in data, .eh_frame, debug info)
@@ -78,6 +83,12 @@ class MapSpec:
     def is_global_data(self) -> bool:
         return self.initial is not None
 
+    @property
+    def readonly_value(self) -> bytes | None:
+        """The contents of a ``.rodata`` map (constant while verifying), else None."""
+        ro = self.name == ".rodata" or self.name.startswith(".rodata.")
+        return self.initial if ro and self.initial is not None else None
+
 
 @dataclass(frozen=True)
 class ProgramSpec:
@@ -103,6 +114,8 @@ class ParsedObject:
     maps: list[MapSpec]
     map_sections: frozenset[int]  # indices of "maps"/".maps" sections
     data_sections: dict[int, MapSpec]  # global data section index -> its map
+    btf: Btf | None = None  # the object's .BTF (clang -g), if any
+    btf_ext: BtfExt | None = None  # its .BTF.ext (function and line info), if any
 
     def map_at(self, section: int, offset: int) -> MapSpec | None:
         """The ``bpf_map_def`` that starts at ``offset`` of a maps section."""

@@ -20,6 +20,9 @@ from elftools.elf.relocation import RelocationSection
 
 from kernel.abi import BPF_ELF_MAX_SIZE, Errno
 from kernel.bpf import opcodes as op
+from kernel.bpf.elf.btf import Btf, parse_btf
+from kernel.bpf.elf.btf_ext import BtfExt, parse_btf_ext
+from kernel.bpf.elf.btf_maps import parse_btf_maps
 from kernel.bpf.elf.maps import data_section_map, parse_map_section
 from kernel.bpf.elf.model import (
     R_BPF_64_32,
@@ -33,6 +36,7 @@ from kernel.bpf.elf.model import (
     Symbol,
 )
 from kernel.bpf.elf.sections import (
+    BTF_MAP_SECTION,
     MAP_SECTIONS,
     TEXT_SECTION,
     attach_type_for,
@@ -121,9 +125,12 @@ class _Reader:
         self.sections = list(elf.iter_sections())
         self.symbols: list[Symbol] = []
         self.code: dict[int, CodeSection] = {}
+        self.btf: Btf | None = None
+        self.btf_ext: BtfExt | None = None
 
     def parse(self, name: str | None) -> ParsedObject:
         self._read_symbols()
+        self._read_btf()
         self._read_code_sections()
         maps, map_sections, data_sections = self._read_maps()
         functions = self._functions()
@@ -148,6 +155,8 @@ class _Reader:
             maps,
             frozenset(map_sections),
             data_sections,
+            btf=self.btf,
+            btf_ext=self.btf_ext,
         )
         self._read_relocations(obj)
         _drop_unreferenced_data(obj)
@@ -171,6 +180,15 @@ class _Reader:
                 )
             )
 
+    def _read_btf(self) -> None:
+        """Parse ``.BTF`` and ``.BTF.ext`` when present (clang -g); malformed ones fail."""
+        sec = self.elf.get_section_by_name(".BTF")
+        if sec is not None and sec["sh_type"] == "SHT_PROGBITS":
+            self.btf = parse_btf(sec.data())
+            ext = self.elf.get_section_by_name(".BTF.ext")
+            if ext is not None and ext["sh_type"] == "SHT_PROGBITS":
+                self.btf_ext = parse_btf_ext(ext.data(), self.btf)
+
     def _read_code_sections(self) -> None:
         for idx, sec in enumerate(self.sections):
             if not sec["sh_flags"] & SHF_EXECINSTR or sec["sh_size"] == 0:
@@ -193,7 +211,10 @@ class _Reader:
                 map_sections.append(idx)
                 syms = [s for s in self.symbols if s.section == idx and s.kind == "STT_OBJECT"]
                 content = bytes(sec["sh_size"]) if sec["sh_type"] == "SHT_NOBITS" else sec.data()
-                maps.extend(parse_map_section(idx, sec.name, content, syms))
+                if sec.name == BTF_MAP_SECTION and self.btf is not None:
+                    maps.extend(parse_btf_maps(self.btf, idx, sec.name, syms))
+                else:
+                    maps.extend(parse_map_section(idx, sec.name, content, syms))
         for idx, sec in enumerate(self.sections):
             if is_data_section(sec.name) and sec["sh_flags"] & SHF_ALLOC and sec["sh_size"]:
                 nobits = sec["sh_type"] == "SHT_NOBITS"

@@ -13,9 +13,10 @@ from __future__ import annotations
 from kernel.abi import AttachType
 
 TEXT_SECTION = ".text"
-# Legacy ``struct bpf_map_def`` sections; ".maps" is accepted with the same layout
-# (BTF-style ``__uint``/``__type`` definitions need BTF, which we do not read).
-MAP_SECTIONS = ("maps", ".maps")
+# Map sections: "maps" holds legacy ``struct bpf_map_def``s; ".maps" holds libbpf's
+# BTF-described ``__uint``/``__type`` structs (read as bpf_map_def when there is no BTF).
+BTF_MAP_SECTION = ".maps"
+MAP_SECTIONS = ("maps", BTF_MAP_SECTION)
 DATA_PREFIXES = (".data", ".rodata", ".bss")
 
 ATTACH_SECTIONS: dict[str, AttachType] = {

@@ -30,6 +30,7 @@ from kernel.bpf.verifier.mem import (
     sized_unknown,
 )
 from kernel.bpf.verifier.precision import SLOT_BASE, backtrack, slot_key
+from kernel.bpf.verifier.printk_fmt import check_const_format
 from kernel.bpf.verifier.prune import states_equal
 from kernel.bpf.verifier.state import (
     CONST_MAP,
@@ -111,6 +112,14 @@ class MapResolver:
                 )
         self._cache[map_id] = info
         return info
+
+    def readonly_value(self, map_id: int) -> bytes | None:
+        """Element 0 of a read-only map known at load time (``.rodata``), else None."""
+        try:
+            m = self._maps.get(map_id)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001
+            return None
+        return getattr(m, "readonly_value", None)
 
 
 class Verifier:
@@ -463,6 +472,8 @@ class Verifier:
                     self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=ctx")
                 if reg.off or reg.s != ZERO_S:
                     self.fail(f"dereference of modified ctx ptr R{r} off={reg.off} disallowed")
+        if proto.format_arg:
+            check_const_format(self, st, name)
         for r in range(1, 6):
             regs[r] = REG_NOT_INIT
         if proto.ret == Ret.MAP_VALUE_OR_NULL:

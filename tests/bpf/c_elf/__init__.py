@@ -42,18 +42,26 @@ def _run(cmd: list[str]) -> None:
         raise RuntimeError(f"{' '.join(cmd[3:])} failed:\n{result.stderr}")
 
 
-def compile_source(src: Path) -> bytes:
-    """Compile a BPF C file with the guest SDK flags; returns the object bytes."""
+def compile_source(src: Path, *, btf: bool = True) -> bytes:
+    """Compile a BPF C file with the guest SDK flags; returns the object bytes.
+
+    ``btf=False`` builds with -g0 instead of -g: no .BTF / .BTF.ext sections.
+    """
     write_header(INCLUDE / "axiom_abi.h")
     headers = sorted(BPF_SRC.glob("*.h")) + sorted(INCLUDE.glob("*.h"))
-    cmd = compile_command(src, Path("OUT"), INCLUDE)
+
+    def command(out: Path) -> list[str]:
+        cmd = compile_command(src, out, INCLUDE)
+        return cmd if btf else ["-g0" if a == "-g" else a for a in cmd]
+
+    cmd = command(Path("OUT"))
     key = ["\0".join(cmd[1:]).encode(), src.read_bytes()] + [p.read_bytes() for p in headers]
-    return _cached(key, src.stem, lambda tmp: _run(compile_command(src, tmp, INCLUDE)))
+    return _cached(key, src.stem, lambda tmp: _run(command(tmp)))
 
 
-def compile_object(name: str) -> bytes:
-    """``c_elf/<name>.c`` as a BPF object."""
-    return compile_source(C_DIR / f"{name}.c")
+def compile_object(name: str, *, btf: bool = True) -> bytes:
+    """``c_elf/<name>.c`` as a BPF object (``btf=False``: built with -g0)."""
+    return compile_source(C_DIR / f"{name}.c", btf=btf)
 
 
 def compile_x86(name: str) -> bytes:

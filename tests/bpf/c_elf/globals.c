@@ -11,6 +11,6 @@ SEC("timer") int bump(struct bpf_context *ctx)
     ticks += step;
     last_seen = ticks;
     pad_and_flag[1] = 0xabcd;
-    bpf_printk("bumped");
+    bpf_trace_printk("bumped", sizeof("bumped")); /* a literal: .rodata.str1.1 */
     return (int)(ticks & 0xffff);
 }
