@@ -13,7 +13,16 @@ from pathlib import Path
 import click
 
 from emulator.chardev import CharBackend, FileBackend, MuxBackend, NullBackend, StdioBackend
-from emulator.config import ARCHES, EXIT_BAD_INPUT, EXIT_PANIC, MachineConfig, parse_size
+from emulator.config import (
+    ARCHES,
+    EXIT_BAD_INPUT,
+    EXIT_KILLED,
+    EXIT_PANIC,
+    MachineConfig,
+    parse_size,
+)
+from emulator.gdbstub.stub import GdbKilled
+from emulator.gdbstub.transport import DEFAULT_PORT
 from emulator.machine import BadInput
 from emulator.session import exit_code_for, start, timeout_ns
 
@@ -103,6 +112,17 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     help="Guest time per instruction is 2**N ns (icount clock).",
 )
 @click.option("--trace-syscalls", is_flag=True, help="Log every syscall at INFO.")
+@click.option(
+    "--gdb",
+    "gdb",
+    default=None,
+    metavar="tcp:[HOST]:PORT|unix:PATH",
+    help="Serve the gdb remote protocol here (processes are gdb threads).",
+)
+@click.option("-s", "gdb_default", is_flag=True, help="Shorthand for --gdb tcp::1234.")
+@click.option(
+    "-S", "gdb_wait", is_flag=True, help="Stop before the first guest instruction; wait for gdb."
+)
 def main(
     arch: str,
     image: Path | None,
@@ -113,8 +133,15 @@ def main(
     clock: str,
     icount_shift: int,
     trace_syscalls: bool,
+    gdb: str | None,
+    gdb_default: bool,
+    gdb_wait: bool,
 ) -> None:
     """Boot the modelled axiomOS kernel and show its serial console."""
+    if gdb is None and gdb_default:
+        gdb = f"tcp::{DEFAULT_PORT}"
+    if gdb_wait and gdb is None:
+        raise click.UsageError("-S waits for gdb: give -s or --gdb too")
     config = MachineConfig(
         arch=arch,
         image=image,
@@ -124,12 +151,22 @@ def main(
         clock=clock,
         icount_shift=icount_shift,
         trace_syscalls=trace_syscalls,
+        gdb=gdb,
+        gdb_wait=gdb_wait,
     )
     console: CharBackend | None = None
+    machine = None
     try:
         console = _serial_backends(serial)
         machine = start(config, console)
+        if machine.debugger is not None and machine.debugger.listener is not None:
+            waiting = "waiting for gdb" if gdb_wait else "gdb server"
+            where = machine.debugger.listener.address
+            click.echo(f"run-virt: {waiting} on {where} (target remote {where})", err=True)
         state = machine.run(until_ns=timeout_ns(config))
+    except GdbKilled:
+        click.echo("run-virt: killed by gdb", err=True)
+        sys.exit(EXIT_KILLED)
     except BadInput as err:
         click.echo(f"run-virt: error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -140,6 +177,8 @@ def main(
         click.echo(f"run-virt: internal error: {type(err).__name__}: {err}", err=True)
         sys.exit(EXIT_PANIC)
     finally:
+        if machine is not None and machine.debugger is not None:
+            machine.debugger.close()
         if console is not None:
             console.close()
     code = exit_code_for(machine, state)

@@ -12,6 +12,7 @@ DEFAULT_MEMORY = 128 << 20
 EXIT_BAD_INPUT = 126
 EXIT_TIMEOUT = 124
 EXIT_PANIC = 125
+EXIT_KILLED = 137  # gdb's `kill` (128 + SIGKILL)
 
 
 @dataclasses.dataclass
@@ -26,6 +27,8 @@ class MachineConfig:
     clock: str = "icount"  # or "host"
     icount_shift: int = 3
     trace_syscalls: bool = False
+    gdb: str | None = None  # gdb server: tcp:[HOST]:PORT or unix:PATH (-s = tcp::1234)
+    gdb_wait: bool = False  # -S: hold before the first guest instruction until gdb resumes
 
     def image_path(self) -> Path:
         return self.image if self.image is not None else default_image(self.arch)

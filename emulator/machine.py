@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emulator.boards import BOARDS, Board
 from emulator.chardev import CharBackend
@@ -18,6 +19,9 @@ from emulator.config import ARCHES, MachineConfig
 from emulator.cpu import StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
 from kernel.kernel import BootError, Kernel, KernelConfig
+
+if TYPE_CHECKING:
+    from emulator.gdbstub.stub import GdbStub as Debugger
 
 MAX_SLICE_INSNS = 2_000_000
 HOST_SLICE_US = 10_000
@@ -53,6 +57,7 @@ class Machine:
             ),
         )
         self.state: RunState | None = None
+        self.debugger: Debugger | None = None  # the gdb stub, when one is attached
 
     def boot(self) -> None:
         try:
@@ -68,7 +73,14 @@ class Machine:
         self, until_ns: int | None = None, stop_when: Callable[[], bool] | None = None
     ) -> RunState:
         """Run until power-off, panic, guest time `until_ns`, or `stop_when()`."""
+        state = self._loop(until_ns, stop_when)
+        if self.debugger is not None and state is not RunState.STOPPED:
+            self.debugger.machine_ended(state, self.kernel.exit_status)
+        return state
+
+    def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
+        dbg = self.debugger
         host = clock.mode == "host"
         while True:
             if kernel.panicked:
@@ -89,22 +101,31 @@ class Machine:
                 deadline = until_ns
             cpu = kernel.current_context()
             if cpu is None:
+                if dbg is not None:
+                    dbg.idle()
                 if deadline is None:
                     kernel.panic("no runnable process and no pending timer: the machine hung")
                     continue
                 clock.idle_until(deadline)
             else:
+                cap = MAX_SLICE_INSNS if dbg is None else dbg.before_slice(cpu, MAX_SLICE_INSNS)
                 clock.begin_slice(cpu)
-                if host:
+                if host and cap != 1:
                     left_us = HOST_SLICE_US
                     if deadline is not None:
                         left_us = max(1, min(left_us, (deadline - now) // 1000))
                     result = cpu.run(timeout_us=left_us)
                 else:
-                    result = cpu.run(clock.budget_until(deadline, MAX_SLICE_INSNS))
+                    result = cpu.run(clock.budget_until(deadline, cap))
                 clock.end_slice(result.executed)
-                if result.reason is not StopReason.BUDGET:
-                    kernel.after_slice(cpu, result)
+                deliver = True
+                if dbg is not None and result.reason is StopReason.FAULT:
+                    deliver = dbg.on_fault(cpu, result)
+                if result.reason is not StopReason.BUDGET and result.reason is not StopReason.DEBUG:
+                    if deliver:
+                        kernel.after_slice(cpu, result)
+                if dbg is not None:
+                    dbg.after_slice(cpu, result)
             clock.fire_expired()
             guard = 0
             while board.irq_pending() and not kernel.powered_off and guard < 64:
