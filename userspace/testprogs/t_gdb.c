@@ -8,10 +8,11 @@
 #include "minilib.h"
 
 volatile long counter; /* the global the watchpoint test watches */
+volatile long doubled;
 
 __attribute__((noinline)) static long bump(long by)
 {
-    counter = counter + by; /* gdb: watch */
+    counter = counter + by, doubled = counter * 2; /* gdb: watch */
     return counter;
 }
 
