@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from emulator.config import EXIT_PANIC, EXIT_TIMEOUT
 from emulator.cpu.base import FaultKind, GuestCpu, SliceResult, StopReason
 from emulator.cpu.debug import CpuDebug, WatchKind
 from emulator.gdbstub import packets
@@ -135,9 +136,11 @@ class GdbStub:
         return self.resume_signal != 0
 
     def machine_ended(self, state: RunState, exit_status: int | None) -> None:
-        """Power-off, panic or timeout: report it and close the sockets."""
+        """Power-off, panic or timeout: report it as run-virt's exit status, close up."""
         if self.conn is not None and self.reply_owed:
-            self._send(f"W{(exit_status if exit_status is not None else 0) & 0xFF:02x}")
+            if exit_status is None:
+                exit_status = EXIT_PANIC if state.name == "PANIC" else EXIT_TIMEOUT
+            self._send(f"W{exit_status & 0xFF:02x}")
         self.close()
 
     def close(self) -> None:
@@ -308,10 +311,9 @@ class GdbStub:
             features.append("exec-events+")
         return ";".join(features)
 
-    def _no_ack(self, _args: str, _raw: bytes) -> str:
-        self._send("OK")
+    def _no_ack(self, _args: str, _raw: bytes) -> None:
+        self._send("OK")  # acknowledged in ack mode, then acks stop both ways
         self.no_ack = True
-        return None  # type: ignore[return-value]
 
     def _q_xfer(self, args: str, _raw: bytes) -> str | bytes:
         obj, _, rest = args.partition(":")
