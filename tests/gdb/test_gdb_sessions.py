@@ -144,3 +144,36 @@ def test_exec_is_reported_and_gdb_loads_the_new_program(arch: str, tmp_path: Pat
     console, status = reference_run(arch, "t_exec")
     assert session.status == status == 3
     assert session.console == console
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_switching_thread_switches_address_space(arch: str, tmp_path: Path) -> None:
+    """A breakpoint set with the child selected goes into the child's address space;
+    the child's write to a global is seen in thread 2 and not in thread 1."""
+    child = source_line(T_GDB, "child")
+    session = run_gdb(
+        arch,
+        "t_gdb",
+        [
+            "break waitpid",
+            "continue",
+            "thread 2",
+            f"break t_gdb.c:{child}",
+            "continue",
+            "print counter",
+            "next",
+            "print counter",
+            "thread 1",
+            "print counter",
+            "detach",
+        ],
+        tmp_path,
+    )
+    out = session.output
+    assert re.search(
+        rf'\nThread 2 "t_gdb" hit Breakpoint 2, main \(\) at \S+/t_gdb\.c:{child}\n', out
+    )
+    assert "\n$1 = 6\n" in out and "\n$2 = 100\n" in out and "\n$3 = 6\n" in out, out
+    assert "[Switching to thread 1 (Thread 1)]" in out
+    console, status = reference_run(arch, "t_gdb")
+    assert (session.console, session.status) == (console, status)

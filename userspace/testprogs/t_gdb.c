@@ -4,6 +4,7 @@
  *   t_gdb: start
  *   t_gdb: child
  *   t_gdb: total 6, child status 7
+ * (the child's write of 100 to `counter` stays in the child's address space)
  * Exit status 0. The `gdb:` comments mark lines the tests look up by name. */
 #include "minilib.h"
 
@@ -24,6 +25,7 @@ int main(void)
         bump(i);
     long pid = fork();
     if (pid == 0) {
+        counter = 100; /* gdb: child */
         print("t_gdb: child\n");
         exit(7);
     }
