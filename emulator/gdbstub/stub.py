@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape, quoteattr
 
 from emulator.config import EXIT_PANIC, EXIT_TIMEOUT
 from emulator.cpu.base import FaultKind, GuestCpu, SliceResult, StopReason
@@ -71,7 +72,6 @@ class GdbStub:
         self.step_pid: int | None = None
         self.resume_signal = 0
         self._next_poll = 0
-        self._held_since: int | None = None
 
     # ------------------------------------------------------------ machine hooks
 
@@ -217,11 +217,11 @@ class GdbStub:
         if self.reply_owed:
             self._send(self.last_stop)
             self.reply_owed = False
-        self._hold_clock()
+        self.machine.clock.hold()
         try:
             self._serve()
         finally:
-            self._release_clock()
+            self.machine.clock.release()
         if self.conn is not None and proc is not None and proc.cpu.debug is not None:
             proc.cpu.debug.skip_first = True
 
@@ -246,12 +246,6 @@ class GdbStub:
                     return
                 if reply is not None:
                     self._send(reply)
-
-    def _hold_clock(self) -> None:
-        self.machine.clock.hold()
-
-    def _release_clock(self) -> None:
-        self.machine.clock.release()
 
     # ------------------------------------------------------------ threads
 
@@ -335,8 +329,6 @@ class GdbStub:
         return (b"m" if more else b"l") + packets.escape(chunk)
 
     def _threads_xml(self) -> str:
-        from xml.sax.saxutils import escape, quoteattr
-
         rows = [
             f'<thread id="{p.pid:x}" name={quoteattr(p.name)}>{escape(self._describe(p))}</thread>'
             for p in self._threads()
@@ -424,11 +416,10 @@ class GdbStub:
     def _write_memory(self, address: int, data: bytes) -> str:
         if not data:
             return "OK"
+        cpu = self._general().cpu
         try:
-            self._general().cpu.uc.mem_write(address, data)
-        except _Error:
-            raise
-        except Exception:
+            cpu.uc.mem_write(address, data)
+        except Exception:  # UcError: not mapped
             return "E0e"
         return "OK"
 

@@ -21,8 +21,8 @@ class GdbSpecError(ValueError):
     """A `--gdb` argument that is not tcp:[HOST]:PORT or unix:PATH."""
 
 
-def parse_spec(spec: str) -> tuple[str, str | int]:
-    """('tcp', 'host', port) style pair: ('tcp', (host, port)) or ('unix', path)."""
+def parse_spec(spec: str) -> tuple[str, str]:
+    """('tcp', 'HOST:PORT') (HOST empty: every interface) or ('unix', PATH)."""
     if spec.startswith("unix:") and len(spec) > 5:
         return "unix", spec[5:]
     text = spec.removeprefix("tcp:")

@@ -158,6 +158,9 @@ def test_binary_write_with_escapes_reads_back(held: tuple[Running, Client]) -> N
     assert client.ask(f"m{address:x},{len(data):x}".encode()) == data.hex().encode()
     assert client.ask(f"x{address:x},{len(data):x}".encode()) == b"b" + packets.escape(data)
     assert client.ask(f"X{address:x},{len(data):x}:".encode() + bytes(len(data))) == b"OK"
+    registers = client.ask(b"g")
+    assert client.ask(b"G" + registers) == b"OK" and client.ask(b"g") == registers
+    assert client.ask(b"G00") == b"E01"
     client.ask(b"D")
 
 
@@ -202,3 +205,22 @@ def test_ctrl_c_interrupts_and_kill_ends_the_machine(arch: str) -> None:
     client.close()
     running.join()
     assert isinstance(running.error, GdbKilled)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_a_fault_stops_first_and_a_discarded_signal_faults_again(arch: str) -> None:
+    running = Running(arch, "t_segv", wait=True)
+    client = Client(running.address)
+    client.ask(b"qSupported")
+    client.send_raw(packets.frame(b"vCont;c"))
+    assert client.read_byte() == b"+"
+    assert client.reply() == b"T0bthread:1;"
+    client.send_raw(packets.frame(b"vCont;c"))  # no signal: the instruction runs again
+    assert client.read_byte() == b"+"
+    assert client.reply() == b"T0bthread:1;"
+    client.send_raw(packets.frame(b"vCont;C0b:1"))  # deliver it: the kernel kills init
+    assert client.read_byte() == b"+"
+    assert client.reply() == b"W8b"
+    client.close()
+    running.join()
+    assert (running.vm.raw, running.status) == reference_run(arch, "t_segv")
