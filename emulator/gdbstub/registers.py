@@ -35,7 +35,7 @@ class RegisterFile:
     architecture: str
     regs: tuple[Reg, ...]
     pc_regnum: int
-    types_xml: str
+    types_xml: dict[str, str]  # feature name -> the type definitions it needs
 
     def index(self, name: str) -> int:
         return next(i for i, r in enumerate(self.regs) if r.name == name)
@@ -90,8 +90,8 @@ class RegisterFile:
                     out.append("  </feature>")
                 feature = reg.feature
                 out.append(f"  <feature name={quoteattr(feature)}>")
-                if feature.endswith((".sse", ".fpu")):
-                    out.append(self.types_xml)
+                if feature in self.types_xml:
+                    out.append(self.types_xml[feature])
             group = f" group={quoteattr(reg.group)}" if reg.group else ""
             out.append(
                 f'    <reg name={quoteattr(reg.name)} bitsize="{reg.bits}" '
@@ -118,6 +118,25 @@ _VEC128_TYPES = """\
       <field name="uint128" type="uint128"/>
     </union>"""
 
+_EFLAGS_BITS = (
+    (0, "CF"), (2, "PF"), (4, "AF"), (6, "ZF"), (7, "SF"), (8, "TF"), (9, "IF"),
+    (10, "DF"), (11, "OF"), (14, "NT"), (16, "RF"), (17, "VM"), (18, "AC"), (19, "VIF"),
+    (20, "VIP"), (21, "ID"),
+)  # fmt: skip
+_CPSR_BITS = (
+    (0, "SP"), (2, "EL"), (6, "F"), (7, "I"), (8, "A"), (9, "D"), (20, "IL"), (21, "SS"),
+    (28, "V"), (29, "C"), (30, "Z"), (31, "N"),
+)  # fmt: skip
+
+
+def _flags(type_id: str, bits: tuple[tuple[int, str], ...]) -> str:
+    """A gdb flags type, so `info registers` prints `[ ZF PF IF ]`."""
+    fields = "".join(
+        f'\n      <field name="{name}" start="{bit}" end="{bit + (1 if name == "EL" else 0)}"/>'
+        for bit, name in bits
+    )
+    return f'    <flags id="{type_id}" size="4">{fields}\n    </flags>'
+
 
 def _x86_64() -> RegisterFile:
     core = "org.gnu.gdb.i386.core"
@@ -128,7 +147,7 @@ def _x86_64() -> RegisterFile:
     for i in range(8, 16):
         regs.append(Reg(f"r{i}", 64, getattr(x, f"UC_X86_REG_R{i}"), "int64", feature=core))
     regs.append(Reg("rip", 64, x.UC_X86_REG_RIP, "code_ptr", feature=core))
-    regs.append(Reg("eflags", 32, x.UC_X86_REG_EFLAGS, "int32", feature=core))
+    regs.append(Reg("eflags", 32, x.UC_X86_REG_EFLAGS, "i386_eflags", feature=core))
     for seg in ("cs", "ss", "ds", "es", "fs", "gs"):
         regs.append(Reg(seg, 32, getattr(x, f"UC_X86_REG_{seg.upper()}"), "int32", feature=core))
     for i in range(8):
@@ -152,7 +171,8 @@ def _x86_64() -> RegisterFile:
     segments = "org.gnu.gdb.i386.segments"
     regs.append(Reg("fs_base", 64, x.UC_X86_REG_FS_BASE, "int", feature=segments))
     regs.append(Reg("gs_base", 64, x.UC_X86_REG_GS_BASE, "int", feature=segments))
-    return RegisterFile("i386:x86-64", tuple(regs), 16, _VEC128_TYPES)
+    types = {core: _flags("i386_eflags", _EFLAGS_BITS), sse: _VEC128_TYPES}
+    return RegisterFile("i386:x86-64", tuple(regs), 16, types)
 
 
 def _aarch64() -> RegisterFile:
@@ -160,7 +180,7 @@ def _aarch64() -> RegisterFile:
     regs = [Reg(f"x{i}", 64, getattr(a, f"UC_ARM64_REG_X{i}"), feature=core) for i in range(31)]
     regs.append(Reg("sp", 64, a.UC_ARM64_REG_SP, "data_ptr", feature=core))
     regs.append(Reg("pc", 64, a.UC_ARM64_REG_PC, "code_ptr", feature=core))
-    regs.append(Reg("cpsr", 32, a.UC_ARM64_REG_PSTATE, "int", feature=core))
+    regs.append(Reg("cpsr", 32, a.UC_ARM64_REG_PSTATE, "cpsr_flags", feature=core))
     fpu = "org.gnu.gdb.aarch64.fpu"
     regs += [
         Reg(f"v{i}", 128, getattr(a, f"UC_ARM64_REG_V{i}"), "vec128", feature=fpu)
@@ -168,7 +188,8 @@ def _aarch64() -> RegisterFile:
     ]
     regs.append(Reg("fpsr", 32, a.UC_ARM64_REG_FPSR, "int", feature=fpu))
     regs.append(Reg("fpcr", 32, a.UC_ARM64_REG_FPCR, "int", feature=fpu))
-    return RegisterFile("aarch64", tuple(regs), 32, _VEC128_TYPES)
+    types = {core: _flags("cpsr_flags", _CPSR_BITS), fpu: _VEC128_TYPES}
+    return RegisterFile("aarch64", tuple(regs), 32, types)
 
 
 REGISTER_FILES: dict[str, RegisterFile] = {"x86_64": _x86_64(), "aarch64": _aarch64()}
