@@ -296,6 +296,7 @@ class GdbStub:
             f"PacketSize={packets.MAX_PACKET:x}",
             "qXfer:features:read+",
             "qXfer:threads:read+",
+            "qXfer:exec-file:read+",
             "swbreak+",
             "hwbreak+",
             "vContSupported+",
@@ -321,6 +322,11 @@ class GdbStub:
             document = self.regs.target_xml().encode()
         elif obj == "threads":
             document = self._threads_xml().encode()
+        elif obj == "exec-file":
+            proc = self._thread(int(annex, 16) if annex else self.general_pid)
+            if proc is None:
+                return "E03"
+            document = (proc.exe_path or f"/bin/{proc.name}").encode()
         else:
             return ""
         offset, length = (int(v, 16) for v in span.split(","))

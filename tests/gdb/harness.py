@@ -92,16 +92,29 @@ class GdbSession:
     stderr: str
 
 
-def run_gdb(arch: str, program: str, commands: list[str], tmp_path: Path) -> GdbSession:
-    """Boot `program` as init under `-S`, run gdb's batch `commands`, wait for the end."""
+def run_gdb(
+    arch: str,
+    program: str,
+    commands: list[str],
+    tmp_path: Path,
+    *,
+    symbols: bool = True,
+    setup: tuple[str, ...] = (),
+) -> GdbSession:
+    """Boot `program` as init under `-S`, run gdb's batch `commands`, wait for the end.
+
+    `symbols=False` gives gdb no file: it has to learn the program from the stub."""
     assert GDB is not None
     vm = RunVirt(arch, program, tmp_path / f"{program}-{arch}.log", "-S")
     try:
         args = [GDB, "-q", "-nx", "-batch", "-ex", "set pagination off", "-ex", "set width 0"]
+        for command in setup:  # before connecting
+            args += ["-ex", command]
         args += ["-ex", f"target remote {vm.address}"]
         for command in commands:
             args += ["-ex", command]
-        args.append(str(BUILD / arch / "bin" / program))
+        if symbols:
+            args.append(str(BUILD / arch / "bin" / program))
         gdb = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=ROOT)
         status, stderr = vm.wait()
     finally:

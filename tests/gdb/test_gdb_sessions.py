@@ -177,3 +177,21 @@ def test_switching_thread_switches_address_space(arch: str, tmp_path: Path) -> N
     assert "[Switching to thread 1 (Thread 1)]" in out
     console, status = reference_run(arch, "t_gdb")
     assert (session.console, session.status) == (console, status)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gdb_finds_the_program_from_the_stub_with_a_sysroot(arch: str, tmp_path: Path) -> None:
+    """No file on gdb's command line: qXfer:exec-file names /bin/t_gdb, the sysroot maps
+    it to build/<arch>/bin/t_gdb with its DWARF."""
+    session = run_gdb(
+        arch,
+        "t_gdb",
+        ["break main", "continue", "detach"],
+        tmp_path,
+        symbols=False,
+        setup=(f"set sysroot build/{arch}",),
+    )
+    out = session.output
+    assert f"Reading symbols from build/{arch}/bin/t_gdb..." in out, out
+    assert re.search(r"\nBreakpoint 1, main \(\) at \S+/t_gdb\.c:\d+\n", out), out
+    assert session.status == 0
