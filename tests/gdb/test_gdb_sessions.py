@@ -195,3 +195,15 @@ def test_gdb_finds_the_program_from_the_stub_with_a_sysroot(arch: str, tmp_path:
     assert f"Reading symbols from build/{arch}/bin/t_gdb..." in out, out
     assert re.search(r"\nBreakpoint 1, main \(\) at \S+/t_gdb\.c:\d+\n", out), out
     assert session.status == 0
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_gdb_quitting_at_a_breakpoint_leaves_the_machine_running(arch: str, tmp_path: Path) -> None:
+    """gdb exits while it holds the machine at a breakpoint (batch mode detaches on
+    the way out): the stub drops the client, and the run ends as without gdb."""
+    session = run_gdb(arch, "t_gdb", ["break bump", "continue"], tmp_path)
+    assert re.search(r"\nBreakpoint 1, bump \(by=(?:by@entry=)?1\) at \S+/t_gdb\.c:\d+\n", session.output), (
+        session.output
+    )
+    console, status = reference_run(arch, "t_gdb")
+    assert (session.console, session.status) == (console, status)
