@@ -22,6 +22,7 @@ from emulator.config import EXIT_PANIC, EXIT_TIMEOUT
 from emulator.cpu.base import FaultKind, GuestCpu, SliceResult, StopReason
 from emulator.cpu.debug import CpuDebug, WatchKind
 from emulator.gdbstub import packets
+from emulator.gdbstub.hostio import EINVAL, GuestFiles, HostIoError
 from emulator.gdbstub.packets import BadPacket, Interrupt, Packet, PacketReader
 from emulator.gdbstub.registers import REGISTER_FILES
 from emulator.gdbstub.transport import Connection, Listener
@@ -71,6 +72,7 @@ class GdbStub:
         self.general_pid = 0  # Hg: registers and memory
         self.step_pid: int | None = None
         self.resume_signal = 0
+        self.files = GuestFiles(machine.config.image_path())
         self._next_poll = 0
 
     # ------------------------------------------------------------ machine hooks
@@ -177,6 +179,7 @@ class GdbStub:
         self.no_ack = False
         self.client_features = set()
         self.reply_owed = False
+        self.files.close_all()
 
     def _drop_client(self) -> None:
         """Detach: every breakpoint and watchpoint goes, the machine runs on."""
@@ -554,6 +557,32 @@ class GdbStub:
         self.close()
         raise GdbKilled("killed by gdb")
 
+    def _v_file(self, args: str, _raw: bytes) -> str | bytes:
+        """Host I/O on the guest's root file system (read-only)."""
+        op, _, rest = args.partition(":")
+        fields = rest.split(",")
+        try:
+            if op == "setfs":
+                return "F0"
+            if op == "open":
+                path = bytes.fromhex(fields[0]).decode(errors="surrogateescape")
+                return f"F{self.files.open(path, int(fields[1], 16)):x}"
+            if op == "pread":
+                fd, count, offset = (int(f, 16) for f in fields)
+                data = self.files.pread(fd, min(count, MAX_MEMORY_REPLY // 2), offset)
+                return f"F{len(data):x};".encode() + packets.escape(data)
+            if op == "fstat":
+                data = self.files.fstat(int(fields[0], 16))
+                return f"F{len(data):x};".encode() + packets.escape(data)
+            if op == "close":
+                self.files.close(int(fields[0], 16))
+                return "F0"
+        except HostIoError as err:
+            return f"F-1,{err.errno:x}"
+        except (ValueError, IndexError):
+            return f"F-1,{EINVAL:x}"
+        return ""
+
     def _stop_reason(self, _args: str, _raw: bytes) -> bytes:
         return self.last_stop
 
@@ -580,6 +609,7 @@ class GdbStub:
         ("vCont?", _v_cont_query),
         ("vCont", _v_cont),
         ("vKill", _kill),
+        ("vFile:", _v_file),
         ("?", _stop_reason),
         ("H", _set_thread),
         ("T", _thread_alive),

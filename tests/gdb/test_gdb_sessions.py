@@ -202,8 +202,27 @@ def test_gdb_quitting_at_a_breakpoint_leaves_the_machine_running(arch: str, tmp_
     """gdb exits while it holds the machine at a breakpoint (batch mode detaches on
     the way out): the stub drops the client, and the run ends as without gdb."""
     session = run_gdb(arch, "t_gdb", ["break bump", "continue"], tmp_path)
-    assert re.search(r"\nBreakpoint 1, bump \(by=(?:by@entry=)?1\) at \S+/t_gdb\.c:\d+\n", session.output), (
-        session.output
+    assert re.search(
+        r"\nBreakpoint 1, bump \(by=(?:by@entry=)?1\) at \S+/t_gdb\.c:\d+\n", session.output
+    ), session.output
+    console, status = reference_run(arch, "t_gdb")
+    assert (session.console, session.status) == (console, status)
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_without_file_or_sysroot_gdb_reads_the_program_from_the_image(
+    arch: str, tmp_path: Path
+) -> None:
+    """Default sysroot `target:`: gdb fetches /bin/t_gdb over vFile (the image's stripped
+    copy keeps its symbol table, so breakpoints on functions work)."""
+    session = run_gdb(
+        arch, "t_gdb", ["break main", "continue", "bt", "detach"], tmp_path, symbols=False
+    )
+    out = session.output
+    assert "Reading symbols from target:/bin/t_gdb...\n" in out, out
+    assert "(No debugging symbols found in target:/bin/t_gdb)" in out
+    assert re.search(
+        r"\nBreakpoint 1, 0x[0-9a-f]+ in main \(\)\n#0  0x[0-9a-f]+ in main \(\)\n", out
     )
     console, status = reference_run(arch, "t_gdb")
     assert (session.console, session.status) == (console, status)

@@ -224,3 +224,28 @@ def test_a_fault_stops_first_and_a_discarded_signal_faults_again(arch: str) -> N
     client.close()
     running.join()
     assert (running.vm.raw, running.status) == reference_run(arch, "t_segv")
+
+
+def test_host_io_reads_guest_files_from_the_image(held: tuple[Running, Client]) -> None:
+    running, client = held
+    arch = running.vm.config.arch
+    path = b"/bin/t_gdb".hex().encode()
+    assert client.ask(b"vFile:setfs:0") == b"F0"
+    assert client.ask(b"vFile:open:" + path + b",0,0") == b"F0"
+    reply = client.ask(b"vFile:pread:0,10,0")
+    assert reply.startswith(b"F10;") and packets.unescape(reply[4:])[:4] == b"\x7fELF"
+    stat = client.ask(b"vFile:fstat:0")
+    assert stat.startswith(b"F40;")
+    size = int.from_bytes(packets.unescape(stat[4:])[28:36], "big")
+    from images.contents import _image_copy
+    from tests.gdb.harness import BUILD
+
+    assert size == len(_image_copy((BUILD / arch / "bin" / "t_gdb").read_bytes()))
+    assert client.ask(f"vFile:pread:0,10,{size:x}".encode()) == b"F0;"
+    assert client.ask(b"vFile:close:0") == b"F0"
+    assert client.ask(b"vFile:close:0") == b"F-1,9"  # EBADF
+    assert client.ask(b"vFile:open:" + b"/nope".hex().encode() + b",0,0") == b"F-1,2"
+    assert client.ask(b"vFile:open:" + b"/bin".hex().encode() + b",0,0") == b"F-1,15"  # EISDIR
+    assert client.ask(b"vFile:open:" + path + b",1,0") == b"F-1,1e"  # EROFS
+    assert client.ask(b"vFile:pread:zz") == b"F-1,16"  # EINVAL
+    client.ask(b"D")
