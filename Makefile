@@ -10,7 +10,10 @@ ARCH   ?= aarch64
 APPEND ?=
 RUNFLAGS ?=
 
-.PHONY: run test bench image guests lint format clean distclean
+PROGRAM ?=
+GDBPORT ?= 1234
+
+.PHONY: run test bench image guests lint format clean distclean debug
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +28,17 @@ image: $(STAMP)
 
 run: image
 	$(BIN)/run-virt --arch $(ARCH) --append "$(APPEND)" $(RUNFLAGS)
+
+# `make debug PROGRAM=fork_test ARCH=x86_64`: boot PROGRAM as init held by -S, and
+# attach gdb-multiarch with its symbols (build/<arch>/bin keeps the DWARF).
+debug: image
+	@test -n "$(PROGRAM)" || { echo "usage: make debug PROGRAM=<name> [ARCH=x86_64|aarch64]"; exit 2; }
+	@test -f build/$(ARCH)/bin/$(PROGRAM) || { echo "no program build/$(ARCH)/bin/$(PROGRAM)"; exit 2; }
+	$(BIN)/run-virt --arch $(ARCH) --append "init=/bin/$(PROGRAM)" -S --gdb tcp::$(GDBPORT) $(RUNFLAGS) & \
+	vm=$$!; sleep 1; \
+	gdb-multiarch -q -ex "set sysroot build/$(ARCH)" -ex "target remote localhost:$(GDBPORT)" \
+		-ex "break main" -ex "continue" build/$(ARCH)/bin/$(PROGRAM); \
+	kill $$vm 2>/dev/null; wait $$vm 2>/dev/null; true
 
 test: image
 	$(BIN)/ruff check .

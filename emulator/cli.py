@@ -24,11 +24,14 @@ from emulator.chardev import (
 from emulator.config import (
     ARCHES,
     EXIT_BAD_INPUT,
+    EXIT_KILLED,
     EXIT_PANIC,
     MACHINE_ARCH,
     MachineConfig,
     parse_size,
 )
+from emulator.gdbstub.stub import GdbKilled
+from emulator.gdbstub.transport import DEFAULT_PORT
 from emulator.machine import BadInput
 from emulator.monitor.server import Monitor, MonitorError
 from emulator.session import exit_code_for, start, timeout_ns
@@ -237,6 +240,17 @@ def _trace_events(_ctx: click.Context, _param: click.Parameter, value: str) -> t
     show_default=True,
     help="Colours on the terminal console (auto: a tty and no NO_COLOR).",
 )
+@click.option(
+    "--gdb",
+    "gdb",
+    default=None,
+    metavar="tcp:[HOST]:PORT|unix:PATH",
+    help="Serve the gdb remote protocol here (processes are gdb threads).",
+)
+@click.option("-s", "gdb_default", is_flag=True, help="Shorthand for --gdb tcp::1234.")
+@click.option(
+    "-S", "gdb_wait", is_flag=True, help="Stop before the first guest instruction; wait for gdb."
+)
 def main(
     arch: str | None,
     machine_name: str | None,
@@ -258,10 +272,17 @@ def main(
     monitor_spec: str | None,
     stats: bool,
     color: str,
+    gdb: str | None,
+    gdb_default: bool,
+    gdb_wait: bool,
 ) -> None:
     """Boot the modelled axiomOS kernel and show its serial console."""
     if arch is None:
         arch = MACHINE_ARCH[machine_name] if machine_name else "aarch64"
+    if gdb is None and gdb_default:
+        gdb = f"tcp::{DEFAULT_PORT}"
+    if gdb_wait and gdb is None:
+        raise click.UsageError("-S waits for gdb: give -s or --gdb too")
     config = MachineConfig(
         arch=arch,
         machine=machine_name,
@@ -279,6 +300,8 @@ def main(
         trace_events=trace_events,
         log_items=log_items,
         log_file=log_file,
+        gdb=gdb,
+        gdb_wait=gdb_wait,
     )
     console: CharBackend | None = None
     machine = None
@@ -288,10 +311,17 @@ def main(
         machine = start(config, console)
         if monitor_spec is not None:
             monitor = Monitor(machine, monitor_spec)
+        if machine.debugger is not None and machine.debugger.listener is not None:
+            waiting = "waiting for gdb" if gdb_wait else "gdb server"
+            where = machine.debugger.listener.address
+            click.echo(f"run-virt: {waiting} on {where} (target remote {where})", err=True)
         state = machine.run(until_ns=timeout_ns(config))
     except MonitorError as err:
         click.echo(f"run-virt: error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)
+    except GdbKilled:
+        click.echo("run-virt: killed by gdb", err=True)
+        sys.exit(EXIT_KILLED)
     except BadInput as err:
         click.echo(f"run-virt: error: {err}", err=True)
         sys.exit(EXIT_BAD_INPUT)
@@ -304,6 +334,8 @@ def main(
     finally:
         if monitor is not None:
             monitor.close()
+        if machine is not None and machine.debugger is not None:
+            machine.debugger.close()
         if machine is not None:
             machine.close()
         if console is not None:

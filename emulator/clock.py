@@ -61,6 +61,7 @@ class VirtualClock:
         self._heap: list[tuple[int, int, int, Timer]] = []
         self._seq = itertools.count()
         self.instructions = 0  # total guest instructions retired (icount mode)
+        self._held_at: int | None = None
 
     @property
     def deterministic(self) -> bool:
@@ -99,6 +100,16 @@ class VirtualClock:
                 time.sleep(delay / 1e9)
         elif deadline_ns > self._base_ns:
             self._base_ns = deadline_ns
+
+    def hold(self) -> None:
+        """A debugger holds the machine: host-mode guest time stops too."""
+        self._held_at = time.monotonic_ns()
+
+    def release(self) -> None:
+        """The debugger resumed: host time spent held is not guest time."""
+        if self._held_at is not None:
+            self._host_start += time.monotonic_ns() - self._held_at
+            self._held_at = None
 
     def add_ns(self, ns: int) -> None:
         """Charge modelled time for work that is not guest instructions (device I/O)."""

@@ -14,6 +14,7 @@ DEFAULT_MEMORY = 128 << 20
 EXIT_BAD_INPUT = 126
 EXIT_TIMEOUT = 124
 EXIT_PANIC = 125
+EXIT_KILLED = 137  # gdb's `kill` (128 + SIGKILL)
 
 
 @dataclasses.dataclass
@@ -33,13 +34,15 @@ class MachineConfig:
     gpio_script: Path | None = None  # a file of such events
     device_log: str | None = None  # device-event channel: None/"stderr", "none", or a path
 
-    def board_name(self) -> str:
-        return self.machine if self.machine is not None else DEFAULT_MACHINE[self.arch]
-
     trace: Path | None = None  # --trace FILE.json (Chrome Trace Event format)
     trace_events: tuple[str, ...] = ("syscall", "sched", "irq", "bpf", "mem")
     log_items: tuple[str, ...] = ()  # -d items
     log_file: Path | None = None  # -D FILE (default: stderr)
+    gdb: str | None = None  # gdb server: tcp:[HOST]:PORT or unix:PATH (-s = tcp::1234)
+    gdb_wait: bool = False  # -S: hold before the first guest instruction until gdb resumes
+
+    def board_name(self) -> str:
+        return self.machine if self.machine is not None else DEFAULT_MACHINE[self.arch]
 
     def image_path(self) -> Path:
         return self.image if self.image is not None else default_image(self.arch)

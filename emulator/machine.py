@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator import stimulus
 from emulator.boards import MACHINES, Board, Rpi5Board
@@ -22,6 +22,9 @@ from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
 from emulator.devlog import DeviceEventLog, open_device_log
 from emulator.trace.setup import Observability
 from kernel.kernel import BootError, Kernel, KernelConfig
+
+if TYPE_CHECKING:
+    from emulator.gdbstub.stub import GdbStub as Debugger
 
 MAX_SLICE_INSNS = 2_000_000
 HOST_SLICE_US = 10_000
@@ -93,6 +96,7 @@ class Machine:
         except OSError as err:
             self.obs.close()
             raise BadInput(f"cannot write {err.filename}: {err.strerror}") from None
+        self.debugger: Debugger | None = None  # the gdb stub, when one is attached
 
     def boot(self) -> None:
         try:
@@ -114,7 +118,14 @@ class Machine:
         self, until_ns: int | None = None, stop_when: Callable[[], bool] | None = None
     ) -> RunState:
         """Run until power-off, panic, guest time `until_ns`, or `stop_when()`."""
+        state = self._loop(until_ns, stop_when)
+        if self.debugger is not None and state is not RunState.STOPPED:
+            self.debugger.machine_ended(state, self.kernel.exit_status)
+        return state
+
+    def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
+        dbg = self.debugger
         host = clock.mode == "host"
         while True:
             if self.between_slices is not None:
@@ -140,6 +151,8 @@ class Machine:
                 deadline = until_ns
             cpu = kernel.current_context()
             if cpu is None:
+                if dbg is not None:
+                    dbg.idle()
                 if deadline is None:
                     kernel.panic("no runnable process and no pending timer: the machine hung")
                     continue
@@ -149,18 +162,25 @@ class Machine:
             else:
                 if self.cpu_tracer is not None:
                     self.cpu_tracer.cpu_running(cpu.owner)
+                cap = MAX_SLICE_INSNS if dbg is None else dbg.before_slice(cpu, MAX_SLICE_INSNS)
                 clock.begin_slice(cpu)
-                if host:
+                if host and cap != 1:
                     left_us = HOST_SLICE_US
                     if deadline is not None:
                         left_us = max(1, min(left_us, (deadline - now) // 1000))
                     result = cpu.run(timeout_us=left_us)
                 else:
-                    result = cpu.run(clock.budget_until(deadline, MAX_SLICE_INSNS))
+                    result = cpu.run(clock.budget_until(deadline, cap))
                 clock.end_slice(result.executed)
                 kernel.charge_cpu(cpu, clock.now_ns() - now)
-                if result.reason is not StopReason.BUDGET:
-                    kernel.after_slice(cpu, result)
+                deliver = True
+                if dbg is not None and result.reason is StopReason.FAULT:
+                    deliver = dbg.on_fault(cpu, result)
+                if result.reason is not StopReason.BUDGET and result.reason is not StopReason.DEBUG:
+                    if deliver:
+                        kernel.after_slice(cpu, result)
+                if dbg is not None:
+                    dbg.after_slice(cpu, result)
             clock.fire_expired()
             guard = 0
             while board.irq_pending() and not kernel.powered_off and guard < 64:

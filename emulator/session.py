@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from emulator.chardev import CharBackend
 from emulator.config import EXIT_PANIC, EXIT_TIMEOUT, MachineConfig
-from emulator.machine import Machine, RunState
+from emulator.gdbstub.stub import GdbStub
+from emulator.gdbstub.transport import GdbSpecError, Listener
+from emulator.machine import BadInput, Machine, RunState
 
 
 def exit_code_for(machine: Machine, state: RunState) -> int:
@@ -19,10 +21,29 @@ def exit_code_for(machine: Machine, state: RunState) -> int:
 
 
 def start(config: MachineConfig, console: CharBackend) -> Machine:
-    """Create and boot a machine (raises BadInput for unusable input)."""
+    """Create and boot a machine (raises BadInput for unusable input).
+
+    With `config.gdb` the gdb server listens before the kernel boots (so a gdb
+    started right after run-virt finds it) and is attached to the machine."""
     machine = Machine(config, console)
-    machine.boot()
+    listener = open_listener(config.gdb) if config.gdb else None
+    try:
+        machine.boot()
+    except BaseException:
+        if listener is not None:
+            listener.close()
+        raise
+    if listener is not None:
+        machine.debugger = GdbStub(machine, listener, wait=config.gdb_wait)
     return machine
+
+
+def open_listener(spec: str) -> Listener:
+    """The gdb server socket, or BadInput with the reason."""
+    try:
+        return Listener(spec)
+    except GdbSpecError as err:
+        raise BadInput(str(err)) from None
 
 
 def timeout_ns(config: MachineConfig) -> int | None:

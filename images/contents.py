@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from images.manifest import Manifest
+from userspace.strip import StripError, strip_debug
+
+_ET_EXEC = 2
 
 
 class ContentsError(ValueError):
@@ -69,7 +72,7 @@ def _programs(manifest: Manifest, programs: dict[str, Path], build_root: Path) -
             raise ContentsError(f"manifest rule to={rule.to!r} names one file but got {matched}")
         for rel in matched:
             dest = rule.to + PurePosixPath(rel).name if rule.to.endswith("/") else rule.to
-            entries.append(Entry("file", dest, rule.mode, _read(by_rel[rel])))
+            entries.append(Entry("file", dest, rule.mode, _image_copy(_read(by_rel[rel]))))
     return entries
 
 
@@ -108,6 +111,17 @@ def _host_entries(host: Path, guest: str) -> list[Entry]:
 def _host_mode(path: Path) -> int:
     """Executables keep 0755, everything else becomes 0644 (host umask doesn't leak)."""
     return 0o755 if path.stat().st_mode & (stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH) else 0o644
+
+
+def _image_copy(data: bytes) -> bytes:
+    """A built executable without its DWARF: gdb reads build/<arch>/bin, the guest
+    loads the same code without the debug sections (identical to a -g0 build)."""
+    if data[:4] == b"\x7fELF" and int.from_bytes(data[16:18], "little") == _ET_EXEC:
+        try:
+            return strip_debug(data)
+        except StripError:
+            return data
+    return data
 
 
 def _read(path: Path) -> bytes:

@@ -242,7 +242,10 @@ class Kernel:
         serial = self.vfs.resolve("/dev/serial").open(True, True, False, False)
         fds.install(serial)
         fds.dup2(1, 2)
-        return self._register(name, cpu, mm, fds, parent, parent.cwd if parent else "/")
+        cwd = parent.cwd if parent else "/"
+        proc = self._register(name, cpu, mm, fds, parent, cwd)
+        proc.exe_path = posixpath.normpath(posixpath.join(cwd, path))
+        return proc
 
     def _register(
         self, name: str, cpu: Any, mm: AddressSpace, fds: FdTable, parent: Process | None, cwd: str
@@ -264,6 +267,7 @@ class Kernel:
         cpu.set_return(0)
         child = self._register(parent.name, cpu, mm, parent.fds.clone(), parent, parent.cwd)
         child.heap_blocks = dict(parent.heap_blocks)
+        child.exe_path = parent.exe_path
         return child
 
     def execve(self, proc: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
@@ -275,6 +279,7 @@ class Kernel:
         old_cpu.request_stop()
         cpu.owner = proc
         proc.cpu, proc.mm, proc.name = cpu, mm, name
+        proc.exe_path = posixpath.normpath(posixpath.join(proc.cwd, path))
         proc.heap_blocks = {}
         proc.fds.close_on_exec()
 

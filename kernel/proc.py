@@ -97,6 +97,7 @@ class Process:
         self.pid = pid
         self.parent = parent
         self.name = name
+        self.exe_path = ""  # absolute path of the running executable (debugger exec events)
         self.cpu = cpu
         self.mm = mm
         self.fds = fds

@@ -40,7 +40,7 @@ ARCH_FLAGS = {
 }
 CFLAGS = [
     "-O2",
-    "-g0",
+    "-g",  # DWARF for gdb in build/<arch>/bin; the image gets stripped copies
     "-std=gnu17",
     "-nostdlib",
     "-static",

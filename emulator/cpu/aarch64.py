@@ -45,6 +45,7 @@ class Aarch64Cpu(GuestCpu):
         *(getattr(a, f"UC_ARM64_REG_Q{i}") for i in range(32)),
     )
     ARCH_NAME = "aarch64"
+    WATCH_STOPS_AFTER_ACCESS = False
     ELF_MACHINE = "EM_AARCH64"
 
     def _arch_setup(self) -> None:

@@ -39,6 +39,7 @@ from unicorn import (
 )
 from unicorn.unicorn_py3.unicorn import uclib as _lib
 
+from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
 
 _reg_read_batch = _lib.uc_reg_read_batch
@@ -116,6 +117,7 @@ class StopReason(enum.Enum):
     BUDGET = "budget"  # ran the full instruction budget (or host time slice)
     REQUESTED = "requested"  # a trap handler asked to stop (block, exit, switch)
     FAULT = "fault"
+    DEBUG = "debug"  # a debugger breakpoint or watchpoint (see emulator/cpu/debug.py)
 
 
 @dataclasses.dataclass(slots=True)
@@ -148,6 +150,9 @@ class GuestCpu:
     CONTEXT_REGS: ClassVar[tuple[int, ...]]  # everything fork must copy
     ARCH_NAME: ClassVar[str]
     ELF_MACHINE: ClassVar[str]
+    # gdb's model of a data watchpoint: x86 traps after the access, AArch64 before it
+    # (gdb then steps over the instruction itself).
+    WATCH_STOPS_AFTER_ACCESS: ClassVar[bool]
 
     def __init__(self, trap_handler: TrapHandler) -> None:
         self.uc = Uc(self.UC_ARCH, self.UC_MODE)
@@ -166,6 +171,7 @@ class GuestCpu:
         self._stop_requested = False
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
+        self.debug: CpuDebug | None = None  # set while a debugger has hooks here
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
         self._arch_setup()
@@ -265,10 +271,21 @@ class GuestCpu:
         self._fault = None
         self._pending_mem_fault = None
         start = self.pc
+        debug = self.debug
+        if debug is not None:
+            debug.begin_slice()
         try:
             self.uc.emu_start(start, 0, timeout=timeout_us, count=budget)
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
+        finally:
+            if debug is not None:
+                debug.end_slice()
+        if debug is not None and debug.hit is not None:
+            # The hit instruction was counted but has not retired.
+            executed = max(0, self._executed(budget) - 1)
+            executed += debug.finish_hit(self.WATCH_STOPS_AFTER_ACCESS)
+            return SliceResult(StopReason.DEBUG, executed if budget else 0)
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:

@@ -61,6 +61,7 @@ class X86_64Cpu(GuestCpu):
         *(getattr(x, f"UC_X86_REG_XMM{i}") for i in range(16)),
     )
     ARCH_NAME = "x86_64"
+    WATCH_STOPS_AFTER_ACCESS = True
     ELF_MACHINE = "EM_X86_64"
 
     def _interrupt_fault(self, intno: int) -> FaultKind:
