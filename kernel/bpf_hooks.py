@@ -7,6 +7,7 @@ each sample of the simulated accelerometer (polled on the tick).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kernel.abi import (
@@ -14,12 +15,23 @@ from kernel.abi import (
     SYS_ENTER_PAYLOAD,
     SYS_EXIT_PAYLOAD,
     AttachType,
+    Errno,
+    SyscallError,
 )
 from kernel.bpf.env import TaskInfo
+from kernel.bpf.errors import BpfError
 from kernel.bpf.subsystem import BpfSubsystem
 from kernel.bpf.vm import make_context
 from kernel.drivers.iio import IioAccelDriver
 from kernel.hooks import KernelHooks
+
+_U64_MASK = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def _as_i64(value: int) -> int:
+    """A syscall result as the guest's register holds it, read as a signed i64."""
+    value &= _U64_MASK
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 class KernelHelperEnv:
@@ -62,7 +74,20 @@ class BpfHooks(KernelHooks):
         env = KernelHelperEnv(kernel)
         self.bpf = BpfSubsystem(env, kernel.log.log)
         self.bpf.on_change = self._refresh_flags
+        self.bpf.charge = self.bpf.maps.charge = self._charger(kernel)
         kernel.bpf = self.bpf
+
+    @staticmethod
+    def _charger(kernel: Any) -> Callable[[int], None]:
+        """BPF maps and programs live in host memory: charge them to the `-m` budget."""
+
+        def charge(nbytes: int) -> None:
+            try:
+                kernel.account.charge(nbytes)
+            except SyscallError as err:
+                raise BpfError(Errno.ENOMEM, f"BPF object needs {nbytes} bytes: {err}") from None
+
+        return charge
 
     def init_devices(self, kernel: Any) -> None:
         self.iio = IioAccelDriver(kernel.board.mmio, kernel.platform.iio_base)
@@ -103,7 +128,7 @@ class BpfHooks(KernelHooks):
 
     def sys_exit(self, nr: int, result: int) -> None:
         assert self.bpf is not None
-        payload = SYS_EXIT_PAYLOAD.pack(nr & 0xFFFF_FFFF_FFFF_FFFF, result)
+        payload = SYS_EXIT_PAYLOAD.pack(nr & _U64_MASK, _as_i64(result))
         self.bpf.run_hook(AttachType.SYS_EXIT, make_context(), payload)
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:

@@ -34,6 +34,7 @@ FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133
 SEGV_EXIT = 139
 PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
 BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
+MAX_EXEC_BYTES = 64 << 20  # largest executable file spawn/execve will read
 
 
 class BootError(Exception):
@@ -129,7 +130,7 @@ class Kernel:
         self.vfs = Vfs(root)
         self.vfs.mount("/dev", devfs)
         for path in ("/var/tmp", "/tmp"):
-            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap).root)
+            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap, self.account).root)
         log.info("kernel", "starting init process...")
         argv = [self.config.init_path.encode(), *(a.encode() for a in self.config.init_args)]
         env = [e.encode() for e in self.config.init_env]
@@ -167,9 +168,12 @@ class Kernel:
         node = self.vfs.resolve(path, cwd)
         if node.is_dir:
             raise SyscallError(Errno.EACCES, f"{path} is a directory")
+        size = node.stat().size
+        if size > MAX_EXEC_BYTES:  # checked before reading: i_size may be corrupt
+            raise SyscallError(Errno.ENOEXEC, f"{path}: {size} bytes > {MAX_EXEC_BYTES}")
         file = node.open(True, False, False, False)
         try:
-            data = file.read(node.stat().size)
+            data = file.read(size)
         finally:
             file.release()
         if not data:
@@ -294,12 +298,9 @@ class Kernel:
     def _trap(self, cpu: Any, nr: int, args: tuple[int, ...]) -> int | None:
         proc: Process = cpu.owner
         self._in_trap = proc
-        self.syscall_count += 1
         hooks = self.hooks
-        if self.config.trace_syscalls:
-            self._trace(nr, args)
-        if hooks.sys_enter_active:
-            hooks.sys_enter(nr, args)
+        if not self._restarted(proc):
+            self._syscall_entry(nr, args)
         handler = self._handlers.get(nr)
         try:
             if handler is None:
@@ -323,6 +324,21 @@ class Kernel:
             hooks.sys_exit(nr, result)
         self._in_trap = None
         return result
+
+    @staticmethod
+    def _restarted(proc: Process) -> bool:
+        """True when this trap re-executes a syscall that blocked: not a new syscall."""
+        restarted = proc.resuming_syscall
+        proc.resuming_syscall = False
+        return restarted
+
+    def _syscall_entry(self, nr: int, args: tuple[int, ...]) -> None:
+        """Once per syscall, at its top: the counter, the trace line, SYS_ENTER."""
+        self.syscall_count += 1
+        if self.config.trace_syscalls:
+            self._trace(nr, args)
+        if self.hooks.sys_enter_active:
+            self.hooks.sys_enter(nr, args)
 
     def _trace(self, nr: int, args: tuple[int, ...]) -> None:
         try:
@@ -357,6 +373,7 @@ class Kernel:
             self.terminate(proc, code)
         if proc.restart_syscall:
             proc.restart_syscall = False
+            proc.resuming_syscall = True
             cpu.pc = cpu.pc - self.platform.trap_insn_len
         if proc.state is not State.ZOMBIE:
             self._free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)

@@ -47,9 +47,13 @@ class MemoryAccount:
         self.used = 0
         self.peak = 0
 
-    def charge(self, size: int) -> None:
+    def check(self, size: int) -> None:
+        """ENOMEM unless `size` more bytes fit (charges nothing)."""
         if self.used + size > self.limit:
             raise SyscallError(Errno.ENOMEM, f"{self.used + size} > {self.limit} bytes")
+
+    def charge(self, size: int) -> None:
+        self.check(size)
         self.used += size
         self.peak = max(self.peak, self.used)
 
@@ -103,6 +107,15 @@ class AddressSpace:
         size = page_up(size)
         if start + size > USER_TOP or start < PAGE_SIZE:
             raise SyscallError(Errno.ENOMEM, "outside the user address range")
+        # Charge the net growth first: a refused mapping must leave the old one intact.
+        replaced = sum(
+            min(v.end, start + size) - max(v.start, start)
+            for v in self._overlapping(start, start + size)
+            if v.kind != "guard"
+        )
+        growth = (size if kind != "guard" else 0) - replaced
+        if growth > 0:
+            self.account.check(growth)
         self.unmap(start, size)
         if kind != "guard":
             self.account.charge(size)

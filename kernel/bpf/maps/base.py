@@ -29,6 +29,11 @@ class BpfMap:
             f"value_size={self.value_size}, max_entries={self.max_entries})"
         )
 
+    @classmethod
+    def storage_bytes(cls, key_size: int, value_size: int, max_entries: int) -> int:
+        """Host bytes a map of this geometry may hold at most: what it is charged."""
+        return max_entries * (key_size + value_size)
+
     # ------------------------------------------------------------ operations
 
     def lookup(self, key: bytes) -> memoryview | None:

@@ -6,6 +6,8 @@ from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
 from kernel.bpf.maps.base import BpfMap
 
+ENTRY_OVERHEAD_BYTES = 128  # host cost of one entry beyond its key and value bytes
+
 
 class HashMap(BpfMap):
     """``update`` on a full map -> E2BIG (as Linux); NOEXIST on a present key ->
@@ -18,6 +20,11 @@ class HashMap(BpfMap):
     def __init__(self, map_id: int, key_size: int, value_size: int, max_entries: int) -> None:
         super().__init__(map_id, key_size, value_size, max_entries)
         self._values: dict[bytes, memoryview] = {}
+
+    @classmethod
+    def storage_bytes(cls, key_size: int, value_size: int, max_entries: int) -> int:
+        """Entries are host objects (a bytes key, a bytearray and its view)."""
+        return max_entries * (key_size + value_size + ENTRY_OVERHEAD_BYTES)
 
     def __len__(self) -> int:
         return len(self._values)
