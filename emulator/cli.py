@@ -2,7 +2,10 @@
 
 Exit status: init's own exit status when it exits (the machine powers off); 124 when
 the guest-time timeout expires; 125 on a kernel panic; 126 for bad input (missing or
-corrupt image, a missing init, an init ELF for the wrong architecture).
+corrupt image, a missing init, an init ELF for the wrong architecture, a kernel command
+line that does not parse); 2 for a bad option or option value. Whenever the status is
+not 0, one line on stderr says why the run ended, so a guest exiting with 124 is never
+mistaken for a timeout.
 """
 
 from __future__ import annotations
@@ -12,8 +15,17 @@ from pathlib import Path
 
 import click
 
+from emulator import qemu_compat
 from emulator.chardev import CharBackend, FileBackend, MuxBackend, NullBackend, StdioBackend
-from emulator.config import ARCHES, EXIT_BAD_INPUT, EXIT_PANIC, MachineConfig, parse_size
+from emulator.config import (
+    ARCHES,
+    EXIT_BAD_INPUT,
+    EXIT_PANIC,
+    ConfigError,
+    MachineConfig,
+    memory_bytes,
+    timeout_seconds,
+)
 from emulator.machine import BadInput
 from emulator.session import exit_code_for, start, timeout_ns
 
@@ -38,15 +50,43 @@ def _serial_backends(specs: tuple[str, ...]) -> CharBackend:
 
 def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     try:
-        size = parse_size(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a size like 128M or 1G") from None
-    if size < 4 << 20:
-        raise click.BadParameter("at least 4M")
-    return size
+        return memory_bytes(value)
+    except ConfigError as err:
+        raise click.BadParameter(str(err)) from None
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+def _timeout(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    try:
+        return timeout_seconds(value)
+    except ConfigError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+class OneLineUsageError(click.UsageError):
+    """A refused QEMU spelling: the message is already the complete answer."""
+
+    def show(self, file: object = None) -> None:  # noqa: ARG002 - click's signature
+        click.echo(self.message, err=True)
+
+
+class RunVirtCommand(click.Command):
+    """Translates or answers QEMU's spellings (emulator.qemu_compat) before parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        value_options = [
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts + param.secondary_opts
+        ]
+        try:
+            args = qemu_compat.preparse(args, value_options, lambda m: click.echo(m, err=True))
+        except qemu_compat.QemuSpellingError as err:
+            raise OneLineUsageError(str(err), ctx) from None
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=RunVirtCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--arch",
     type=click.Choice(ARCHES),
@@ -75,8 +115,8 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
 )
 @click.option(
     "--timeout",
-    type=float,
     default=None,
+    callback=_timeout,
     metavar="SECONDS",
     help="Stop after this much guest time (exit status 124).",
 )
@@ -86,7 +126,7 @@ def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     default="128M",
     callback=_memory,
     show_default=True,
-    help="Guest memory size (ENOMEM beyond it).",
+    help="Guest memory budget (ENOMEM beyond it); at most the host's RAM.",
 )
 @click.option(
     "--clock",
@@ -143,8 +183,20 @@ def main(
         if console is not None:
             console.close()
     code = exit_code_for(machine, state)
-    if machine.kernel.panic_message:
-        click.echo(f"run-virt: kernel panic: {machine.kernel.panic_message}", err=True)
-    elif code == 124 and machine.exit_status is None:
-        click.echo(f"run-virt: guest time limit of {timeout} s reached", err=True)
+    reason = end_reason(machine, state, timeout)
+    if reason:
+        click.echo(f"run-virt: {reason}", err=True)
     sys.exit(code)
+
+
+def end_reason(machine: object, state: object, timeout: float | None) -> str | None:
+    """The one stderr line saying why the run ended (None for a clean exit 0)."""
+    kernel = machine.kernel  # type: ignore[attr-defined]
+    if kernel.panic_message:
+        return f"kernel panic: {kernel.panic_message}"
+    status = machine.exit_status  # type: ignore[attr-defined]
+    if status is None:
+        return f"guest time limit of {timeout} s reached"
+    if status:
+        return f"init exited with status {status}"
+    return None

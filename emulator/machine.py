@@ -17,6 +17,7 @@ from emulator.clock import VirtualClock
 from emulator.config import ARCHES, MachineConfig
 from emulator.cpu import StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
+from kernel.config import CmdlineError
 from kernel.kernel import BootError, Kernel, KernelConfig
 
 MAX_SLICE_INSNS = 2_000_000
@@ -46,12 +47,13 @@ class Machine:
         self.clock = VirtualClock(config.clock, config.icount_shift)
         self.block = _open_disk(config.image_path())
         self.board: Board = BOARDS[config.arch](self.clock, console, self.block)
-        self.kernel = Kernel(
-            self.board,
-            KernelConfig.from_cmdline(
+        try:
+            kconfig = KernelConfig.from_cmdline(
                 config.cmdline, memory=config.memory, trace_syscalls=config.trace_syscalls
-            ),
-        )
+            )
+        except CmdlineError as err:
+            raise BadInput(str(err)) from None
+        self.kernel = Kernel(self.board, kconfig)
         self.state: RunState | None = None
 
     def boot(self) -> None:

@@ -90,7 +90,11 @@ class GicV2:
             if value >> i & 1 and base + i < NUM_IRQS:
                 flags[base + i] = state
 
-    def distributor_read(self, offset: int) -> int:
+    def distributor_read(self, offset: int, size: int = 4) -> int:
+        if _byte_accessible(offset):
+            return self._byte_registers_read(offset, size)
+        if size != 4 or offset % 4:
+            return 0  # word-only register: other widths read as zero
         if offset == GICD_CTLR:
             return int(self.dist_enabled)
         if offset == GICD_TYPER:
@@ -108,16 +112,28 @@ class GicV2:
         if GICD_ISACTIVER <= offset < GICD_ICACTIVER + NUM_IRQS // 8:
             act = [i in self.active for i in range(NUM_IRQS)]
             return self._bitmap_read(act, (offset - GICD_ISACTIVER) % 0x80)
-        if GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
-            i = offset - GICD_IPRIORITYR
-            return sum(self.priority[i + k] << (8 * k) for k in range(4) if i + k < NUM_IRQS)
-        if GICD_ITARGETSR <= offset < GICD_ITARGETSR + NUM_IRQS:
-            return 0x01010101
         if GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
             return self.config[(offset - GICD_ICFGR) // 4]
         return 0
 
-    def distributor_write(self, offset: int, value: int) -> None:
+    def _byte_registers_read(self, offset: int, size: int) -> int:
+        """IPRIORITYR / ITARGETSR: one byte per interrupt, any width from 1 to 4."""
+        if offset >= GICD_ITARGETSR:
+            i = offset - GICD_ITARGETSR
+            return sum(1 << (8 * k) for k in range(size) if i + k < NUM_IRQS)  # CPU 0
+        i = offset - GICD_IPRIORITYR
+        return sum(self.priority[i + k] << (8 * k) for k in range(size) if i + k < NUM_IRQS)
+
+    def distributor_write(self, offset: int, value: int, size: int = 4) -> None:
+        if _byte_accessible(offset):
+            if offset < GICD_ITARGETSR:  # targets are fixed: one CPU
+                i = offset - GICD_IPRIORITYR
+                for k in range(min(size, 4)):
+                    if i + k < NUM_IRQS:
+                        self.priority[i + k] = (value >> (8 * k)) & 0xFF
+            return
+        if size != 4 or offset % 4:
+            return  # word-only register: other widths are ignored
         if offset == GICD_CTLR:
             self.dist_enabled = bool(value & 1)
         elif GICD_ISENABLER <= offset < GICD_ISENABLER + NUM_IRQS // 8:
@@ -128,17 +144,14 @@ class GicV2:
             self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
         elif GICD_ICPENDR <= offset < GICD_ICPENDR + NUM_IRQS // 8:
             self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
-        elif GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS:
-            i = offset - GICD_IPRIORITYR
-            for k in range(4):
-                if i + k < NUM_IRQS:
-                    self.priority[i + k] = (value >> (8 * k)) & 0xFF
         elif GICD_ICFGR <= offset < GICD_ICFGR + NUM_IRQS // 4:
             self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
 
     # ------------------------------------------------------------ cpu interface
 
-    def cpu_read(self, offset: int) -> int:
+    def cpu_read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 4:
+            return 0  # the CPU interface is word-access only
         if offset == GICC_CTLR:
             return int(self.cpu_enabled)
         if offset == GICC_PMR:
@@ -160,7 +173,9 @@ class GicV2:
             return SPURIOUS if best is None else best
         return 0
 
-    def cpu_write(self, offset: int, value: int) -> None:
+    def cpu_write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 4:
+            return
         if offset == GICC_CTLR:
             self.cpu_enabled = bool(value & 1)
         elif offset == GICC_PMR:
@@ -171,3 +186,12 @@ class GicV2:
                 self.active.remove(intid)
                 if self.level[intid]:
                     self.pending[intid] = True
+
+
+def _byte_accessible(offset: int) -> bool:
+    """IPRIORITYR and ITARGETSR take byte, halfword and word accesses (GICv2 4.1.4);
+    every other distributor register is word-only."""
+    return (
+        GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + NUM_IRQS
+        or GICD_ITARGETSR <= offset < GICD_ITARGETSR + NUM_IRQS
+    )
