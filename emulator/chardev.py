@@ -38,9 +38,13 @@ class FileBackend(CharBackend):
         self._file = open(path, "wb")  # noqa: SIM115 -- lives as long as the machine
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
-        if b"\n" in data:
+        end = data.rfind(b"\n") + 1
+        if end:
+            self._file.write(data[:end])
             self._file.flush()
+            data = data[end:]
+        if data:
+            self._file.write(data)
 
     def close(self) -> None:
         self._file.close()
