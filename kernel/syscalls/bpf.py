@@ -177,7 +177,6 @@ def _obj_get_info(k: Kernel, proc: Process, attr: Attr) -> int:
         info = BPF_OBJ_INFO_STRUCT.pack(
             bpf_map.id,
             BPF_OBJ_KIND_MAP,
-            BPF_OBJ_KIND_PROG,
             int(bpf_map.map_type),
             bpf_map.key_size,
             bpf_map.value_size,

@@ -50,6 +50,7 @@ T_HOSTILE = (
     f"pin bad kind: {_e('EINVAL')}\n"
     "array 2^26 x 1: created\n"
     "array last element: 1\n"
+    "map info: 24 kind=1 type=2 key=4 value=1 max=67108864\n"
     "pin map: 0\n"
     "get map pin: same=1 kind=1\n"
     f"second 64M array: {_e('ENOMEM')}\n"

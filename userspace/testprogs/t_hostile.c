@@ -177,6 +177,10 @@ static void bpf_checks(long exit_prog)
         bpf_map_update(big, &key, &one, 0);
         bpf_map_lookup(big, &key, &back);
         printf("array last element: %u\n", back);
+        struct bpf_obj_info mi = {0};
+        long got_info = bpf_obj_get_info(big, &mi, sizeof mi);
+        printf("map info: %ld kind=%u type=%u key=%u value=%u max=%u\n", got_info, mi.kind,
+               mi.map_type, mi.key_size, mi.value_size, mi.max_entries);
         printf("pin map: %ld\n", bpf_obj_pin(big, "hostile/big"));
         printf("get map pin: same=%d kind=%u\n", bpf_obj_get_kind("hostile/big", &kind) == big,
                kind);
