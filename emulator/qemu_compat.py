@@ -70,6 +70,11 @@ _DEFAULTS = [
     Spelling("-append", True, "translate", translate=lambda v: ["--append", v or ""]),
     Spelling("-serial", True, "translate", translate=lambda v: ["--serial", v or ""]),
     Spelling("-icount", True, "translate", translate=_icount),
+    # QEMU's long single-dash names of options run-virt spells with two dashes (the
+    # monitor, gdb stub and machine options come with their features).
+    Spelling("-monitor", True, "translate", translate=lambda v: ["--monitor", v or ""]),
+    Spelling("-gdb", True, "translate", translate=lambda v: ["--gdb", v or ""]),
+    Spelling("-machine", True, "translate", translate=lambda v: ["--machine", v or ""]),
     Spelling(
         "-smp",
         True,

@@ -397,3 +397,22 @@ def test_boot_takes_cli_names_and_values(tmp_path: Path) -> None:
         boot("x86_64", timeout="nan")
     with pytest.raises(TypeError):
         boot("x86_64", memroy="64M")  # type: ignore[call-arg]
+
+
+def test_qemu_table_translates_and_features_can_register() -> None:
+    from emulator import qemu_compat
+
+    notes: list[str] = []
+    assert qemu_compat.preparse(
+        ["-monitor", "stdio", "-gdb=tcp::1234", "--append", "-smp", "-machine", "virt"],
+        ["--append"],
+        notes.append,
+    ) == ["--monitor", "stdio", "--gdb", "tcp::1234", "--append", "-smp", "--machine", "virt"]
+    assert notes == []
+    qemu_compat.register(qemu_compat.Spelling("-xyz", False, "refuse", "run-virt: error: -xyz"))
+    try:
+        with pytest.raises(qemu_compat.QemuSpellingError, match="-xyz"):
+            qemu_compat.preparse(["-xyz"], [], notes.append)
+    finally:
+        qemu_compat.unregister("-xyz")
+    assert qemu_compat.preparse(["-xyz"], [], notes.append) == ["-xyz"]

@@ -2,8 +2,9 @@
 
 Values are handed out as *live* memoryviews of the map's storage: the VM maps them
 as regions, so a program's in-place increment is what the next syscall lookup sees.
-Each value keeps one stable view object for its lifetime, which lets the VM reuse
-one address per value within a run.
+A value normally keeps one view object (hash: for its lifetime; array: while it is in
+the map's bounded view cache), which lets the VM reuse one address per value within
+a run; a new view of the same value is still the same bytes.
 """
 
 from __future__ import annotations
