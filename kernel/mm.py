@@ -15,6 +15,11 @@ from kernel.abi import PAGE_SIZE, Errno, SyscallError
 
 PROT_R, PROT_W, PROT_X = 1, 2, 4
 USER_TOP = 0x0000_7FFF_FFFF_0000
+# Mappings per address space (Linux: vm.max_map_count, ENOMEM past it). Each is a
+# Unicorn region, and Unicorn's cost per map grows with the number of regions: 1024
+# maps cost a quarter second, 8192 would cost minutes, so a guest making many small
+# allocations is refused instead of stalling the emulator.
+MAX_MAP_COUNT = 1024
 
 
 def page_down(value: int) -> int:
@@ -116,6 +121,8 @@ class AddressSpace:
         growth = (size if kind != "guard" else 0) - replaced
         if growth > 0:
             self.account.check(growth)
+        if len(self.vmas) >= MAX_MAP_COUNT:
+            raise SyscallError(Errno.ENOMEM, f"{MAX_MAP_COUNT} mappings, the per-process limit")
         self.unmap(start, size)
         if kind != "guard":
             self.account.charge(size)

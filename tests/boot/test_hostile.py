@@ -42,6 +42,8 @@ T_HOSTILE = (
     f"mmap fixed 200M over malloc: {_e('ENOMEM')}\n"
     "old memory intact: 1\n"
     "free old block: 0\n"
+    f"malloc 16 bytes until refused: {_e('ENOMEM')} after more than 1000: 1\n"
+    "malloc after freeing: ok\n"
     f"writev 1024 x 1M: {MiB}\n"
     f"writev bad second pointer: {_e('EFAULT')}\n"
     "pin prog: 0\n"

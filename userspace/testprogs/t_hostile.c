@@ -142,6 +142,19 @@ static void memory_checks(void)
     printf("old memory intact: %d\n", p[0] == 0x5a && p[8191] == 0x5a);
     printf("free old block: %ld\n", free(p));
 
+    static void *blocks[1100];
+    long count = 0;
+    void *q = 0;
+    while (count < 1100 && !is_err(q = malloc(16)))
+        blocks[count++] = q;
+    printf("malloc 16 bytes until refused: %ld after more than 1000: %d\n", (long)q,
+           count > 1000);
+    while (count > 0)
+        free(blocks[--count]);
+    q = malloc(16);
+    printf("malloc after freeing: %s\n", is_err(q) ? "failed" : "ok");
+    free(q);
+
     static struct iovec iov[1024];
     uint8_t *buf = malloc(MiB);
     for (int i = 0; i < 1024; i++) {
