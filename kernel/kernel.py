@@ -299,7 +299,9 @@ class Kernel:
         proc: Process = cpu.owner
         self._in_trap = proc
         hooks = self.hooks
-        if not self._restarted(proc):
+        if proc.resuming_syscall:  # re-executing a call that blocked: not a new syscall
+            proc.resuming_syscall = False
+        else:
             self._syscall_entry(nr, args)
         handler = self._handlers.get(nr)
         try:
@@ -324,13 +326,6 @@ class Kernel:
             hooks.sys_exit(nr, result)
         self._in_trap = None
         return result
-
-    @staticmethod
-    def _restarted(proc: Process) -> bool:
-        """True when this trap re-executes a syscall that blocked: not a new syscall."""
-        restarted = proc.resuming_syscall
-        proc.resuming_syscall = False
-        return restarted
 
     def _syscall_entry(self, nr: int, args: tuple[int, ...]) -> None:
         """Once per syscall, at its top: the counter, the trace line, SYS_ENTER."""
