@@ -80,6 +80,8 @@ def test_a_restarted_syscall_fires_sys_enter_and_the_trace_once(arch: str) -> No
     assert vm.run_to_end(timeout=20) == 0
     assert "restart: enter-exit grew by 0 over 3 blocking sleeps\n" in vm.console
     assert len(re.findall(r"syscall: SYS_NANOSLEEP \(55\)", vm.console)) == 3
+    # the counter agrees with the trace: one per syscall, restarts not counted
+    assert vm.machine.kernel.syscall_count == len(re.findall(r"\] syscall: SYS_", vm.console))
 
 
 def test_jump_to_address_zero_faults_with_the_host_clock(arch: str) -> None:
