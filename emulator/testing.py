@@ -14,6 +14,7 @@ Timeouts are in guest seconds, so tests behave the same on slow and fast machine
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -164,10 +165,13 @@ def boot(
     clock: str = "icount",
     icount_shift: int = 3,
     trace_syscalls: bool = False,
+    **options: object,
 ) -> BootedMachine:
     """Boot a machine. The options are run-virt's, under the same names (`-m` is
     `memory`) and with the same values: `image="/x.img"`, `memory="64M"`. A bad value
-    raises ConfigError naming it; an unusable image or init raises BadInput."""
+    raises ConfigError naming it; an unusable image or init raises BadInput. Other
+    MachineConfig fields (options features add) pass through as keywords; an unknown
+    keyword is a TypeError."""
     config = MachineConfig.from_options(
         arch,
         image=image,
@@ -178,6 +182,8 @@ def boot(
         icount_shift=icount_shift,
         trace_syscalls=trace_syscalls,
     )
+    if options:
+        config = dataclasses.replace(config, **options)  # type: ignore[arg-type]
     return BootedMachine(config)
 
 
