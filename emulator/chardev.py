@@ -98,13 +98,22 @@ def color_enabled(mode: str, stream: object, environ: dict[str, str]) -> bool:
 
 
 class FileBackend(CharBackend):
-    """A log file on the host."""
+    """A log file on the host, written through at every line end (as QEMU's file
+    chardev): someone tailing it sees each line as it is printed, and a killed run
+    loses at most a partial last line. Bytes are buffered within a line, so a run
+    printing character by character costs one write per line, not per byte."""
 
     def __init__(self, path: Path) -> None:
         self._file = open(path, "wb")  # noqa: SIM115 -- lives as long as the machine
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        end = data.rfind(b"\n") + 1
+        if end:
+            self._file.write(data[:end])
+            self._file.flush()
+            data = data[end:]
+        if data:
+            self._file.write(data)
 
     def close(self) -> None:
         self._file.close()
@@ -129,6 +138,10 @@ class MemoryBackend(CharBackend):
     @property
     def data(self) -> bytes:
         return bytes(self._chunks)
+
+    def data_from(self, offset: int) -> bytes:
+        """The bytes written since `offset` (readers that keep their own position)."""
+        return bytes(self._chunks[offset:])
 
     def __len__(self) -> int:
         return len(self._chunks)

@@ -2,7 +2,10 @@
 
 Exit status: init's own exit status when it exits (the machine powers off); 124 when
 the guest-time timeout expires; 125 on a kernel panic; 126 for bad input (missing or
-corrupt image, a missing init, an init ELF for the wrong architecture).
+corrupt image, a missing init, an init ELF for the wrong architecture, a kernel command
+line that does not parse); 2 for a bad option or option value. Whenever the status is
+not 0, one line on stderr says why the run ended, so a guest exiting with 124 is never
+mistaken for a timeout.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from emulator import qemu_compat
 from emulator.chardev import (
     CharBackend,
     FileBackend,
@@ -27,8 +31,10 @@ from emulator.config import (
     EXIT_KILLED,
     EXIT_PANIC,
     MACHINE_ARCH,
+    ConfigError,
     MachineConfig,
-    parse_size,
+    memory_bytes,
+    timeout_seconds,
 )
 from emulator.gdbstub.stub import GdbKilled
 from emulator.gdbstub.transport import DEFAULT_PORT
@@ -59,35 +65,9 @@ def _serial_backends(specs: tuple[str, ...], color: bool = True) -> CharBackend:
 
 def _memory(_ctx: click.Context, _param: click.Parameter, value: str) -> int:
     try:
-        size = parse_size(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a size like 128M or 1G") from None
-    if size < 4 << 20:
-        raise click.BadParameter("at least 4M")
-    return size
-
-
-# Options QEMU users type with one dash (`-monitor stdio`); click would read
-# `-monitor` as `-m onitor`. They are rewritten to the double-dash form first.
-QEMU_SINGLE_DASH = ("-monitor", "-serial", "-append", "-icount", "-display")
-
-
-class QemuSpellingCommand(click.Command):
-    """Accepts QEMU's single-dash spellings of the long options we share."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        fixed = []
-        for arg in args:
-            name, eq, value = arg.partition("=")
-            if name in QEMU_SINGLE_DASH:
-                if name in ("-icount", "-display"):
-                    raise click.UsageError(
-                        f"{name} is a QEMU option run-virt does not have "
-                        "(see --clock/--icount-shift and --serial)"
-                    )
-                arg = "-" + name + eq + value
-            fixed.append(arg)
-        return super().parse_args(ctx, fixed)
+        return memory_bytes(value)
+    except ConfigError as err:
+        raise click.BadParameter(str(err)) from None
 
 
 def _log_items(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple:
@@ -109,7 +89,38 @@ def _trace_events(_ctx: click.Context, _param: click.Parameter, value: str) -> t
         raise click.BadParameter(str(err)) from None
 
 
-@click.command(cls=QemuSpellingCommand, context_settings={"help_option_names": ["-h", "--help"]})
+def _timeout(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    try:
+        return timeout_seconds(value)
+    except ConfigError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+class OneLineUsageError(click.UsageError):
+    """A refused QEMU spelling: the message is already the complete answer."""
+
+    def show(self, file: object = None) -> None:  # noqa: ARG002 - click's signature
+        click.echo(self.message, err=True)
+
+
+class RunVirtCommand(click.Command):
+    """Translates or answers QEMU's spellings (emulator.qemu_compat) before parsing."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        value_options = [
+            name
+            for param in self.params
+            if isinstance(param, click.Option) and not param.is_flag
+            for name in param.opts + param.secondary_opts
+        ]
+        try:
+            args = qemu_compat.preparse(args, value_options, lambda m: click.echo(m, err=True))
+        except qemu_compat.QemuSpellingError as err:
+            raise OneLineUsageError(str(err), ctx) from None
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=RunVirtCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--arch",
     type=click.Choice(ARCHES),
@@ -165,8 +176,8 @@ def _trace_events(_ctx: click.Context, _param: click.Parameter, value: str) -> t
 )
 @click.option(
     "--timeout",
-    type=float,
     default=None,
+    callback=_timeout,
     metavar="SECONDS",
     help="Stop after this much guest time (exit status 124).",
 )
@@ -176,7 +187,7 @@ def _trace_events(_ctx: click.Context, _param: click.Parameter, value: str) -> t
     default="128M",
     callback=_memory,
     show_default=True,
-    help="Guest memory size (ENOMEM beyond it).",
+    help="Guest memory budget (ENOMEM beyond it); at most the host's RAM.",
 )
 @click.option(
     "--clock",
@@ -345,8 +356,20 @@ def main(
     if machine.obs.perfetto is not None and machine.obs.perfetto.failed:
         click.echo(f"run-virt: warning: {config.trace}: {machine.obs.perfetto.failed}", err=True)
     code = exit_code_for(machine, state)
-    if machine.kernel.panic_message:
-        click.echo(f"run-virt: kernel panic: {machine.kernel.panic_message}", err=True)
-    elif code == 124 and machine.exit_status is None:
-        click.echo(f"run-virt: guest time limit of {timeout} s reached", err=True)
+    reason = end_reason(machine, state, timeout)
+    if reason:
+        click.echo(f"run-virt: {reason}", err=True)
     sys.exit(code)
+
+
+def end_reason(machine: object, state: object, timeout: float | None) -> str | None:
+    """The one stderr line saying why the run ended (None for a clean exit 0)."""
+    kernel = machine.kernel  # type: ignore[attr-defined]
+    if kernel.panic_message:
+        return f"kernel panic: {kernel.panic_message}"
+    status = machine.exit_status  # type: ignore[attr-defined]
+    if status is None:
+        return f"guest time limit of {timeout} s reached"
+    if status:
+        return f"init exited with status {status}"
+    return None

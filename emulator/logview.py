@@ -154,4 +154,4 @@ def main(
         else:
             where = f"cpu{line.cpu} pid {line.pid}" if line.cpu is not None else "boot"
             click.echo(f"{line.number}: {line.level:<5} {where} [{line.module}] {line.message}")
-    sys.exit(0 if picked or count else 1)
+    sys.exit(0 if picked else 1)  # as grep: 1 when nothing matched, --count included

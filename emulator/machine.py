@@ -21,6 +21,7 @@ from emulator.cpu import StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
 from emulator.devlog import DeviceEventLog, open_device_log
 from emulator.trace.setup import Observability
+from kernel.config import CmdlineError
 from kernel.kernel import BootError, Kernel, KernelConfig
 
 if TYPE_CHECKING:
@@ -73,8 +74,8 @@ class Machine:
             kconfig = KernelConfig.from_cmdline(
                 config.cmdline, memory=config.memory, trace_syscalls=config.trace_syscalls
             )
-        except ValueError as err:
-            raise BadInput(f"bad kernel command line: {err}") from None
+        except CmdlineError as err:
+            raise BadInput(str(err)) from None
         self.kernel = Kernel(self.board, kconfig)
         self.state: RunState | None = None
         self.cpu_tracer: Any = None  # set by Observability when a tracer wants the CPU track

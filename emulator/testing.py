@@ -13,20 +13,26 @@ Timeouts are in guest seconds, so tests behave the same on slow and fast machine
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
+import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 from emulator.chardev import MemoryBackend
-from emulator.config import MACHINE_ARCH, MachineConfig
+from emulator.config import DEFAULT_MEMORY, MACHINE_ARCH, ConfigError, MachineConfig
 from emulator.devlog import DeviceEvent
 from emulator.logview import ANSI, LogLine, parse_log
 from emulator.machine import Machine, RunState
 from emulator.session import exit_code_for, start
 
 DEFAULT_TIMEOUT_S = 30.0
+WAIT_LOOKBACK = 4096  # characters before the last line that a new search re-reads
 KERNEL_LINE = re.compile(r"\x1b\[[0-9;]*m(?:ERROR|WARN |INFO |DEBUG)\x1b\[0m [^\n]*\n")
+
+
+__all__ = ["BootedMachine", "ConfigError", "GuestTimeout", "axiom_vm", "boot"]
 
 
 class GuestTimeout(AssertionError):
@@ -41,7 +47,7 @@ class BootedMachine:
         self.backend = MemoryBackend()
         self.machine: Machine = start(config, self.backend)
         self.state: RunState | None = None
-        self._searched = 0
+        self._text = ConsoleText(self.backend)
 
     # ---------------------------------------------------------------- console
 
@@ -53,12 +59,12 @@ class BootedMachine:
     @property
     def console(self) -> str:
         """Console text with `\\r\\n` folded to `\\n` (the PL011 driver sends `\\r\\n`)."""
-        return self.backend.data.decode(errors="replace").replace("\r\n", "\n")
+        return self._text.text()
 
     @property
     def text(self) -> str:
         """The console with colour codes removed: what `wait_for` matches against."""
-        return ANSI.sub("", self.console)
+        return self._text.plain()
 
     @property
     def user_output(self) -> str:
@@ -127,22 +133,41 @@ class BootedMachine:
         self, pattern: str | re.Pattern[str], timeout: float = DEFAULT_TIMEOUT_S
     ) -> re.Match[str]:
         """Run until the console matches `pattern` (a regex or plain text), searched in
-        the text with colour codes removed (`text`)."""
+        the text with colour codes removed (`text`).
+
+        What is already on the console is searched first (text printed in the slice
+        that powered the machine off counts). Then each time output arrives, only the
+        new text is searched, from the start of the line it continues, so a long run
+        costs time proportional to its output, not to its output squared. A match may
+        span lines if it starts at most WAIT_LOOKBACK characters before that line."""
         regex = pattern if isinstance(pattern, re.Pattern) else re.compile(re.escape(pattern))
         found: list[re.Match[str]] = []
+        resume = 0  # search from here: the start of the last (maybe partial) line
 
         def check() -> bool:
-            if len(self.backend) == self._searched:
-                return False
-            self._searched = len(self.backend)
-            match = regex.search(self.text)
+            nonlocal resume
+            text = self._text.plain()
+            match = regex.search(text, resume)
             if match:
                 found.append(match)
-            return bool(match)
+                return True
+            resume = max(0, text.rfind("\n") + 1 - WAIT_LOOKBACK)
+            return False
 
         if check():
             return found[0]
-        self._run(timeout, check)
+        seen = len(self.backend)
+
+        def grew() -> bool:
+            nonlocal seen
+            if len(self.backend) == seen:
+                return False
+            seen = len(self.backend)
+            return check()
+
+        self._run(timeout, grew)
+        if not found:
+            check()  # output of the final slice (the machine may have powered off)
         if not found:
             raise GuestTimeout(
                 f"{regex.pattern!r} not seen within {timeout} guest s "
@@ -173,17 +198,83 @@ class BootedMachine:
 
 
 def boot(
-    arch: str, *, append: str = "", image: Path | None = None, **options: object
+    arch: str = "aarch64",
+    *,
+    append: str = "",
+    image: str | os.PathLike[str] | None = None,
+    memory: int | str = DEFAULT_MEMORY,
+    timeout: float | str | None = None,
+    clock: str = "icount",
+    icount_shift: int = 3,
+    trace_syscalls: bool = False,
+    **options: object,
 ) -> BootedMachine:
-    """Boot a machine (other MachineConfig fields as keyword options). `arch` may
-    also name a board: `boot("rpi5", gpio=["22=1@2s"])`. Device events are kept for
-    the test API and not written anywhere unless `device_log=` says so."""
+    """Boot a machine. The options are run-virt's, under the same names (`-m` is
+    `memory`) and with the same values: `image="/x.img"`, `memory="64M"`. A bad value
+    raises ConfigError naming it; an unusable image or init raises BadInput. Other
+    MachineConfig fields (options features add) pass through as keywords; an unknown
+    keyword is a TypeError. `arch` may also name a board: `boot("rpi5",
+    gpio=["22=1@2s"])`; device events are kept for the test API and not written
+    anywhere unless `device_log=` says so."""
     if arch in MACHINE_ARCH and arch not in ("x86_64", "aarch64"):
         options.setdefault("machine", arch)
         arch = MACHINE_ARCH[arch]
     options.setdefault("device_log", "none")
-    config = MachineConfig(arch=arch, image=image, cmdline=append, **options)  # type: ignore[arg-type]
+    config = MachineConfig.from_options(
+        arch,
+        image=image,
+        append=append,
+        timeout=timeout,
+        memory=memory,
+        clock=clock,
+        icount_shift=icount_shift,
+        trace_syscalls=trace_syscalls,
+    )
+    config = dataclasses.replace(config, **options)  # type: ignore[arg-type]
     return BootedMachine(config)
+
+
+MAX_ESCAPE = 16  # longest colour escape the kernel sends (`ESC[1;94m` is 7)
+
+
+class ConsoleText:
+    """The console decoded once, incrementally: each read decodes only new bytes
+    (an incremental UTF-8 decoder keeps a character split across writes whole, and a
+    `\\r` at the end waits for a possible `\\n`)."""
+
+    def __init__(self, backend: MemoryBackend) -> None:
+        self._backend = backend
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._done = 0
+        self._joined = ""
+        self._pending_cr = False
+        self._plain = ""  # _joined up to _plain_done, colour codes removed
+        self._plain_done = 0
+
+    def text(self) -> str:
+        size = len(self._backend)
+        if size != self._done:
+            chunk = self._decoder.decode(self._backend.data_from(self._done))
+            self._done = size
+            if self._pending_cr:
+                chunk = "\r" + chunk
+            self._pending_cr = chunk.endswith("\r")
+            if self._pending_cr:
+                chunk = chunk[:-1]
+            self._joined += chunk.replace("\r\n", "\n")
+        return self._joined + ("\r" if self._pending_cr else "")
+
+    def plain(self) -> str:
+        """`text()` without colour codes, also kept incrementally (an escape sequence
+        still arriving at the end waits for its next bytes)."""
+        self.text()
+        new = self._joined[self._plain_done :]
+        esc = new.rfind("\x1b")
+        if esc != -1 and len(new) - esc < MAX_ESCAPE and not ANSI.match(new, esc):
+            new = new[:esc]
+        self._plain += ANSI.sub("", new)
+        self._plain_done += len(new)
+        return self._plain
 
 
 def axiom_vm_fixture() -> Iterator[Callable[..., BootedMachine]]:

@@ -256,6 +256,11 @@ BPF_ELF_MAX_SIZE = 1 << 20
 BPF_OBJ_INFO_SIZE = 24
 BPF_OBJ_INFO_STRUCT = struct.Struct("<6I")  # id, kind, map_type, key_size, value_size, max_entries
 BPF_OBJ_KIND_MAP = 1
+BPF_OBJ_KIND_PROG = 2
+# OBJ_GET_INFO_BY_FD of a program (file_flags = BPF_OBJ_KIND_PROG): id, kind, attach_type
+# it was verified for (0 = unknown), insn_cnt, attached (bit 1 << type per hook it is
+# attached to), run_cnt (hook runs, saturating at 2**32-1).
+BPF_PROG_INFO_STRUCT = struct.Struct("<6I")
 
 
 class MapUpdateFlag(enum.IntEnum):

@@ -168,6 +168,7 @@ def generate() -> str:
         defines("", [("BPF_ELF_MAX_SIZE", abi.BPF_ELF_MAX_SIZE)]),
         defines("", [("BPF_OBJ_INFO_SIZE", abi.BPF_OBJ_INFO_SIZE)]),
         defines("", [("BPF_OBJ_KIND_MAP", abi.BPF_OBJ_KIND_MAP)]),
+        defines("", [("BPF_OBJ_KIND_PROG", abi.BPF_OBJ_KIND_PROG)]),
         "\n/* MAP_UPDATE_ELEM flags and map types (section 5). */\n",
         defines("BPF_", enum_items(abi.MapUpdateFlag)),
         defines("BPF_MAP_TYPE_", enum_items(abi.MapType)),
@@ -211,6 +212,12 @@ def _structs() -> str:
             "bpf_obj_info",
             abi.BPF_OBJ_INFO_STRUCT,
             ["id", "kind", "map_type", "key_size", "value_size", "max_entries"],
+            {},
+        ),
+        (
+            "bpf_prog_info",
+            abi.BPF_PROG_INFO_STRUCT,
+            ["id", "kind", "attach_type", "insn_cnt", "attached", "run_cnt"],
             {},
         ),
         (

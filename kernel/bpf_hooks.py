@@ -11,6 +11,7 @@ a PWM driver makes, as the original's `trigger_event`), and the device helpers
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from kernel.abi import (
@@ -21,6 +22,7 @@ from kernel.abi import (
     SYS_EXIT_PAYLOAD,
     AttachType,
     Errno,
+    SyscallError,
 )
 from kernel.bpf.env import BpfDevices, TaskInfo
 from kernel.bpf.errors import BpfError
@@ -29,6 +31,14 @@ from kernel.bpf.vm import make_context
 from kernel.drivers.iio import IioAccelDriver
 from kernel.drivers.rp1 import NUM_PINS, Rp1GpioDriver, Rp1PwmDriver
 from kernel.hooks import KernelHooks
+
+_U64_MASK = 0xFFFF_FFFF_FFFF_FFFF
+
+
+def _as_i64(value: int) -> int:
+    """A syscall result as the guest's register holds it, read as a signed i64."""
+    value &= _U64_MASK
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 class KernelHelperEnv:
@@ -122,7 +132,20 @@ class BpfHooks(KernelHooks):
         self.bpf.ns_per_insn = kernel.clock.ns_per_insn
         self.bpf.tracer_of = lambda: kernel.tracer
         self.bpf.on_change = self._refresh_flags
+        self.bpf.charge = self.bpf.maps.charge = self._charger(kernel)
         kernel.bpf = self.bpf
+
+    @staticmethod
+    def _charger(kernel: Any) -> Callable[[int], None]:
+        """BPF maps and programs live in host memory: charge them to the `-m` budget."""
+
+        def charge(nbytes: int) -> None:
+            try:
+                kernel.account.charge(nbytes)
+            except SyscallError as err:
+                raise BpfError(Errno.ENOMEM, f"BPF object needs {nbytes} bytes: {err}") from None
+
+        return charge
 
     def init_devices(self, kernel: Any) -> None:
         platform, mmio = kernel.platform, kernel.board.mmio
@@ -256,7 +279,7 @@ class BpfHooks(KernelHooks):
 
     def sys_exit(self, nr: int, result: int) -> None:
         assert self.bpf is not None
-        payload = SYS_EXIT_PAYLOAD.pack(nr & 0xFFFF_FFFF_FFFF_FFFF, result)
+        payload = SYS_EXIT_PAYLOAD.pack(nr & _U64_MASK, _as_i64(result))
         self.bpf.run_hook(AttachType.SYS_EXIT, make_context(), payload)
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:

@@ -18,6 +18,23 @@ DEFAULT_INIT = "/bin/init"
 DEFAULT_MAX_PROCESSES = 64
 
 
+class CmdlineError(ValueError):
+    """The command line cannot be parsed; the message says why, in one line."""
+
+
+def split_cmdline(cmdline: str) -> list[str]:
+    """Shell-style words; the text must be UTF-8 (init gets it as bytes) with balanced
+    quotes."""
+    try:
+        cmdline.encode()
+    except UnicodeEncodeError:
+        raise CmdlineError("the kernel command line is not valid UTF-8") from None
+    try:
+        return shlex.split(cmdline)
+    except ValueError as err:
+        raise CmdlineError(f"bad kernel command line {cmdline!r}: {err}") from None
+
+
 @dataclasses.dataclass
 class KernelConfig:
     """What the kernel needs to know at boot."""
@@ -34,7 +51,7 @@ class KernelConfig:
     @classmethod
     def from_cmdline(cls, cmdline: str, **options: object) -> KernelConfig:
         config = cls(cmdline=cmdline, **options)  # type: ignore[arg-type]
-        words = shlex.split(cmdline)
+        words = split_cmdline(cmdline)
         for i, word in enumerate(words):
             if word == "--":
                 config.init_args.extend(words[i + 1 :])
@@ -44,7 +61,10 @@ class KernelConfig:
                 config.init_path = value
             elif eq and key == "loglevel":
                 if value.lower() not in LOGLEVELS:
-                    raise ValueError(f"loglevel={value}: use one of {', '.join(LOGLEVELS)}")
+                    choices = ", ".join(LOGLEVELS)
+                    raise CmdlineError(
+                        f"bad kernel command line: loglevel={value}: use one of {choices}"
+                    )
                 config.loglevel = value.lower()
             elif eq:
                 config.init_env.append(word)

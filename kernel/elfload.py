@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import itertools
 import struct
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
 from kernel.abi import PAGE_SIZE, USER_STACK_SIZE, Errno, SyscallError
-from kernel.mm import PROT_R, PROT_W, PROT_X, AddressSpace, page_down, page_up
+from kernel.mm import PROT_R, PROT_W, PROT_X, USER_TOP, AddressSpace, page_down, page_up
 
 AT_NULL, AT_PAGESZ, AT_ENTRY = 0, 6, 9
 MAX_ARG_BYTES = 128 * 1024
+MAX_PHNUM = 256  # program headers an executable may have
 _ELF_MACHINES = {"x86_64": "EM_X86_64", "aarch64": "EM_AARCH64"}
 
 
@@ -48,7 +50,11 @@ class ElfImage:
 
 
 def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
-    """Validate and parse; ENOEXEC with a reason for anything we cannot run."""
+    """Validate and parse; ENOEXEC with a reason for anything we cannot run.
+
+    Every header field that points into the file or sizes memory is range-checked
+    before pyelftools seeks or reads with it, so a hostile file costs work
+    proportional to its length, never to the sizes it claims."""
     try:
         elf = ELFFile(io.BytesIO(data))
         machine = elf["e_machine"]
@@ -60,60 +66,87 @@ def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
             )
         if elf["e_type"] != "ET_EXEC":
             raise SyscallError(Errno.ENOEXEC, f"{name}: not a static executable ({elf['e_type']})")
+        _check_header_tables(elf, len(data), name)
         segments = []
         tls: TlsTemplate | None = None
         for seg in elf.iter_segments():
             if seg["p_type"] == "PT_TLS":
-                tls = _tls_template(seg, tls, name)
+                tls = _tls_template(seg, tls, data, name)
                 continue
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue  # PT_GNU_STACK, PT_NOTE, ...: nothing to map
-            flags = seg["p_flags"]
-            prot = (
-                (PROT_R if flags & 4 else 0)
-                | (PROT_W if flags & 2 else 0)
-                | (PROT_X if flags & 1 else 0)
-            )
-            body = seg.data()
-            if len(body) != seg["p_filesz"] or seg["p_filesz"] > seg["p_memsz"]:
-                raise SyscallError(Errno.ENOEXEC, f"{name}: truncated segment")
-            segments.append((seg["p_vaddr"], seg["p_memsz"], prot, body))
+            segments.append(_load_segment(seg, data, name))
         if not segments:
             raise SyscallError(Errno.ENOEXEC, f"{name}: no loadable segments")
         return ElfImage(elf["e_entry"], tuple(segments), tls, bytes(data))
-    except (ELFError, struct.error, ValueError, KeyError) as err:
+    except (ELFError, struct.error, ValueError, KeyError, OverflowError) as err:
         raise SyscallError(Errno.ENOEXEC, f"{name}: not a valid ELF executable ({err})") from None
 
 
-def _tls_template(seg, previous: TlsTemplate | None, name: str) -> TlsTemplate:  # noqa: ANN001
-    """Validate PT_TLS as the original's loader does (one header, align <= 4 KiB)."""
+def _tls_template(seg, previous: TlsTemplate | None, data: bytes, name: str) -> TlsTemplate:  # noqa: ANN001
+    """Validate PT_TLS as the original's loader does (one header, align <= 4 KiB), its
+    file range and size checked before anything is read."""
     if previous is not None:
         raise SyscallError(Errno.ENOEXEC, f"{name}: more than one TLS header")
-    memsz, filesz, align = seg["p_memsz"], seg["p_filesz"], max(seg["p_align"], 1)
-    body = seg.data()
-    if len(body) != filesz or filesz > memsz or align > PAGE_SIZE or align & (align - 1):
+    offset, memsz, filesz = seg["p_offset"], seg["p_memsz"], seg["p_filesz"]
+    align = max(seg["p_align"], 1)
+    if filesz > memsz or offset + filesz > len(data) or memsz > USER_TOP:
         raise SyscallError(Errno.ENOEXEC, f"{name}: invalid TLS segment")
-    return TlsTemplate(memsz, align, body)
+    if align > PAGE_SIZE or align & (align - 1):
+        raise SyscallError(Errno.ENOEXEC, f"{name}: invalid TLS segment")
+    return TlsTemplate(memsz, align, data[offset : offset + filesz])
+
+
+def _check_header_tables(elf: ELFFile, file_size: int, name: str) -> None:
+    """The program header table lies inside the file (section headers are unused)."""
+    phoff, phnum, phentsize = elf["e_phoff"], elf["e_phnum"], elf["e_phentsize"]
+    if phnum and (phentsize < 56 or phoff + phnum * phentsize > file_size):
+        raise SyscallError(Errno.ENOEXEC, f"{name}: program headers lie outside the file")
+    if phnum > MAX_PHNUM:
+        raise SyscallError(Errno.ENOEXEC, f"{name}: {phnum} program headers > {MAX_PHNUM}")
+
+
+def _load_segment(seg: object, data: bytes, name: str) -> tuple[int, int, int, bytes]:
+    """(vaddr, memsz, prot, file bytes) of one PT_LOAD, its ranges checked first."""
+    offset, filesz = seg["p_offset"], seg["p_filesz"]  # type: ignore[index]
+    vaddr, memsz, flags = seg["p_vaddr"], seg["p_memsz"], seg["p_flags"]  # type: ignore[index]
+    if filesz > memsz or offset + filesz > len(data):
+        raise SyscallError(Errno.ENOEXEC, f"{name}: truncated segment")
+    if vaddr + memsz > USER_TOP or vaddr < PAGE_SIZE:
+        raise SyscallError(Errno.ENOEXEC, f"{name}: segment outside the user address range")
+    prot = (
+        (PROT_R if flags & 4 else 0) | (PROT_W if flags & 2 else 0) | (PROT_X if flags & 1 else 0)
+    )
+    return vaddr, memsz, prot, data[offset : offset + filesz]
 
 
 def load_into(image: ElfImage, mm: AddressSpace) -> None:
-    """Map every segment (pages shared by two segments get both protections)."""
-    page_prot: dict[int, int] = {}
-    for vaddr, memsz, prot, _body in image.segments:
-        for page in range(page_down(vaddr), page_up(vaddr + memsz), PAGE_SIZE):
-            page_prot[page] = page_prot.get(page, 0) | prot
-    run_start = run_prot = None
-    previous = None
-    for page in sorted(page_prot):
-        prot = page_prot[page]
-        if run_start is not None and (page != previous + PAGE_SIZE or prot != run_prot):
-            mm.map_fixed(run_start, previous + PAGE_SIZE - run_start, run_prot, "elf")
-            run_start = None
-        if run_start is None:
-            run_start, run_prot = page, prot
-        previous = page
-    if run_start is not None:
-        mm.map_fixed(run_start, previous + PAGE_SIZE - run_start, run_prot, "elf")
+    """Map every segment (pages shared by two segments get both protections).
+
+    Works on page *ranges*, not pages, and checks the whole image against the memory
+    budget first: a 1 TiB p_memsz is -ENOMEM at once, with no work proportional to it."""
+    spans = sorted(
+        (page_down(vaddr), page_up(vaddr + memsz), prot)
+        for vaddr, memsz, prot, _body in image.segments
+    )
+    mm.account.check(sum(end - start for start, end, _prot in spans))
+    cuts = sorted({edge for start, end, _prot in spans for edge in (start, end)})
+    runs: list[list[int]] = []  # [start, end, prot], merged when contiguous and equal
+    for lo, hi in itertools.pairwise(cuts):
+        prot = 0
+        covered = False
+        for start, end, seg_prot in spans:
+            if start <= lo and hi <= end:
+                prot |= seg_prot
+                covered = True
+        if not covered:
+            continue
+        if runs and runs[-1][1] == lo and runs[-1][2] == prot:
+            runs[-1][1] = hi
+        else:
+            runs.append([lo, hi, prot])
+    for start, end, prot in runs:
+        mm.map_fixed(start, end - start, prot, "elf")
     for vaddr, _memsz, _prot, body in image.segments:
         if body:
             mm.cpu.write(vaddr, body)

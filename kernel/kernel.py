@@ -37,6 +37,7 @@ PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
 BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
 INPUT_GRACE_NS = 100_000_000  # stay on this long after the last scheduled input
 MAX_REAPED_RECORDS = 4096  # exited processes remembered for the end-of-run statistics
+MAX_EXEC_BYTES = 64 << 20  # largest executable file spawn/execve will read
 
 
 class BootError(Exception):
@@ -156,7 +157,7 @@ class Kernel:
         self.vfs = Vfs(root)
         self.vfs.mount("/dev", devfs)
         for path in ("/var/tmp", "/tmp"):
-            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap).root)
+            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap, self.account).root)
         mark("mounted")
         log.info("kernel", "starting init process...")
         argv = [self.config.init_path.encode(), *(a.encode() for a in self.config.init_args)]
@@ -196,9 +197,12 @@ class Kernel:
         node = self.vfs.resolve(path, cwd)
         if node.is_dir:
             raise SyscallError(Errno.EACCES, f"{path} is a directory")
+        size = node.stat().size
+        if size > MAX_EXEC_BYTES:  # checked before reading: i_size may be corrupt
+            raise SyscallError(Errno.ENOEXEC, f"{path}: {size} bytes > {MAX_EXEC_BYTES}")
         file = node.open(True, False, False, False)
         try:
-            data = file.read(node.stat().size)
+            data = file.read(size)
         finally:
             file.release()
         if not data:
@@ -350,15 +354,13 @@ class Kernel:
     def _trap(self, cpu: Any, nr: int, args: tuple[int, ...]) -> int | None:
         proc: Process = cpu.owner
         self._in_trap = proc
-        self.syscall_count += 1
-        proc.syscalls += 1
         hooks, tracer = self.hooks, self.tracer
-        if tracer.syscalls:
+        if tracer.syscalls:  # every trap, restarts included: the tracer tells them apart
             tracer.syscall_enter(proc, nr, args)
-        if self.config.trace_syscalls:
-            self._trace(nr, args)
-        if hooks.sys_enter_active:
-            hooks.sys_enter(nr, args)
+        if proc.resuming_syscall:  # re-executing a call that blocked: not a new syscall
+            proc.resuming_syscall = False
+        else:
+            self._syscall_entry(proc, nr, args)
         handler = self._handlers.get(nr)
         try:
             if handler is None:
@@ -384,6 +386,15 @@ class Kernel:
             tracer.syscall_exit(proc, nr, result)
         self._in_trap = None
         return result
+
+    def _syscall_entry(self, proc: Process, nr: int, args: tuple[int, ...]) -> None:
+        """Once per syscall, at its top: the counters, the trace line, SYS_ENTER."""
+        self.syscall_count += 1
+        proc.syscalls += 1
+        if self.config.trace_syscalls:
+            self._trace(nr, args)
+        if self.hooks.sys_enter_active:
+            self.hooks.sys_enter(nr, args)
 
     def _trace(self, nr: int, args: tuple[int, ...]) -> None:
         try:
@@ -425,6 +436,7 @@ class Kernel:
             self.terminate(proc, code)
         if proc.restart_syscall:
             proc.restart_syscall = False
+            proc.resuming_syscall = True
             cpu.pc = cpu.pc - self.platform.trap_insn_len
         if proc.state is not State.ZOMBIE:
             self._free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)

@@ -15,6 +15,11 @@ from kernel.abi import PAGE_SIZE, Errno, SyscallError
 
 PROT_R, PROT_W, PROT_X = 1, 2, 4
 USER_TOP = 0x0000_7FFF_FFFF_0000
+# Mappings per address space (Linux: vm.max_map_count, ENOMEM past it). Each is a
+# Unicorn region, and Unicorn's cost per map grows with the number of regions: 1024
+# maps cost a quarter second, 8192 would cost minutes, so a guest making many small
+# allocations is refused instead of stalling the emulator.
+MAX_MAP_COUNT = 1024
 
 
 def page_down(value: int) -> int:
@@ -47,9 +52,13 @@ class MemoryAccount:
         self.used = 0
         self.peak = 0
 
-    def charge(self, size: int) -> None:
+    def check(self, size: int) -> None:
+        """ENOMEM unless `size` more bytes fit (charges nothing)."""
         if self.used + size > self.limit:
             raise SyscallError(Errno.ENOMEM, f"{self.used + size} > {self.limit} bytes")
+
+    def charge(self, size: int) -> None:
+        self.check(size)
         self.used += size
         self.peak = max(self.peak, self.used)
 
@@ -103,6 +112,17 @@ class AddressSpace:
         size = page_up(size)
         if start + size > USER_TOP or start < PAGE_SIZE:
             raise SyscallError(Errno.ENOMEM, "outside the user address range")
+        # Charge the net growth first: a refused mapping must leave the old one intact.
+        replaced = sum(
+            min(v.end, start + size) - max(v.start, start)
+            for v in self._overlapping(start, start + size)
+            if v.kind != "guard"
+        )
+        growth = (size if kind != "guard" else 0) - replaced
+        if growth > 0:
+            self.account.check(growth)
+        if len(self.vmas) >= MAX_MAP_COUNT:
+            raise SyscallError(Errno.ENOMEM, f"{MAX_MAP_COUNT} mappings, the per-process limit")
         self.unmap(start, size)
         if kind != "guard":
             self.account.charge(size)

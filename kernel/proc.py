@@ -107,7 +107,8 @@ class Process:
         self.children: list[Process] = []
         self.child_exited = WaitQueue()
         self.wake_at: int | None = None  # nanosleep restart state
-        self.restart_syscall = False
+        self.restart_syscall = False  # blocked: re-execute the trap when woken
+        self.resuming_syscall = False  # the next trap is that re-execution, not a new call
         self.retired_cpus: list[GuestCpu] = []  # contexts replaced by execve, freed later
         self.heap_blocks: dict[int, int] = {}  # malloc address -> size
         self.syscalls = 0  # traps taken (a restarted blocking call counts again)

@@ -75,7 +75,7 @@ def test_corrupt_image(tmp_path: Path) -> None:
 def test_init_exit_status_becomes_run_virt_status() -> None:
     result = run_cli("--arch", "x86_64", "--append", "init=/bin/t_exec", "--serial", "none")
     assert result.returncode == 3
-    assert result.stdout == "" and result.stderr == ""
+    assert result.stdout == "" and result.stderr == "run-virt: init exited with status 3\n"
 
 
 def test_timeout_status_124_and_message() -> None:

@@ -28,15 +28,23 @@ class Region:
     name: str
     base: int
     size: int
-    read: Callable[[int], int]
-    write: Callable[[int, int], None]
+    read: Callable[[int, int], int]  # (offset, size) -> value
+    write: Callable[[int, int, int], None]  # (offset, value, size)
+
+
+ACCESS_SIZES = (1, 2, 4, 8)
 
 
 class Bus:
-    """Address decoder: routes a register access to the device owning the address."""
+    """Address decoder: routes a register access to the device owning the address.
 
-    def __init__(self, name: str) -> None:
+    Every access carries its width in bytes (1, 2, 4 or 8) to the device, which
+    decides what a byte write or a 64-bit read means, as its hardware does (a byte
+    write to a GIC priority register changes one priority; a LAPIC ignores it)."""
+
+    def __init__(self, name: str, default_size: int = 4) -> None:
         self.name = name
+        self.default_size = default_size  # width of an access that does not say
         self.regions: list[Region] = []
 
     def add(
@@ -44,24 +52,28 @@ class Bus:
         name: str,
         base: int,
         size: int,
-        read: Callable[[int], int],
-        write: Callable[[int, int], None],
+        read: Callable[[int, int], int],
+        write: Callable[[int, int, int], None],
     ) -> None:
         self.regions.append(Region(name, base, size, read, write))
 
-    def _find(self, address: int) -> Region:
+    def _find(self, address: int, size: int) -> Region:
+        if size not in ACCESS_SIZES:
+            raise BusError(f"{self.name}: {size}-byte access at 0x{address:x}")
         for region in self.regions:
             if region.base <= address < region.base + region.size:
                 return region
         raise BusError(f"{self.name}: nothing decodes address 0x{address:x}")
 
-    def read(self, address: int) -> int:
-        region = self._find(address)
-        return region.read(address - region.base)
+    def read(self, address: int, size: int | None = None) -> int:
+        size = size or self.default_size
+        region = self._find(address, size)
+        return region.read(address - region.base, size)
 
-    def write(self, address: int, value: int) -> None:
-        region = self._find(address)
-        region.write(address - region.base, value)
+    def write(self, address: int, value: int, size: int | None = None) -> None:
+        size = size or self.default_size
+        region = self._find(address, size)
+        region.write(address - region.base, value & ((1 << 8 * size) - 1), size)
 
 
 class Board:
@@ -80,7 +92,7 @@ class Board:
         self.console_backend = console
         self.block = block
         self.mmio = Bus("mmio")
-        self.io = Bus("io")
+        self.io = Bus("io", default_size=1)  # x86 port I/O: inb/outb unless told
         # `-d` logging for device models: `events.wants(item)`, `events.emit(item, text)`
         # (the machine's Observability; None until the machine is built).
         self.events: Any = None

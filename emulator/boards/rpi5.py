@@ -78,12 +78,12 @@ class Rpi5Board(Board):
         for base, pwm in ((RP1_PWM0_BASE, self.pwm[0]), (RP1_PWM1_BASE, self.pwm[1])):
             self.mmio.add(f"rp1-pwm{pwm.chip}", base, Rp1Pwm.SIZE, self._pcie(pwm.read), pwm.write)
 
-    def _pcie(self, read: Callable[[int], int]) -> Callable[[int], int]:
+    def _pcie(self, read: Callable[[int, int], int]) -> Callable[[int, int], int]:
         add_ns = self.clock.add_ns
 
-        def timed_read(offset: int) -> int:
+        def timed_read(offset: int, size: int) -> int:
             add_ns(RP1_READ_NS)
-            return read(offset)
+            return read(offset, size)
 
         return timed_read
 

@@ -290,8 +290,9 @@ class GuestCpu:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
             return SliceResult(StopReason.REQUESTED, self._executed(budget))
-        if budget and self._executed(budget) < budget and self.pc == 0:
-            # emu_start's `until` is 0: a jump to address 0 ends the slice silently.
+        if self.pc == 0:
+            # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
+            # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
             return SliceResult(StopReason.FAULT, self._executed(budget), fault)
         return SliceResult(StopReason.BUDGET, budget if budget else 0)

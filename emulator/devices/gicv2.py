@@ -67,8 +67,8 @@ class GicV2:
 
     def _best_pending(self) -> int | None:
         best = None
-        for intid, pending in enumerate(self.pending):
-            if pending and self.enabled[intid] and intid not in self.active:
+        for intid in range(self.num_irqs):
+            if self.pending[intid] and self.enabled[intid] and intid not in self.active:
                 if self.priority[intid] < self.pmr and (
                     best is None or self.priority[intid] < self.priority[best]
                 ):
@@ -91,7 +91,11 @@ class GicV2:
             if value >> i & 1 and base + i < self.num_irqs:
                 flags[base + i] = state
 
-    def distributor_read(self, offset: int) -> int:
+    def distributor_read(self, offset: int, size: int = 4) -> int:
+        if self._byte_accessible(offset):
+            return self._byte_registers_read(offset, size)
+        if size != 4 or offset % 4:
+            return 0  # word-only register: other widths read as zero
         if offset == GICD_CTLR:
             return int(self.dist_enabled)
         if offset == GICD_TYPER:
@@ -109,16 +113,36 @@ class GicV2:
         if GICD_ISACTIVER <= offset < GICD_ICACTIVER + self.num_irqs // 8:
             act = [i in self.active for i in range(self.num_irqs)]
             return self._bitmap_read(act, (offset - GICD_ISACTIVER) % 0x80)
-        if GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + self.num_irqs:
-            i = offset - GICD_IPRIORITYR
-            return sum(self.priority[i + k] << (8 * k) for k in range(4) if i + k < self.num_irqs)
-        if GICD_ITARGETSR <= offset < GICD_ITARGETSR + self.num_irqs:
-            return 0x01010101
         if GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             return self.config[(offset - GICD_ICFGR) // 4]
         return 0
 
-    def distributor_write(self, offset: int, value: int) -> None:
+    def _byte_accessible(self, offset: int) -> bool:
+        """IPRIORITYR and ITARGETSR take byte, halfword and word accesses (GICv2 4.1.4);
+        every other distributor register is word-only."""
+        return (
+            GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + self.num_irqs
+            or GICD_ITARGETSR <= offset < GICD_ITARGETSR + self.num_irqs
+        )
+
+    def _byte_registers_read(self, offset: int, size: int) -> int:
+        """IPRIORITYR / ITARGETSR: one byte per interrupt, any width from 1 to 4."""
+        if offset >= GICD_ITARGETSR:
+            i = offset - GICD_ITARGETSR
+            return sum(1 << (8 * k) for k in range(size) if i + k < self.num_irqs)  # CPU 0
+        i = offset - GICD_IPRIORITYR
+        return sum(self.priority[i + k] << (8 * k) for k in range(size) if i + k < self.num_irqs)
+
+    def distributor_write(self, offset: int, value: int, size: int = 4) -> None:
+        if self._byte_accessible(offset):
+            if offset < GICD_ITARGETSR:  # targets are fixed: one CPU
+                i = offset - GICD_IPRIORITYR
+                for k in range(min(size, 4)):
+                    if i + k < self.num_irqs:
+                        self.priority[i + k] = (value >> (8 * k)) & 0xFF
+            return
+        if size != 4 or offset % 4:
+            return  # word-only register: other widths are ignored
         if offset == GICD_CTLR:
             self.dist_enabled = bool(value & 1)
         elif GICD_ISENABLER <= offset < GICD_ISENABLER + self.num_irqs // 8:
@@ -129,17 +153,14 @@ class GicV2:
             self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
         elif GICD_ICPENDR <= offset < GICD_ICPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
-        elif GICD_IPRIORITYR <= offset < GICD_IPRIORITYR + self.num_irqs:
-            i = offset - GICD_IPRIORITYR
-            for k in range(4):
-                if i + k < self.num_irqs:
-                    self.priority[i + k] = (value >> (8 * k)) & 0xFF
         elif GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
 
     # ------------------------------------------------------------ cpu interface
 
-    def cpu_read(self, offset: int) -> int:
+    def cpu_read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 4:
+            return 0  # the CPU interface is word-access only
         if offset == GICC_CTLR:
             return int(self.cpu_enabled)
         if offset == GICC_PMR:
@@ -161,7 +182,9 @@ class GicV2:
             return SPURIOUS if best is None else best
         return 0
 
-    def cpu_write(self, offset: int, value: int) -> None:
+    def cpu_write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 4:
+            return
         if offset == GICC_CTLR:
             self.cpu_enabled = bool(value & 1)
         elif offset == GICC_PMR:

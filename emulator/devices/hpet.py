@@ -23,7 +23,14 @@ class Hpet:
         self.enabled = False
         self._offset_ns = 0
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        """64-bit registers, read whole (size 8) or as 32-bit halves (size 4)."""
+        if size not in (4, 8) or offset % size:
+            return 0
+        value = self._register(offset & ~7)
+        return (value >> (8 * (offset & 7))) & ((1 << 8 * size) - 1)
+
+    def _register(self, offset: int) -> int:
         if offset == GCAP_ID:
             return (PERIOD_FS << 32) | 0x8086_A201  # vendor, 64-bit counter, rev 1
         if offset == GEN_CONF:
@@ -32,7 +39,9 @@ class Hpet:
             return self.clock.now_ns() - self._offset_ns if self.enabled else 0
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if size not in (4, 8) or offset % size:
+            return
         if offset == GEN_CONF:
             if value & 1 and not self.enabled:
                 self._offset_ns = 0

@@ -40,7 +40,9 @@ class IioAccelerometer:
         self.ready = True
         self._timer.arm(deadline + self.period_ns)
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 4:
+            return 0  # 32-bit registers, word access only
         if offset == ID:
             return DEVICE_ID
         if offset == CTRL:
@@ -62,7 +64,9 @@ class IioAccelerometer:
             return self.count
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 4:
+            return
         if offset == CTRL:
             enable = bool(value & 1)
             if enable and not self.enabled:

@@ -67,7 +67,9 @@ class LocalApic:
 
     # ------------------------------------------------------------ registers
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 16:
+            return 0  # xAPIC registers take aligned 32-bit accesses only (SDM 11.4.1)
         if offset == ID:
             return self.apic_id << 24
         if offset == VERSION:
@@ -90,7 +92,9 @@ class LocalApic:
             return self._bits(set(self.isr), (offset - ISR_BASE) // 0x10)
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 16:
+            return
         value &= 0xFFFF_FFFF
         if offset == EOI:
             if self.isr:

@@ -46,7 +46,13 @@ class Pl011:
         self.ris = 0
         self.bytes_sent = 0
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        """Registers are 32 bits; a narrower aligned read returns their low bytes."""
+        if offset % 4:
+            return 0
+        return self._register(offset) & ((1 << 8 * min(size, 4)) - 1)
+
+    def _register(self, offset: int) -> int:
         if offset == DR:
             return 0
         if offset == RSR:
@@ -73,7 +79,9 @@ class Pl011:
             return _PCELL_ID[offset]
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if offset % 4:
+            return  # unaligned: the APB bus ignores it
         if offset == DR:
             self.backend.write(bytes((value & 0xFF,)))
             self.bytes_sent += 1

@@ -94,7 +94,9 @@ class Rp1Gpio:
 
     # ---------------------------------------------------------------- registers
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 4:
+            return 0  # 32-bit registers, word access only
         pin, reg = divmod(offset, STRIDE)
         if pin >= NUM_PINS:
             return 0
@@ -104,7 +106,9 @@ class Rp1Gpio:
             return self.ctrl[pin]
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 4:
+            return
         pin, reg = divmod(offset, STRIDE)
         if pin >= NUM_PINS or reg != CTRL:
             return

@@ -46,7 +46,9 @@ class Rp1Pwm:
     def _state(self, channel: int) -> tuple[int, int, bool]:
         return self.duty_percent(channel), self.period_ns(channel), self.enabled(channel)
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 4) -> int:
+        if size != 4 or offset % 4:
+            return 0  # 32-bit registers, word access only
         if offset == CTL:
             return self.ctl
         if offset == STA:
@@ -58,7 +60,9 @@ class Rp1Pwm:
                 return self.data[channel]
         return 0
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 4) -> None:
+        if size != 4 or offset % 4:
+            return
         value &= 0xFFFF_FFFF
         if offset == CTL:
             self.ctl = value

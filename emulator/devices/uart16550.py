@@ -36,7 +36,12 @@ class Uart16550:
         self.divisor = 12  # 9600 baud after reset
         self.bytes_sent = 0
 
-    def read(self, offset: int) -> int:
+    def read(self, offset: int, size: int = 1) -> int:
+        """Byte registers; a wider port read reads consecutive ports (as `inw` does)."""
+        if size != 1:
+            return sum(
+                self.read(offset + k) << (8 * k) for k in range(size) if offset + k < self.SIZE
+            )
         dlab = self.lcr & LCR_DLAB
         if offset == RBR_THR:
             return self.divisor & 0xFF if dlab else 0  # no input source: RBR reads 0
@@ -56,7 +61,12 @@ class Uart16550:
             return self.scr
         raise ValueError(f"16550: register offset {offset} out of range")
 
-    def write(self, offset: int, value: int) -> None:
+    def write(self, offset: int, value: int, size: int = 1) -> None:
+        if size != 1:
+            for k in range(size):
+                if offset + k < self.SIZE:
+                    self.write(offset + k, value >> (8 * k))
+            return
         value &= 0xFF
         dlab = self.lcr & LCR_DLAB
         if offset == RBR_THR:

@@ -34,7 +34,7 @@ class Aarch64Platform(Platform):
     def init_interrupts(self, log: Any) -> None:
         mmio = self.board.mmio
         mmio.write(GICD + 0x000, 1)  # distributor on
-        mmio.write(GICD + 0x400 + TIMER_INTID, 0)  # byte write of priority 0 (word-aligned model)
+        mmio.write(GICD + 0x400 + TIMER_INTID, 0, 1)  # byte write: priority 0 for INTID 30 only
         mmio.write(GICD + 0x100, 1 << TIMER_INTID)  # ISENABLER0: INTID 30
         mmio.write(GICC + 0x004, 0xFF)  # PMR: everything
         mmio.write(GICC + 0x000, 1)  # CPU interface on

@@ -39,7 +39,7 @@ class X86_64Platform(Platform):
         mmio.write(HPET + 0x010, 1)  # HPET main counter on
 
     def clock_ns(self) -> int:
-        return self.board.mmio.read(HPET + 0x0F0)  # 1 ns period
+        return self.board.mmio.read(HPET + 0x0F0, 8)  # 64-bit counter, 1 ns period
 
     def take_irq(self) -> int | None:
         return self.board.lapic.acknowledge()

@@ -9,7 +9,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 
-from kernel.abi import BPF_PROG_MAX_INSNS, AttachType, Errno
+from kernel.abi import (
+    BPF_OBJ_KIND_MAP,
+    BPF_OBJ_KIND_PROG,
+    BPF_PROG_MAX_INSNS,
+    AttachType,
+    Errno,
+)
 from kernel.bpf.elf import load_object
 from kernel.bpf.env import HelperEnv
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
@@ -22,6 +28,8 @@ from kernel.bpf.vm import Vm
 from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
+MAX_PROGRAMS = 1024  # loaded programs are never freed: E2BIG past this many
+PROGRAM_BYTES_PER_INSN = 256  # host cost charged to the memory budget per instruction
 LOG_MODULE = "kernel::bpf"
 
 HOOK_NAMES = {
@@ -35,6 +43,20 @@ HOOK_NAMES = {
     AttachType.GPIO: "GPIO BPF Hook",
     AttachType.PWM: "PWM BPF Hook",
 }
+
+
+class Pin(int):
+    """A pinned object's id that also records what it is (map or program)."""
+
+    kind: int
+
+    def __new__(cls, obj_id: int, kind: int) -> Pin:
+        pin = super().__new__(cls, obj_id)
+        pin.kind = kind
+        return pin
+
+    def __repr__(self) -> str:
+        return f"Pin({int(self)}, kind={self.kind})"
 
 
 @dataclasses.dataclass
@@ -63,7 +85,7 @@ class BpfSubsystem:
         self.maps = MapTable()
         self.vm = Vm(self.maps, env)
         self.programs: list[LoadedProgram] = []
-        self.pins: dict[str, int] = {}
+        self.pins: dict[str, Pin] = {}
         self.attached: dict[AttachType, list[int]] = {t: [] for t in AttachType}
         self.on_change: Callable[[], None] = lambda: None
         self.ns_per_insn = 1  # the guest clock's rate; programs run outside guest time
@@ -73,6 +95,7 @@ class BpfSubsystem:
         self._recording_helpers = {
             k: _recording(k, fn, self._helper_calls) for k, fn in self._plain_helpers.items()
         }
+        self.charge: Callable[[int], None] = lambda _nbytes: None  # the memory budget
 
     # ---------------------------------------------------------------- programs
 
@@ -102,11 +125,18 @@ class BpfSubsystem:
         result: VerifierResult,
         kind: AttachType | None,
     ) -> LoadedProgram:
+        self._account_program(count)
         loaded = LoadedProgram(
             len(self.programs), name, program, count, result.log, kind, result.payload_required
         )
         self.programs.append(loaded)
         return loaded
+
+    def _account_program(self, count: int) -> None:
+        """Programs stay loaded forever: bound their number and charge their memory."""
+        if len(self.programs) >= MAX_PROGRAMS:
+            raise BpfError(Errno.E2BIG, f"{MAX_PROGRAMS} programs are loaded, the kernel's limit")
+        self.charge(count * PROGRAM_BYTES_PER_INSN)
 
     def load_elf(self, data: bytes, name: str | None) -> list[LoadedProgram]:
         """Load every program of a BPF ELF object; pin its maps and programs by name.
@@ -118,7 +148,11 @@ class BpfSubsystem:
             self._register(p.program, p.name, len(p.insns), p.verifier, p.attach_type)
             for p in obj.programs
         ]
-        self.pins.update(obj.pin_paths([p.id for p in loaded]))
+        programs = {f"{obj.name}/prog/{p.name}" for p in obj.programs}
+        for path, obj_id in obj.pin_paths([p.id for p in loaded]).items():
+            self.pins[path] = Pin(
+                obj_id, BPF_OBJ_KIND_PROG if path in programs else BPF_OBJ_KIND_MAP
+            )
         return loaded
 
     def program(self, prog_id: int) -> LoadedProgram:
@@ -172,13 +206,19 @@ class BpfSubsystem:
 
     # ---------------------------------------------------------------- pins
 
-    def pin(self, path: str, map_id: int) -> None:
-        self.maps.get(map_id)
+    def pin(self, path: str, obj_id: int, kind: int = BPF_OBJ_KIND_MAP) -> None:
+        """Pin a map (default) or, with kind BPF_OBJ_KIND_PROG, a program."""
+        if kind == BPF_OBJ_KIND_PROG:
+            self.program(obj_id)
+        elif kind == BPF_OBJ_KIND_MAP:
+            self.maps.get(obj_id)
+        else:
+            raise BpfError(Errno.EINVAL, f"unknown object kind {kind}")
         if path in self.pins:
             raise BpfError(Errno.EEXIST, f"{path!r} is already pinned")
-        self.pins[path] = map_id
+        self.pins[path] = Pin(obj_id, kind)
 
-    def get_pinned(self, path: str) -> int:
+    def get_pinned(self, path: str) -> Pin:
         try:
             return self.pins[path]
         except KeyError:

@@ -13,29 +13,31 @@ FR_TXFF = 1 << 5
 
 
 class RegisterBus(Protocol):
-    def read(self, address: int) -> int: ...
-    def write(self, address: int, value: int) -> None: ...
+    """Register access with an explicit width in bytes (port I/O here is `outb`)."""
+
+    def read(self, address: int, size: int = 4) -> int: ...
+    def write(self, address: int, value: int, size: int = 4) -> None: ...
 
 
 class Uart16550Console:
-    """COM1: wait for LSR.THRE, then write THR, byte by byte."""
+    """COM1: wait for LSR.THRE, then write THR, byte by byte (8-bit port accesses)."""
 
     def __init__(self, io: RegisterBus) -> None:
         self._io = io
-        io.write(COM1 + 1, 0x00)  # IER: no interrupts
-        io.write(COM1 + 3, 0x80)  # LCR: DLAB on
-        io.write(COM1 + 0, 0x01)  # divisor 1: 115200 baud
-        io.write(COM1 + 1, 0x00)
-        io.write(COM1 + 3, 0x03)  # 8N1, DLAB off
-        io.write(COM1 + 2, 0xC7)  # FIFO on, cleared, 14-byte threshold
-        io.write(COM1 + 4, 0x0B)  # DTR, RTS, OUT2
+        io.write(COM1 + 1, 0x00, 1)  # IER: no interrupts
+        io.write(COM1 + 3, 0x80, 1)  # LCR: DLAB on
+        io.write(COM1 + 0, 0x01, 1)  # divisor 1: 115200 baud
+        io.write(COM1 + 1, 0x00, 1)
+        io.write(COM1 + 3, 0x03, 1)  # 8N1, DLAB off
+        io.write(COM1 + 2, 0xC7, 1)  # FIFO on, cleared, 14-byte threshold
+        io.write(COM1 + 4, 0x0B, 1)  # DTR, RTS, OUT2
 
     def write(self, data: bytes) -> None:
         io = self._io
         for byte in data:
-            while not io.read(COM1 + LSR) & LSR_THRE:
+            while not io.read(COM1 + LSR, 1) & LSR_THRE:
                 pass
-            io.write(COM1, byte)
+            io.write(COM1, byte, 1)
 
 
 class Pl011Console:

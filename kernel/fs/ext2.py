@@ -196,10 +196,18 @@ class Ext2Volume:
         end = min(inode.size, offset + size)
         if offset >= end:
             return b""
+        if inode.size > self.max_file_size:
+            raise CorruptImage(f"inode {ino}: size {inode.size} > the block map's limit")
         bs = self.block_size
         first, last = offset // bs, (end - 1) // bs
         data = self._gather([self._map(inode, n) for n in range(first, last + 1)])
         return data[offset - first * bs : end - first * bs]
+
+    @property
+    def max_file_size(self) -> int:
+        """Largest size direct + single/double/triple indirect blocks can address."""
+        p = self._ptrs
+        return (fmt.N_DIRECT + p + p * p + p * p * p) * self.block_size
 
     def read_all(self, ino: int) -> bytes:
         """The whole contents of inode `ino`."""

@@ -6,6 +6,8 @@ import dataclasses
 
 from kernel.abi import SEEK_CUR, SEEK_END, SEEK_SET, STAT_STRUCT, Errno, SyscallError
 
+MAX_FILE_OFFSET = (1 << 63) - 1
+
 
 @dataclasses.dataclass
 class Stat:
@@ -118,6 +120,11 @@ class OpenFile:
     def seekable(self) -> bool:
         return True
 
+    def max_offset(self) -> int:
+        """Largest offset lseek may set: the file system's file size limit. Offsets
+        are returned in a signed 64-bit register, so nothing reaches 2**63."""
+        return MAX_FILE_OFFSET
+
     def lseek(self, offset: int, whence: int) -> int:
         if not self.seekable():
             raise SyscallError(Errno.ESPIPE)
@@ -131,6 +138,8 @@ class OpenFile:
             raise SyscallError(Errno.EINVAL, f"whence {whence}")
         if new < 0:
             raise SyscallError(Errno.EINVAL, "negative offset")
+        if new > self.max_offset():
+            raise SyscallError(Errno.EINVAL, f"offset {new} > {self.max_offset()}")
         self.offset = new
         return new
 

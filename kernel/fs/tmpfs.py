@@ -1,22 +1,40 @@
-"""tmpfs: in-memory, writable files and directories (/var/tmp and /tmp)."""
+"""tmpfs: in-memory, writable files and directories (/var/tmp and /tmp).
+
+File contents live in host memory, so they are charged to the machine's memory
+budget (`-m`) before they grow: a file costs as much as its highest written byte
+(a write at a far `lseek` offset charges the whole gap, as a non-sparse tmpfs would),
+and no file may exceed `TMPFS_MAX_FILE_SIZE` (-EFBIG). The charge is refused with
+-ENOMEM before anything is allocated.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kernel.abi import S_IFDIR, S_IFREG, Errno, SyscallError
 from kernel.fs.file import DictDir, Node, OpenFile, Stat
 
+if TYPE_CHECKING:
+    from kernel.mm import MemoryAccount as MemoryBudget
+
 TMPFS_DEV = 2
+TMPFS_MAX_FILE_SIZE = 1 << 30  # bytes; a write or truncate past it is -EFBIG
 
 
 class TmpFs:
     """One tmpfs instance: inode numbers and the clock for timestamps."""
 
-    def __init__(self, now_s: Callable[[], int], charge: Callable[[int], None]) -> None:
+    def __init__(
+        self,
+        now_s: Callable[[], int],
+        charge: Callable[[int], None],
+        budget: MemoryBudget | None = None,
+    ) -> None:
         self.now_s = now_s
         self.charge = charge  # kernel heap accounting (+/- bytes)
+        self.budget = budget  # the machine's memory budget (ENOMEM when exhausted)
         self._ino = itertools.count(2)
         self.root = TmpDir(self, 1)
 
@@ -52,7 +70,17 @@ class TmpFile(Node):
         return TmpOpenFile(self, readable, writable, append)
 
     def resize(self, size: int) -> None:
-        self.fs.charge(size - len(self.data))
+        """Grow (zero-filled) or shrink; the budget is charged before any allocation."""
+        if size > TMPFS_MAX_FILE_SIZE:
+            raise SyscallError(Errno.EFBIG, f"{size} bytes > tmpfs limit {TMPFS_MAX_FILE_SIZE}")
+        delta = size - len(self.data)
+        budget = self.fs.budget
+        if budget is not None:
+            if delta > 0:
+                budget.charge(delta)
+            else:
+                budget.release(-delta)
+        self.fs.charge(delta)
         if size < len(self.data):
             del self.data[size:]
         else:
@@ -88,6 +116,9 @@ class TmpOpenFile(OpenFile):
 
     def stat(self) -> Stat:
         return self.node.stat()
+
+    def max_offset(self) -> int:
+        return TMPFS_MAX_FILE_SIZE
 
 
 class TmpDir(DictDir):

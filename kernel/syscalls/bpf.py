@@ -17,6 +17,8 @@ from kernel.abi import (
     BPF_OBJ_INFO_SIZE,
     BPF_OBJ_INFO_STRUCT,
     BPF_OBJ_KIND_MAP,
+    BPF_OBJ_KIND_PROG,
+    BPF_PROG_INFO_STRUCT,
     BPF_PROG_MAX_INSNS,
     BpfAttrOff,
     BpfCmd,
@@ -37,8 +39,9 @@ MAX_PIN_PATH = 256
 class Attr:
     """Typed reads of a copied-in BpfAttr."""
 
-    def __init__(self, raw: bytes) -> None:
+    def __init__(self, raw: bytes, address: int = 0) -> None:
         self.raw = raw
+        self.address = address  # where the guest's copy lives (for output fields)
         self.extended = len(raw) >= BPF_ATTR_EXT_SIZE
 
     def u32(self, off: BpfAttrOff) -> int:
@@ -58,7 +61,7 @@ def sys_bpf(k: Kernel, proc: Process, cmd: int, attr_ptr: int, size: int, *_: in
         raise SyscallError(Errno.EINVAL, f"attr size {size} < {BPF_ATTR_SIZE}")
     if attr_ptr % 8:
         raise SyscallError(Errno.EINVAL, "attr is not 8-byte aligned")
-    attr = Attr(proc.mm.read(attr_ptr, min(size, BPF_ATTR_EXT_SIZE)))
+    attr = Attr(proc.mm.read(attr_ptr, min(size, BPF_ATTR_EXT_SIZE)), attr_ptr)
     handler = COMMANDS.get(cmd)
     if handler is None:
         raise SyscallError(Errno.EINVAL, f"unknown bpf command {cmd}")
@@ -151,18 +154,36 @@ def _ringbuf_poll(k: Kernel, proc: Process, attr: Attr) -> int:
 
 
 def _obj_get_info(k: Kernel, proc: Process, attr: Attr) -> int:
+    """Describe map `map_fd`, or program `map_fd` when file_flags = BPF_OBJ_KIND_PROG
+    (ids are not fds, so the caller says which kind; OBJ_GET reports it)."""
     attr.need_extended("OBJ_GET_INFO_BY_FD")
     if attr.u32(BpfAttrOff.INFO_LEN) < BPF_OBJ_INFO_SIZE:
         raise SyscallError(Errno.EINVAL, f"info_len < {BPF_OBJ_INFO_SIZE}")
-    bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
-    info = BPF_OBJ_INFO_STRUCT.pack(
-        bpf_map.id,
-        BPF_OBJ_KIND_MAP,
-        int(bpf_map.map_type),
-        bpf_map.key_size,
-        bpf_map.value_size,
-        bpf_map.max_entries,
-    )
+    kind = attr.u32(BpfAttrOff.FILE_FLAGS) or BPF_OBJ_KIND_MAP
+    obj_id = attr.u32(BpfAttrOff.MAP_FD)
+    if kind == BPF_OBJ_KIND_PROG:
+        loaded = k.bpf.program(obj_id)
+        attached = sum(1 << int(t) for t, ids in k.bpf.attached.items() if obj_id in ids)
+        info = BPF_PROG_INFO_STRUCT.pack(
+            loaded.id,
+            BPF_OBJ_KIND_PROG,
+            int(loaded.attach_type or 0),
+            loaded.insn_count,
+            attached,
+            min(loaded.runs, 0xFFFF_FFFF),
+        )
+    elif kind == BPF_OBJ_KIND_MAP:
+        bpf_map = k.bpf.maps.get(obj_id)
+        info = BPF_OBJ_INFO_STRUCT.pack(
+            bpf_map.id,
+            BPF_OBJ_KIND_MAP,
+            int(bpf_map.map_type),
+            bpf_map.key_size,
+            bpf_map.value_size,
+            bpf_map.max_entries,
+        )
+    else:
+        raise SyscallError(Errno.EINVAL, f"unknown object kind {kind}")
     proc.mm.write(attr.u64(BpfAttrOff.INFO), info)
     return BPF_OBJ_INFO_SIZE
 
@@ -180,12 +201,18 @@ def _pin_path(proc: Process, attr: Attr) -> str:
 
 
 def _obj_pin(k: Kernel, proc: Process, attr: Attr) -> int:
-    k.bpf.pin(_pin_path(proc, attr), attr.u32(BpfAttrOff.MAP_FD))
+    """Pin map `map_fd`, or program `map_fd` when file_flags = BPF_OBJ_KIND_PROG."""
+    path = _pin_path(proc, attr)
+    kind = attr.u32(BpfAttrOff.FILE_FLAGS) or BPF_OBJ_KIND_MAP
+    k.bpf.pin(path, attr.u32(BpfAttrOff.MAP_FD), kind)
     return 0
 
 
 def _obj_get(k: Kernel, proc: Process, attr: Attr) -> int:
-    return k.bpf.get_pinned(_pin_path(proc, attr))
+    """The pinned id; the pin's kind (1 map, 2 program) is written back to file_flags."""
+    pin = k.bpf.get_pinned(_pin_path(proc, attr))
+    proc.mm.write(attr.address + BpfAttrOff.FILE_FLAGS, struct.pack("<I", pin.kind))
+    return int(pin)
 
 
 # ------------------------------------------------------------------ programs

@@ -3,6 +3,8 @@ getcwd, chdir, mkdir, rmdir."""
 
 from __future__ import annotations
 
+import codecs
+
 from kernel.abi import (
     IOVEC_STRUCT,
     WRITEV_MAX_IOV,
@@ -13,9 +15,10 @@ from kernel.abi import (
 )
 from kernel.fs.devfs import ConsoleFile
 from kernel.fs.pipe import make_pipe
-from kernel.mm import PROT_W
+from kernel.mm import PROT_R, PROT_W
 from kernel.proc import Process
 from kernel.syscalls.table import Kernel, syscall
+from kernel.waitq import WouldBlock
 
 MAX_IO = 1 << 20  # bytes moved by one read/write call at most
 MAX_PATH = 4096
@@ -91,15 +94,44 @@ def sys_write(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) 
 
 @syscall(Sys.WRITEV)
 def sys_writev(k: Kernel, proc: Process, fd: int, iov: int, iovcnt: int, *_: int) -> int:
+    """Like write: at most MAX_IO bytes in total. Every buffer is checked (and console
+    text validated) first, then the pieces are written one by one, never joined."""
     file = proc.fds.get(fd)
     if not file.writable:
         raise SyscallError(Errno.EBADF, "not open for writing")
     if iovcnt > WRITEV_MAX_IOV:
         raise SyscallError(Errno.EINVAL, "too many iovecs")
     table = proc.mm.read(iov, iovcnt * IOVEC_STRUCT.size)
-    data = b"".join(proc.mm.read(base, length) for base, length in IOVEC_STRUCT.iter_unpack(table))
-    _console_check(file, data)
-    return file.write(data) if data else 0
+    pieces: list[tuple[int, int]] = []
+    left = MAX_IO
+    for base, length in IOVEC_STRUCT.iter_unpack(table):
+        if length >= 1 << 63:
+            raise SyscallError(Errno.EINVAL, "iov_len does not fit ssize_t")
+        take = min(length, left)
+        proc.mm.check(base, take, PROT_R)
+        if take:
+            pieces.append((base, take))
+        left -= take
+    if isinstance(file, ConsoleFile):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            for base, take in pieces:
+                decoder.decode(proc.mm.read(base, take))
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise SyscallError(Errno.EINVAL, "console output is not UTF-8") from None
+    written = 0
+    for base, take in pieces:
+        try:
+            n = file.write(proc.mm.read(base, take))
+        except (SyscallError, WouldBlock):
+            if written:
+                return written  # a partial writev, as Linux reports it
+            raise
+        written += n
+        if n < take:
+            break
+    return written
 
 
 @syscall(Sys.LSEEK)

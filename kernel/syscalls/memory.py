@@ -46,7 +46,8 @@ def sys_mmap(
     if flags & MapFlag.FIXED:
         if addr % PAGE_SIZE:
             raise SyscallError(Errno.EINVAL, "MAP_FIXED address not page aligned")
+        start = proc.mm.map_fixed(addr, length, prot, "mmap").start
         for block in [a for a in proc.heap_blocks if addr <= a < addr + length]:
-            del proc.heap_blocks[block]
-        return proc.mm.map_fixed(addr, length, prot, "mmap").start
+            del proc.heap_blocks[block]  # only once the mapping replaced them
+        return start
     return proc.mm.map_anywhere(length, prot, "mmap").start

@@ -9,10 +9,14 @@ from kernel.drivers.rp1 import PWM_CLOCK_HZ
 from kernel.proc import Process
 from kernel.syscalls.table import Kernel, syscall
 
+MAX_MAP_ID = 0xFFFF_FFFF  # ids are u32 (BpfAttr.map_fd): op 2 can never look like -errno
+
 
 @syscall(Sys.DEBUG)
 def sys_debug(k: Kernel, proc: Process, op: int, value: int, *_: int) -> int:
     if op == DebugOp.SET_EXPORTED_RINGBUF:
+        if value > MAX_MAP_ID:
+            raise SyscallError(Errno.EINVAL, f"map id {value} is not a u32")
         k.exported_ringbuf = value
         return 0
     if op == DebugOp.GET_EXPORTED_RINGBUF:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 
+from userspace.strip import strip_debug
+
 PAGE = 0x1000
 STACK = 256 * PAGE
 SPAWN_BASE = {"x86_64": 0xF000, "aarch64": 0x2_0000_0000}
@@ -48,7 +50,7 @@ class Layout:
 
 
 def expected_layout(elf_path: Path, arch: str, *, spawned: bool) -> Layout:
-    data = elf_path.read_bytes()
+    data = strip_debug(elf_path.read_bytes())  # the copy in the image (build/ keeps DWARF)
     with elf_path.open("rb") as f:
         elf = ELFFile(f)
         segs = [s for s in elf.iter_segments() if s["p_type"] == "PT_LOAD" and s["p_memsz"]]

@@ -234,3 +234,29 @@ def test_timeseries_errors_and_keys():
     assert ts.get_next_key(None) == struct.pack("<Q", 10)
     assert ts.get_next_key(struct.pack("<Q", 10)) == struct.pack("<Q", 20)
     assert errno_of(ts.get_next_key, struct.pack("<Q", 20)) == Errno.ENOENT
+
+
+def test_hash_iteration_is_linear_and_survives_deletes():
+    h = HashMap(0, 4, 1, 20_000)
+    for i in range(20_000):
+        h.update(k32(i), b"\x01")
+    seen, key = [], None
+    while True:
+        try:
+            key = h.get_next_key(key)
+        except BpfError:
+            break
+        seen.append(key)
+    assert seen == [
+        k32(i) for i in range(20_000)
+    ]  # O(n) calls in all: quadratic would take minutes
+    for i in range(0, 20_000, 2):
+        h.delete(k32(i))
+    h.update(k32(0), b"\x02")  # re-inserted: now last
+    assert h.get_next_key(None) == k32(1)
+    assert h.get_next_key(k32(19_999)) == k32(0)
+    drained = 0
+    while len(h):  # drain from the front, as a cleanup loop does
+        h.delete(h.get_next_key(None))
+        drained += 1
+    assert drained == 10_001 and errno_of(h.get_next_key, None) == Errno.ENOENT

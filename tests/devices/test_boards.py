@@ -60,7 +60,9 @@ def test_pc_com1_on_the_io_bus(pc: PcBoard) -> None:
 def test_pc_mmio_map(pc: PcBoard) -> None:
     assert pc.mmio.read(0xFEE0_0030) == 0x0005_0014  # LAPIC version
     assert pc.mmio.read(0xFEE0_0020) == 0  # LAPIC id of CPU 0
-    assert pc.mmio.read(0xFED0_0000) == 0x000F_4240_8086_A201  # HPET GCAP_ID
+    assert pc.mmio.read(0xFED0_0000, 8) == 0x000F_4240_8086_A201  # HPET GCAP_ID, 64-bit
+    assert pc.mmio.read(0xFED0_0000) == 0x8086_A201  # a 32-bit read: the low half
+    assert pc.mmio.read(0xFED0_0004) == 0x000F_4240  # ... and the high half
     assert pc.mmio.read(0xFEB0_0000) == 0x11A0_0001  # IIO id
     for address in (0xFEE0_1000, 0xFEDF_FFFF, 0xFED0_0400, 0xFEB0_0100, 0x0, 0x0900_0000):
         with pytest.raises(BusError, match=f"0x{address:x}"):

@@ -19,8 +19,10 @@ from .helpers import FakeCounter, advance, step
 
 def test_hpet_capabilities() -> None:
     hpet = Hpet(VirtualClock())
-    gcap = hpet.read(GCAP_ID)
+    gcap = hpet.read(GCAP_ID, 8)
     assert gcap == 0x000F_4240_8086_A201
+    assert (hpet.read(GCAP_ID, 4), hpet.read(GCAP_ID + 4, 4)) == (0x8086_A201, 0x000F_4240)
+    assert hpet.read(GCAP_ID + 2, 4) == 0  # misaligned: reads as zero
     assert gcap >> 32 == 1_000_000  # femtoseconds per tick: 1 ns
     assert gcap & 0xFF == 1  # revision
     assert gcap >> 13 & 1 == 1  # 64-bit counter

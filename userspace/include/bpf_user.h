@@ -159,6 +159,39 @@ static inline long bpf_obj_get_info(long map_id, struct bpf_obj_info *info, uint
     return bpf_cmd_ext(BPF_OBJ_GET_INFO_BY_FD, &attr);
 }
 
+/* Pin a map (kind BPF_OBJ_KIND_MAP) or a program (BPF_OBJ_KIND_PROG) under `name`. */
+static inline long bpf_obj_pin_kind(long id, uint32_t kind, const char *name)
+{
+    struct bpf_attr_ext attr = {0};
+    attr.map_fd = (uint32_t)id;
+    attr.file_flags = kind;
+    attr.pathname = (uint64_t)name;
+    attr.path_len = (uint32_t)strlen(name) + 1;
+    return bpf_cmd_ext(BPF_OBJ_PIN, &attr);
+}
+
+/* OBJ_GET that also reports what the pin is: *kind = BPF_OBJ_KIND_MAP or _PROG. */
+static inline long bpf_obj_get_kind(const char *name, uint32_t *kind)
+{
+    struct bpf_attr_ext attr = {0};
+    attr.pathname = (uint64_t)name;
+    attr.path_len = (uint32_t)strlen(name) + 1;
+    long id = bpf_cmd_ext(BPF_OBJ_GET, &attr);
+    *kind = attr.file_flags;
+    return id;
+}
+
+/* OBJ_GET_INFO_BY_FD for program `prog_id` (struct bpf_prog_info, 24 bytes). */
+static inline long bpf_prog_get_info(long prog_id, struct bpf_prog_info *info)
+{
+    struct bpf_attr_ext attr = {0};
+    attr.map_fd = (uint32_t)prog_id;
+    attr.file_flags = BPF_OBJ_KIND_PROG;
+    attr.info = (uint64_t)info;
+    attr.info_len = sizeof *info;
+    return bpf_cmd_ext(BPF_OBJ_GET_INFO_BY_FD, &attr);
+}
+
 /* Guest monotonic time in ns. */
 static inline uint64_t now_ns(void)
 {

@@ -8,7 +8,10 @@
  * or, when spawn fails:
  *   Failed to spawn <name>, errno=<n>       (exit 1)
  * The program is argv[1] if the kernel command line gave one, else /bin/bpf_loader;
- * <name> is its basename. If spawn returns -ENOSYS (no processes yet), init exits 0
+ * <name> is its basename. Further words (argv[2..]) are passed on to the program as its
+ * argv[1..] (`--append "/bin/prog a b"`): then init forks and execs it with init's
+ * environment, since spawn takes no arguments; a failed exec prints the same
+ * "Failed to spawn" line from the child, which exits 1. If spawn returns -ENOSYS (no processes yet), init exits 0
  * silently. Exit status: the child's exit code, (status >> 8) & 0xff. */
 #include "minilib.h"
 
@@ -26,7 +29,19 @@ static void show_file(const char *path)
     close(fd);
 }
 
-int main(int argc, char **argv)
+/* fork + execve: like spawn, but the program gets argv (argv[0] = its path). */
+static long spawn_args(char **argv, char **envp)
+{
+    long pid = fork();
+    if (pid != 0)
+        return pid;
+    long err = execve(argv[0], argv, envp);
+    const char *slash = strrchr(argv[0], '/');
+    printf("Failed to spawn %s, errno=%ld\n", slash ? slash + 1 : argv[0], -err);
+    exit(1);
+}
+
+int main(int argc, char **argv, char **envp)
 {
     print("=== Axiom eBPF Init ===\n");
     show_file("/var/hello.txt");
@@ -36,7 +51,7 @@ int main(int argc, char **argv)
     const char *name = slash ? slash + 1 : path;
 
     printf("Spawning %s...\n", path);
-    long pid = spawn(path, strlen(path));
+    long pid = argc > 2 ? spawn_args(argv + 1, envp) : spawn(path, strlen(path));
     if (pid == -ENOSYS)
         return 0;
     if (pid < 0) {

@@ -2,8 +2,9 @@
 
 Values are handed out as *live* memoryviews of the map's storage: the VM maps them
 as regions, so a program's in-place increment is what the next syscall lookup sees.
-Each value keeps one stable view object for its lifetime, which lets the VM reuse
-one address per value within a run.
+A value normally keeps one view object (hash: for its lifetime; array: while it is in
+the map's bounded view cache), which lets the VM reuse one address per value within
+a run; a new view of the same value is still the same bytes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,11 @@ class BpfMap:
             f"{type(self).__name__}(id={self.id}, key_size={self.key_size}, "
             f"value_size={self.value_size}, max_entries={self.max_entries})"
         )
+
+    @classmethod
+    def storage_bytes(cls, key_size: int, value_size: int, max_entries: int) -> int:
+        """Host bytes a map of this geometry may hold at most: what it is charged."""
+        return max_entries * (key_size + value_size)
 
     # ------------------------------------------------------------ operations
 

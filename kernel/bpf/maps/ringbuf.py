@@ -10,6 +10,7 @@ counted in `dropped`, and `output` raises BpfError(ENOSPC) (helper 8 returns
 
 from __future__ import annotations
 
+import mmap
 import struct
 
 from kernel.abi import RINGBUF_HDR_SIZE, Errno, MapType
@@ -33,12 +34,16 @@ class RingBufMap(BpfMap):
 
     def __init__(self, map_id: int, key_size: int, value_size: int, max_entries: int) -> None:
         super().__init__(map_id, 0, 0, max_entries)
-        self._ring = bytearray(max_entries)
+        self._ring = mmap.mmap(-1, max_entries)  # untouched pages cost the host nothing
         self._mask = max_entries - 1
         self._producer = 0  # free-running byte positions
         self._consumer = 0
         self.dropped = 0
         self.records = 0  # records currently queued
+
+    @classmethod
+    def storage_bytes(cls, key_size: int, value_size: int, max_entries: int) -> int:
+        return max_entries
 
     @property
     def used(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from kernel.abi import Errno, MapType
 from kernel.bpf.errors import BpfError
@@ -16,6 +16,8 @@ MAX_KEY_SIZE = 512  # the BPF stack size, as Linux
 MAX_VALUE_SIZE = 1 << 20
 MAX_PREALLOC_BYTES = 64 << 20  # array / ringbuf / timeseries storage cap
 MIN_RINGBUF_SIZE = 16
+MAX_MAPS = 1024  # maps one kernel may hold (they are never freed)
+MAP_OVERHEAD_BYTES = 1024  # charged per map on top of its storage
 
 _CLASSES: dict[MapType, type[BpfMap]] = {
     MapType.HASH: HashMap,
@@ -26,11 +28,18 @@ _CLASSES: dict[MapType, type[BpfMap]] = {
 
 
 class MapTable:
-    """All maps of one kernel. Ids start at 0; a failed create consumes no id."""
+    """All maps of one kernel. Ids start at 0; a failed create consumes no id.
 
-    def __init__(self) -> None:
+    Maps are never freed, so every map's largest possible storage is charged (through
+    `charge`, the kernel's memory budget) before it is created, and refused with
+    ENOMEM when it does not fit; at most MAX_MAPS maps exist (E2BIG past it).
+    """
+
+    def __init__(self, charge: Callable[[int], None] | None = None) -> None:
         self._maps: dict[int, BpfMap] = {}
         self._next_id = 0
+        self.charge: Callable[[int], None] = charge or (lambda _nbytes: None)
+        self.charged = 0  # bytes charged for all maps so far
 
     def create(self, map_type: int, key_size: int, value_size: int, max_entries: int) -> BpfMap:
         """Validate and create. Bad type or geometry -> EINVAL; over the size caps -> E2BIG."""
@@ -39,7 +48,13 @@ class MapTable:
         except ValueError:
             raise BpfError(Errno.EINVAL, f"unknown map type {map_type}") from None
         _validate(mtype, key_size, value_size, max_entries)
-        bpf_map = _CLASSES[mtype](self._next_id, key_size, value_size, max_entries)
+        if len(self._maps) >= MAX_MAPS:
+            raise BpfError(Errno.E2BIG, f"{MAX_MAPS} maps exist, the kernel's limit")
+        cls = _CLASSES[mtype]
+        cost = MAP_OVERHEAD_BYTES + cls.storage_bytes(key_size, value_size, max_entries)
+        self.charge(cost)
+        bpf_map = cls(self._next_id, key_size, value_size, max_entries)
+        self.charged += cost
         self._maps[bpf_map.id] = bpf_map
         self._next_id += 1
         return bpf_map

@@ -25,6 +25,10 @@ class TimeseriesMap(BpfMap):
         self._entries: collections.deque[tuple[int, bytes]] = collections.deque(maxlen=max_entries)
         self.overwritten = 0
 
+    @classmethod
+    def storage_bytes(cls, key_size: int, value_size: int, max_entries: int) -> int:
+        return max_entries * (8 + value_size)
+
     def __len__(self) -> int:
         return len(self._entries)
 
