@@ -88,7 +88,7 @@ SAFETY = (
 
 
 def test_safety_demo_attaches_to_gpio_and_exits_zero(arch: str) -> None:
-    status, out, messages = run(arch, "t_orig_safety")
+    status, out, messages = run(arch, "safety_demo")
     assert status == 0
     assert out == SAFETY
     assert "sys_bpf: attached prog 0 to type 1" in messages
@@ -96,7 +96,7 @@ def test_safety_demo_attaches_to_gpio_and_exits_zero(arch: str) -> None:
 
 
 def test_gpio_and_pwm_attach_everywhere_but_never_fire(arch: str) -> None:
-    vm = boot(arch, append="init=/bin/t_orig_safety")
+    vm = boot(arch, append="init=/bin/safety_demo")
     assert vm.run_to_end() == 0
     bpf = vm.machine.kernel.bpf
     assert bpf.attached[AttachType.GPIO] == [1]

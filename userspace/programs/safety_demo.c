@@ -40,6 +40,16 @@ static const struct bpf_insn estop[] = {
     BPF_EXIT_INSN(),
 };
 
+/* As the original loads both: prog_type 1, no name, no expected_attach_type. */
+static long load(const struct bpf_insn *insns, int cnt)
+{
+    struct bpf_attr attr = {0};
+    attr.prog_type = 1;
+    attr.insn_cnt = (uint32_t)cnt;
+    attr.insns = (uint64_t)insns;
+    return bpf_cmd(BPF_PROG_LOAD, &attr);
+}
+
 int main(void)
 {
     print("\n");
@@ -53,7 +63,7 @@ int main(void)
     print("\n");
 
     print("[1/4] Starting motor (PWM0 Ch1 @ 50% duty)...\n");
-    long motor_id = bpf_prog_load(motor, BPF_INSN_COUNT(motor), "motor", BPF_ATTACH_TIMER, 0, 0);
+    long motor_id = load(motor, BPF_INSN_COUNT(motor));
     if (motor_id < 0) {
         print("  ERROR: Failed to load motor program\n");
         return 1;
@@ -66,7 +76,7 @@ int main(void)
     print("  Motor running on timer hook. PWM active.\n\n");
 
     print("[2/4] Loading E-Stop BPF program...\n");
-    long estop_id = bpf_prog_load(estop, BPF_INSN_COUNT(estop), "estop", BPF_ATTACH_GPIO, 0, 0);
+    long estop_id = load(estop, BPF_INSN_COUNT(estop));
     if (estop_id < 0) {
         print("  ERROR: Failed to load E-Stop program\n");
         return 1;
