@@ -67,12 +67,12 @@ def verify(
     *,
     max_states: int = DEFAULT_MAX_STATES,
     max_insns: int = DEFAULT_MAX_INSNS,
-    precision: bool = False,
+    log_level: int = 0,
 ) -> VerifierResult:
     """Verify ``insns`` (one `Insn` per 8-byte slot); raise VerifierError if unsafe.
 
-    ``precision`` enables Linux-style precision tracking (`precision` module):
-    much stronger pruning on long branchy programs; experimental, off by default.
+    ``log_level`` 2 adds Linux's per-instruction register and stack state and
+    the prune points hit to the log (level 0/1: path and summary only).
     """
     insns = list(insns)
     spec = GENERIC_HOOK if hook is None else hook
@@ -80,7 +80,8 @@ def verify(
         info = analyze(insns)
     except StaticError as e:
         raise VerifierError(e.idx, e.reason, static_error_log(insns, e.idx, e.reason)) from None
-    v = Verifier(insns, info, maps, spec, max_insns, max_states, precision)
+    v = Verifier(insns, info, maps, spec, max_insns, max_states)
+    v.log_level = log_level
     try:
         v.run()
     except Reject as e:

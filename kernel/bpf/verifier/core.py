@@ -29,8 +29,8 @@ from kernel.bpf.verifier.mem import (
     check_helper_mem_write,
     sized_unknown,
 )
-from kernel.bpf.verifier.precision import SLOT_BASE, backtrack, slot_key
-from kernel.bpf.verifier.prune import states_equal
+from kernel.bpf.verifier.precision import backtrack, slot_key
+from kernel.bpf.verifier.prune import states_equal, states_same
 from kernel.bpf.verifier.state import (
     CONST_MAP,
     NOT_INIT,
@@ -56,9 +56,9 @@ from kernel.bpf.verifier.state import (
 )
 
 ZERO_S = scalar.const(0)
-MAX_STATES_PER_INSN = 64
-LOOP_CHECKS = 4  # unfinished states compared for the infinite-loop check
-LOOP_ADD_INTERVAL = 64  # processed insns between two stored states of one loop head
+LOOP_CHECKS = 1  # unfinished states compared for the infinite-loop check
+LOOP_ADD_INSNS = 100  # in a loop, store a state after this many insns ...
+LOOP_ADD_JMPS = 20  # ... or this many jumps since the last stored one (Linux's)
 MAX_PENDING = 8192  # Linux's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 COMBINED_STACK_LIMIT = op.STACK_SIZE * op.MAX_CALL_FRAMES
 
@@ -77,6 +77,43 @@ _JOPS = {
 }
 
 
+class TraceLog:
+    """The log_level 2 trace: one line per processed instruction with the state
+    after it, prune hits, branch starts. Only a tail of ``limit`` characters is
+    kept (sys_bpf keeps the end of the log anyway), so a 1 M-instruction walk
+    cannot make the host allocate without bound."""
+
+    def __init__(self, limit: int = 1 << 24) -> None:
+        from collections import deque
+
+        self.lines: deque[str] = deque()
+        self.size = 0
+        self.limit = limit
+        self.dropped = False
+
+    def append(self, line: str) -> None:
+        self.lines.append(line)
+        self.size += len(line) + 1
+        while self.size > self.limit and self.lines:
+            self.size -= len(self.lines.popleft()) + 1
+            self.dropped = True
+
+    def insn(self, v: Verifier, st: State, idx: int) -> None:
+        from kernel.bpf.verifier.log import format_insn
+
+        hist = st.hist[1] if st.hist is not None else None
+        width = 2 if hist is not None and v.insns[hist[0]].opcode == op.LD_IMM64 else 1
+        if hist is None or hist[0] + width != idx:
+            # a path starts (or resumes after a jump): Linux prints the state first
+            where = f"from {hist[0]} to {idx}: " if hist is not None else f"{idx}: "
+            self.append(where + st.fmt_regs())
+        self.append(format_insn(v.insns, idx, v.maps.names))
+
+    def state(self, st: State) -> None:
+        if self.lines:
+            self.lines[-1] += " ; " + st.fmt_regs()
+
+
 class Reject(Exception):
     """Internal: the current path is unsafe at ``idx``."""
 
@@ -91,6 +128,7 @@ class MapResolver:
     def __init__(self, maps: object) -> None:
         self._maps = maps
         self._cache: dict[int, MapInfo | None] = {}
+        self.names: dict[int, str] = {}  # map id -> ELF name, for the log
 
     def get(self, map_id: int) -> MapInfo | None:
         if map_id in self._cache:
@@ -108,7 +146,11 @@ class MapResolver:
                     int(m.key_size),
                     int(m.value_size),
                     int(m.max_entries),
+                    str(getattr(m, "name", "") or ""),
+                    bool(getattr(m, "frozen", False) or getattr(m, "read_only", False)),
                 )
+                if info.name:
+                    self.names[map_id] = info.name
         self._cache[map_id] = info
         return info
 
@@ -126,9 +168,7 @@ class Verifier:
         hook: HookSpec,
         max_insns: int,
         max_states: int,
-        precision: bool = False,
     ) -> None:
-        self.precision = precision
         self.insns = insns
         self.info = info
         self.maps = MapResolver(maps)
@@ -141,8 +181,14 @@ class Verifier:
         self.peak_states = 0
         self.peak_stack = 0
         self._id = self.PKT_BASE_ID
+        # finished checkpoints (may prune) and unfinished ones (ancestors of the
+        # current path or of a pending one: only the infinite-loop check uses them)
         self.explored: dict[int, list[Checkpoint]] = {}
-        self._last_add: dict[int, int] = {}
+        self.unfinished: dict[int, list[Checkpoint]] = {}
+        self.jmps = 0
+        self._last_add = (0, 0)  # (processed, jmps) when the last state was stored
+        self.log_level = 0
+        self.trace = TraceLog()
         self.idx = 0
         self.state: State | None = None
 
@@ -205,6 +251,8 @@ class Verifier:
             st.hist = (idx, st.hist, len(st.frames) - 1, cp)
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
+            if self.log_level >= 2:
+                self.trace.insn(self, st, idx)
             if cls == op.ALU64 or cls == op.ALU:
                 do_alu(self, st, insn)
                 st.idx = idx + 1
@@ -232,9 +280,12 @@ class Verifier:
                 self._ld_imm64(st, insn, insns[idx + 1])
                 st.idx = idx + 2
             else:
+                self.jmps += 1
                 if not self._jmp(st, insn, idx, pending):
                     self._finish(st)
                     return
+            if self.log_level >= 2:
+                self.trace.state(st)
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -250,73 +301,110 @@ class Verifier:
             cp.branches -= 1
             if cp.branches > 0:
                 break
+            self._retire(cp)
             cp = cp.parent
+
+    def _retire(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` ended safely: from now on it may prune."""
+        lst = self.unfinished[cp.idx]
+        for i in range(len(lst) - 1, -1, -1):
+            if lst[i] is cp:
+                del lst[i]
+                break
+        self.explored.setdefault(cp.idx, []).append(cp)
 
     # ------------------------------------------------------------ pruning
 
     def mark_precise(self, st: State, *regs: int) -> None:
-        """A safety decision depends on the value of these scalar registers."""
-        if not self.precision:
-            return
+        """A safety decision depends on the value of these scalar registers.
+
+        The demand is walked back along the path (`precision.backtrack`) into
+        every checkpoint it passes; the registers are flagged ``prec`` so the
+        same demand is not walked again while the value only moves or changes
+        by constants (a loop counter costs one walk, not one per iteration).
+        """
+        f = st.cur
         fi = len(st.frames) - 1
-        keys = {fi * 16 + r for r in regs if r >= 0 and st.cur.regs[r].type == SCALAR}
+        keys = set()
+        for r in regs:
+            if r < 0:
+                continue
+            reg = f.regs[r]
+            if reg.type == SCALAR and not reg.prec:
+                keys.add(fi * 16 + r)
+                f.regs[r] = reg.replace(prec=True)
         if keys:
             backtrack(self.insns, st.hist, keys)
 
+    def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
+        """The bytes ``[off, off+size)`` of a frame's stack decided something."""
+        keys = {slot_key(frameno, b) for b in range(off, off + size)}
+        backtrack(self.insns, st.hist, keys)
+
     def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
-        if not self.precision:
-            return
-        keys = {k for k in cp.precise if k < SLOT_BASE}
+        keys = set(cp.precise)
         for fi, f in enumerate(old.frames):
             for r, reg in enumerate(f.regs):
-                if reg.type == SCALAR and reg.id:
+                if reg.type == SCALAR and (reg.id or reg.prec):
                     keys.add(fi * 16 + r)
             for k, slot in f.stack.items():
-                if slot.spill is not None and slot.spill.type == SCALAR:
+                sp = slot.spill
+                if (sp is not None and sp.type == SCALAR and (sp.id or sp.prec)) or (
+                    slot.narrow is not None and slot.narrow[2].prec
+                ):
                     keys.add(slot_key(fi, k * 8))
         if keys:
             backtrack(self.insns, (st.idx, st.hist, len(st.frames) - 1, None), keys)
 
     def _visited(self, st: State) -> Checkpoint | bool | None:
+        """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
-        lst = self.explored.get(idx)
         live = self.info.live
-        if lst is None:
-            lst = self.explored[idx] = []
-        looping = False
-        loop_checks = LOOP_CHECKS
-        for cp in reversed(lst):
-            if cp.branches > 0:
-                # An unfinished state here is an ancestor: we are in a loop. Only the
-                # latest few are compared (a heuristic, like Linux's); the budget
-                # catches every other non-terminating loop.
-                looping = True
-                if loop_checks > 0:
-                    loop_checks -= 1
-                    if states_equal(cp.state, st, live):
-                        self.fail(f"infinite loop detected at insn {idx}")
-                continue
-            if states_equal(cp.state, st, live, cp.precise if self.precision else None):
-                self._propagate(cp.state, cp, st)
-                return True
-        if len(lst) >= MAX_STATES_PER_INSN:
-            return None
+        anc = self.unfinished.get(idx)
+        looping = bool(anc)
+        if anc:
+            # An unfinished state here is an ancestor (or waits on a pending path):
+            # the program came back to this instruction. Exactly the same state as
+            # a recent one means no progress: an infinite loop (Linux compares the
+            # few latest the same way; the budget catches every other one).
+            for cp in anc[-LOOP_CHECKS:]:
+                if states_same(cp.state, st, live):
+                    self.fail(f"infinite loop detected at insn {idx}")
+        lst = self.explored.get(idx)
+        if lst:
+            for i in range(len(lst) - 1, -1, -1):
+                cp = lst[i]
+                if states_equal(cp.state, st, live, cp.precise):
+                    cp.hits += 1
+                    self._propagate(cp.state, cp, st)
+                    if self.log_level >= 2:
+                        self.trace.append(f"{idx}: safe")
+                    return True
+                cp.misses += 1
+                if cp.misses > cp.hits * 3 + 3:
+                    del lst[i]  # rarely useful: stop paying for the comparison
+        # Store a new state only after some work since the last one (Linux: two
+        # jumps and eight instructions; twenty jumps or a hundred instructions
+        # between two iterations of a loop, whose states differ anyway).
+        done, jmps = self.processed - self._last_add[0], self.jmps - self._last_add[1]
         if looping:
-            # Inside a loop every iteration differs; storing each one only makes
-            # the comparisons quadratic (Linux skips them the same way).
-            last = self._last_add.get(idx, -LOOP_ADD_INTERVAL)
-            if self.processed - last < LOOP_ADD_INTERVAL:
+            if done < LOOP_ADD_INSNS and jmps < LOOP_ADD_JMPS:
                 return None
-        self._last_add[idx] = self.processed
+        elif (done < 8 or jmps < 2) and idx not in self.info.subprogs:
+            return None
+        self._last_add = (self.processed, self.jmps)
         self.total_states += 1
-        if len(lst) + 1 > self.peak_states:
-            self.peak_states = len(lst) + 1
+        n = len(lst or ()) + len(anc or ()) + 1
+        if n > self.peak_states:
+            self.peak_states = n
         if self.total_states > self.max_states:
             self.fail(f"program too complex: more than {self.max_states} states explored")
-        cp = Checkpoint(_snapshot(st), st.parent)
+        cp = Checkpoint(_snapshot(st, live), st.parent)
+        cp.idx = idx
+        cp.precise = _flagged_keys(cp.state)
         st.parent = cp
-        lst.append(cp)
+        self.unfinished.setdefault(idx, []).append(cp)
         return cp
 
     # ------------------------------------------------------------ stores, ld_imm64
@@ -514,6 +602,16 @@ class Verifier:
         else:
             s = scalar_reg(scalar.const(insn.imm & scalar.U32 if is32 else insn.imm))
             src_reg = -1
+        if d.s[1] == 0 and s.s[1] == 0 and d.type == SCALAR and s.type == SCALAR:
+            # both known: the outcome is decided and nothing is refined
+            self.mark_precise(st, insn.dst, src_reg)
+            if _const_cmp(name, d.s[0], s.s[0], bits):
+                if target <= idx:
+                    st.last_back_edge = (idx, target)
+                st.idx = target
+            else:
+                st.idx = idx + 1
+            return True
         if d.is_ptr or s.is_ptr:
             if is32:
                 self.fail(f"R{insn.dst if d.is_ptr else insn.src} pointer comparison prohibited")
@@ -657,11 +755,36 @@ class Verifier:
         self.fail(f"R{bad} pointer comparison prohibited")
 
 
-def _snapshot(st: State) -> State:
-    """Copy a state for storing, dropping scalar ids that link nothing."""
+def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
+    """A conditional jump on two known values (unsigned 64-bit representations)."""
+    if bits == 32:
+        a, b = a & scalar.U32, b & scalar.U32
+    if name == "jeq":
+        return a == b
+    if name == "jne":
+        return a != b
+    if name == "jset":
+        return bool(a & b)
+    if name in ("jgt", "jge", "jlt", "jle"):
+        return {"jgt": a > b, "jge": a >= b, "jlt": a < b, "jle": a <= b}[name]
+    sa, sb = scalar.to_signed(a, bits), scalar.to_signed(b, bits)
+    return {"jsgt": sa > sb, "jsge": sa >= sb, "jslt": sa < sb, "jsle": sa <= sb}[name]
+
+
+def _snapshot(st: State, live: list[int]) -> State:
+    """Copy a state for storing (Linux's clean_live_states): dead registers
+    dropped, scalar ids that link nothing live dropped, so neither can make a
+    later comparison fail."""
     snap = st.copy()
     snap.hist = None
     snap.last_back_edge = None
+    frames = snap.frames
+    for i, f in enumerate(frames):
+        mask = live[snap.idx] if i == len(frames) - 1 else live[frames[i + 1].callsite + 1]
+        regs = f.regs
+        for r in range(op.FP):
+            if not mask >> r & 1:
+                regs[r] = REG_NOT_INIT
     counts: dict[int, int] = {}
     for _f, _w, r in snap.all_regs():
         if r.type == SCALAR and r.id:
@@ -674,3 +797,13 @@ def _snapshot(st: State) -> State:
                 else:
                     f.stack[where[1]] = Slot(SLOT_SPILL, r.replace(id=0))
     return snap
+
+
+def _flagged_keys(st: State) -> set[int]:
+    """Precision keys of the values already flagged precise in a stored state."""
+    keys = set()
+    for fi, f in enumerate(st.frames):
+        for r, reg in enumerate(f.regs):
+            if reg.prec and reg.type == SCALAR:
+                keys.add(fi * 16 + r)
+    return keys

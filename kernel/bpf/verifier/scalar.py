@@ -49,8 +49,12 @@ UNKNOWN64: S = unknown(64)
 
 
 def const(v: int, bits: int = 64) -> S:
-    u = v & umask(bits)
-    s = to_signed(u, bits)
+    if bits == 64:
+        u = v & U64
+        s = u - (1 << 64) if u >> 63 else u
+    else:
+        u = v & ((1 << bits) - 1)
+        s = u - (1 << bits) if u >> (bits - 1) else u
     return (u, 0, s, s, u, u)
 
 
