@@ -186,11 +186,15 @@ class Verifier:
         self.explored: dict[int, list[Checkpoint]] = {}
         self.unfinished: dict[int, list[Checkpoint]] = {}
         self.jmps = 0
+        # pending paths per target insn: the current path stores its state when it
+        # gets there first, so the sibling arriving later is pruned at the join
+        self.join_hints: dict[int, int] = {}
         self._last_add = (0, 0)  # (processed, jmps) when the last state was stored
         self.log_level = 0
         self.trace = TraceLog()
         self.idx = 0
         self.state: State | None = None
+        self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
 
     # ------------------------------------------------------------ utilities
 
@@ -228,19 +232,25 @@ class Verifier:
 
     def run(self) -> None:
         pending = [self.initial_state()]
+        hints = self.join_hints
+        hints[0] = 1
         while pending:
             st = pending.pop()
+            hints[st.idx] -= 1
             self.state = st
             self._walk(st, pending)
 
     def _walk(self, st: State, pending: list[State]) -> None:
         insns = self.insns
         prune = self.info.prune
+        fast = self.fast
+        trace = self.log_level >= 2
+        limit = self.max_insns
         while True:
             idx = st.idx
             self.idx = idx
-            self.processed += 1
-            if self.processed > self.max_insns:
+            n = self.processed = self.processed + 1
+            if n > limit:
                 self._too_complex(st)
             cp = None
             if prune[idx]:
@@ -249,9 +259,26 @@ class Verifier:
                     self._finish(st)
                     return
             st.hist = (idx, st.hist, len(st.frames) - 1, cp)
+            f = fast[idx]
+            if f is not None and not trace:
+                # known values (loop counters): same result as the general path
+                regs = st.frames[-1].regs
+                d = regs[f[1]]
+                if d.type == SCALAR and not d.s[1]:
+                    src = f[2]
+                    if src < 0:
+                        b, bprec = f[3], True
+                    else:
+                        sr = regs[src]
+                        if sr.type == SCALAR and not sr.s[1]:
+                            b, bprec = sr.s[0] & f[5], sr.prec
+                        else:
+                            b = None
+                    if b is not None and self._fast_step(st, idx, f, regs, d, b, bprec):
+                        continue
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
-            if self.log_level >= 2:
+            if trace:
                 self.trace.insn(self, st, idx)
             if cls == op.ALU64 or cls == op.ALU:
                 do_alu(self, st, insn)
@@ -286,6 +313,30 @@ class Verifier:
                     return
             if self.log_level >= 2:
                 self.trace.state(st)
+
+    def _fast_step(
+        self, st: State, idx: int, f: tuple, regs: list[Reg], d: Reg, b: int, bprec: bool
+    ) -> bool:
+        """ALU and conditional jumps on two known values (loop counters): the
+        same result as the general path, without its range machinery."""
+        kind, dst, src, _imm, fn, mask, target, _edge = f
+        a = d.s[0] & mask
+        if kind == 0:
+            u = fn(a, b) & mask
+            sv = u - (1 << 64) if u >> 63 else u
+            regs[dst] = Reg(SCALAR, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec)
+            st.idx = idx + 1
+            return True
+        self.jmps += 1
+        if not (d.prec and bprec):
+            self.mark_precise(st, dst, src)
+        if fn(a, b):
+            if target <= idx:
+                st.last_back_edge = f[7]
+            st.idx = target
+        else:
+            st.idx = idx + 1
+        return True
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -363,14 +414,6 @@ class Verifier:
         live = self.info.live
         anc = self.unfinished.get(idx)
         looping = bool(anc)
-        if anc:
-            # An unfinished state here is an ancestor (or waits on a pending path):
-            # the program came back to this instruction. Exactly the same state as
-            # a recent one means no progress: an infinite loop (Linux compares the
-            # few latest the same way; the budget catches every other one).
-            for cp in anc[-LOOP_CHECKS:]:
-                if states_same(cp.state, st, live):
-                    self.fail(f"infinite loop detected at insn {idx}")
         lst = self.explored.get(idx)
         if lst:
             for i in range(len(lst) - 1, -1, -1):
@@ -388,11 +431,22 @@ class Verifier:
         # jumps and eight instructions; twenty jumps or a hundred instructions
         # between two iterations of a loop, whose states differ anyway).
         done, jmps = self.processed - self._last_add[0], self.jmps - self._last_add[1]
-        if looping:
+        if self.join_hints.get(idx, 0) > 0:
+            pass  # a pending sibling path will come here: worth storing
+        elif looping:
             if done < LOOP_ADD_INSNS and jmps < LOOP_ADD_JMPS:
                 return None
         elif (done < 8 or jmps < 2) and idx not in self.info.subprogs:
             return None
+        if anc:
+            # An unfinished state here is an ancestor: the program came back to
+            # this instruction. Exactly the same state as the latest one stored
+            # means no progress: an infinite loop (checked when a state is about
+            # to be stored, which a stuck loop reaches within twenty jumps; the
+            # budget catches every other non-terminating loop).
+            for cp in anc[-LOOP_CHECKS:]:
+                if states_same(cp.state, st, live):
+                    self.fail(f"infinite loop detected at insn {idx}")
         self._last_add = (self.processed, self.jmps)
         self.total_states += 1
         n = len(lst or ()) + len(anc or ()) + 1
@@ -636,6 +690,7 @@ class Verifier:
                 if target <= idx:
                     other.last_back_edge = (idx, target)
                 pending.append(other)
+                self.join_hints[target] = self.join_hints.get(target, 0) + 1
                 if len(pending) > MAX_PENDING:
                     self.fail(f"the sequence of {len(pending)} jumps is too complex")
             else:
@@ -753,6 +808,69 @@ class Verifier:
             return (none, learn) if good == 1 else (learn, none)
         bad = insn.dst if d.is_ptr else insn.src
         self.fail(f"R{bad} pointer comparison prohibited")
+
+
+_M64, _M32 = scalar.U64, scalar.U32
+_ALU_FN = {
+    op.ADD: lambda a, b: a + b,
+    op.SUB: lambda a, b: a - b,
+    op.AND: lambda a, b: a & b,
+    op.OR: lambda a, b: a | b,
+    op.XOR: lambda a, b: a ^ b,
+    op.MUL: lambda a, b: a * b,
+}
+
+
+def _s64(v: int) -> int:
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _s32(v: int) -> int:
+    return v - (1 << 32) if v >> 31 else v
+
+
+_JMP_FN = {
+    op.JEQ: lambda a, b: a == b,
+    op.JNE: lambda a, b: a != b,
+    op.JGT: lambda a, b: a > b,
+    op.JGE: lambda a, b: a >= b,
+    op.JLT: lambda a, b: a < b,
+    op.JLE: lambda a, b: a <= b,
+    op.JSET: lambda a, b: a & b != 0,
+}
+_SJMP = {
+    op.JSGT: lambda x, y: x > y,
+    op.JSGE: lambda x, y: x >= y,
+    op.JSLT: lambda x, y: x < y,
+    op.JSLE: lambda x, y: x <= y,
+}
+
+
+def _signed_fn(cmp, bits: int):
+    conv = _s64 if bits == 64 else _s32
+    return lambda a, b: cmp(conv(a), conv(b))
+
+
+def _fast_entry(insn: Insn, idx: int) -> tuple | None:
+    """Decoded operands for `Verifier._fast_step`, or None if it never applies."""
+    code = insn.opcode
+    cls = code & op.CLASS_MASK
+    aop = code & op.OP_MASK
+    x = code & op.SRC_MASK
+    if cls in (op.ALU, op.ALU64) and aop in _ALU_FN and insn.off == 0:
+        mask = _M64 if cls == op.ALU64 else _M32
+        src = insn.src if x else -1
+        return (0, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
+    if cls in (op.JMP, op.JMP32) and (aop in _JMP_FN or aop in _SJMP):
+        if code in (op.CALL_OP, op.EXIT_OP) or aop == op.JA:
+            return None
+        bits = 64 if cls == op.JMP else 32
+        mask = _M64 if bits == 64 else _M32
+        fn = _JMP_FN[aop] if aop in _JMP_FN else _signed_fn(_SJMP[aop], bits)
+        src = insn.src if x else -1
+        target = insn.jump_target(idx)
+        return (1, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
+    return None
 
 
 def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
