@@ -35,6 +35,8 @@ class ElfVerifierError(VerifierError):
     def __init__(self, err: VerifierError, program: str, section: str) -> None:
         header = f"program '{program}' (section '{section}'):\n"
         super().__init__(err.insn_idx, err.reason, header + err.log)
+        self.insns_processed = err.insns_processed
+        self.states_explored = err.states_explored
         self.program = program
         self.section = section
 
@@ -129,7 +131,11 @@ def check_map_geometry(specs: Sequence[MapSpec]) -> None:
 
 
 def link_and_verify(
-    parsed: ParsedObject, table: MapTable, map_ids: Mapping[MapSpec, int] | None = None
+    parsed: ParsedObject,
+    table: MapTable,
+    map_ids: Mapping[MapSpec, int] | None = None,
+    *,
+    log_level: int = 0,
 ) -> list[tuple[ProgramSpec, list[Insn], VerifierResult | VerifierError]]:
     """Link every program and verify it with its hook's spec; errors are returned.
 
@@ -144,7 +150,7 @@ def link_and_verify(
         insns = link_program(parsed, prog, map_ids)
         try:
             verdict: VerifierResult | VerifierError = verify(
-                insns, view, HOOK_SPECS[prog.attach_type]
+                insns, view, HOOK_SPECS[prog.attach_type], log_level=log_level
             )
         except VerifierError as e:
             verdict = e
@@ -152,7 +158,9 @@ def link_and_verify(
     return out
 
 
-def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfObject:
+def load_object(
+    data: bytes, maps: MapTable, *, name: str | None = None, log_level: int = 0
+) -> BpfObject:
     """Load a BPF ELF object: validate, verify every program, then create its maps.
 
     Raises `BpfError` (EINVAL / E2BIG, see ELF_NOTES.md) for a bad object and
@@ -162,7 +170,7 @@ def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfO
     parsed = parse_object(data, name)
     check_map_geometry(parsed.maps)
     results: list[VerifierResult] = []
-    for prog, _insns, verdict in link_and_verify(parsed, maps):
+    for prog, _insns, verdict in link_and_verify(parsed, maps, log_level=log_level):
         if isinstance(verdict, VerifierError):
             raise ElfVerifierError(verdict, prog.name, prog.section_name)
         results.append(verdict)
@@ -172,6 +180,8 @@ def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfO
         bpf_map = maps.create(spec.map_type, spec.key_size, spec.value_size, spec.max_entries)
         if spec.initial is not None:
             bpf_map.update(_KEY0, spec.initial)
+        bpf_map.name = spec.name
+        bpf_map.frozen = spec.read_only
         map_ids[spec] = bpf_map.id
         info[spec.name] = ElfMap(
             spec.name,

@@ -78,6 +78,11 @@ class MapSpec:
     def is_global_data(self) -> bool:
         return self.initial is not None
 
+    @property
+    def read_only(self) -> bool:
+        """``.rodata`` (and ``.rodata.*``): frozen after creation, as libbpf does."""
+        return self.is_global_data and (self.name == ".rodata" or self.name.startswith(".rodata."))
+
 
 @dataclass(frozen=True)
 class ProgramSpec:

@@ -132,7 +132,7 @@ def _unary(aop: int, code: int, imm: int, a: scalar.S, bits: int) -> scalar.S:
     if a[1] == 0:
         v = a[0] & scalar.umask(imm)
         return scalar.const(int.from_bytes(v.to_bytes(size, "little"), "big"))
-    return scalar.bswap_unknown(size)
+    return scalar.bswap(a, size)
 
 
 def _ptr_alu(v: Verifier, st: State, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg) -> Reg:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kernel.abi import MapType
+from kernel.abi import Helper, MapType
 from kernel.bpf import opcodes as op
 from kernel.bpf.helper_protos import HELPER_PROTOS, Arg, Ret
 from kernel.bpf.insn import Insn, ld_imm64_value
@@ -45,6 +45,7 @@ from kernel.bpf.verifier.state import (
     SCALAR,
     SLOT_SPILL,
     TYPE_NAMES,
+    ZERO,
     Checkpoint,
     Frame,
     MapInfo,
@@ -52,6 +53,7 @@ from kernel.bpf.verifier.state import (
     Slot,
     State,
     const_reg,
+    map_label,
     scalar_reg,
 )
 
@@ -570,6 +572,7 @@ class Verifier:
         name = f"{proto.name}#{insn.imm}"
         regs = st.cur.regs
         bpf_map: MapInfo | None = None
+        map_ptr = False
         args = proto.args
         for i, kind in enumerate(args):
             r = i + 1
@@ -579,6 +582,7 @@ class Verifier:
                     self.fail(f"R{r} leaks addr into helper function")
             elif kind == Arg.CONST_MAP:
                 bpf_map = self._map_arg(r, reg, proto, name)
+                map_ptr = reg.type == CONST_MAP
                 self.mark_precise(st, r)
             elif kind in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE):
                 assert bpf_map is not None
@@ -605,13 +609,53 @@ class Verifier:
                     self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=ctx")
                 if reg.off or reg.s != ZERO_S:
                     self.fail(f"dereference of modified ctx ptr R{r} off={reg.off} disallowed")
+        if bpf_map is not None and bpf_map.frozen and proto.helper in _MAP_WRITERS:
+            self.fail(f"write into map forbidden: map {map_label(bpf_map)} is frozen ({name})")
+        in_range = False
+        if map_ptr and proto.ret == Ret.MAP_VALUE_OR_NULL and bpf_map.map_type == MapType.ARRAY:
+            # Linux's rule, for Linux's way of naming a map (a map pointer loaded
+            # by ld_imm64); a plain map id in a register keeps the NULL check
+            in_range = self._const_key_in_range(st, bpf_map)
         for r in range(1, 6):
             regs[r] = REG_NOT_INIT
         if proto.ret == Ret.MAP_VALUE_OR_NULL:
             assert bpf_map is not None
-            regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
+            if in_range:
+                # an array lookup with a known in-range key cannot fail (Linux >= 6.13)
+                regs[0] = Reg(PTR_TO_MAP_VALUE, ZERO_S, map=bpf_map)
+            else:
+                regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
         else:
-            regs[0] = Reg(SCALAR)
+            regs[0] = Reg(SCALAR, _RET_RANGES.get(proto.helper, scalar.UNKNOWN64))
+
+    def _const_key_in_range(self, st: State, bpf_map: MapInfo) -> bool:
+        """R2 points at a stack key whose value is known and < max_entries; the
+        key's bytes are then marked precise (the missing NULL depends on them)."""
+        ptr = st.cur.regs[2]
+        size = bpf_map.key_size
+        if ptr.type != PTR_TO_STACK or ptr.s[1] != 0 or size not in (1, 2, 4, 8):
+            return False
+        o = ptr.off + scalar.to_signed(ptr.s[0])
+        frame = st.frames[ptr.frame]
+        k, j = divmod(o, 8)
+        if j + size > 8:
+            return False
+        slot = frame.stack.get(k)
+        if slot is None:
+            return False
+        key = None
+        if slot.narrow is not None and slot.narrow[:2] == (j, size):
+            if slot.narrow[2].is_const:
+                key = slot.narrow[2].s[0]
+        elif slot.spill is not None and j == 0:
+            if slot.spill.is_const:
+                key = slot.spill.s[0] & scalar.umask(size * 8)
+        elif all(b == ZERO for b in slot.kinds[j : j + size]):
+            key = 0
+        if key is None or key >= bpf_map.max_entries:
+            return False
+        self.mark_slot_precise(st, ptr.frame, o, size)
+        return True
 
     def _map_arg(self, r: int, reg: Reg, proto, name: str) -> MapInfo:
         if reg.type == CONST_MAP:
@@ -871,6 +915,14 @@ def _fast_entry(insn: Insn, idx: int) -> tuple | None:
         target = insn.jump_target(idx)
         return (1, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
     return None
+
+
+_MAP_WRITERS = frozenset({Helper.MAP_UPDATE_ELEM, Helper.MAP_DELETE_ELEM, Helper.TIMESERIES_PUSH})
+# Helpers whose result has a known range (Linux: get_prandom_u32 is a u32, ...)
+_RET_RANGES = {
+    Helper.GET_PRANDOM_U32: scalar.urange(0, scalar.U32),
+    Helper.GET_SMP_PROCESSOR_ID: scalar.urange(0, scalar.U32),
+}
 
 
 def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:

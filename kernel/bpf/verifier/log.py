@@ -58,13 +58,17 @@ def summary(v: Verifier) -> str:
 
 
 def success_log(v: Verifier) -> str:
+    if v.log_level >= 2:
+        return "\n".join([*v.trace.lines, summary(v)]) + "\n"
     return summary(v) + "\n"
 
 
 def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
     lines: list[str] = []
     st = v.state
-    if st is not None:
+    if v.log_level >= 2:
+        lines.extend(v.trace.lines)  # the whole walk already shows the path
+    elif st is not None:
         path: list[int] = []
         node = st.hist
         while node is not None and len(path) < MAX_PATH_LINES:
@@ -77,6 +81,8 @@ def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
             lines.append(st.fmt_regs())
         except Exception:  # noqa: BLE001
             pass
+    if v.processed > v.max_insns:
+        lines.append(f"BPF program is too large. Processed {v.processed} insn")  # Linux's words
     lines.append(f"{v.idx}: {reason}")
     lines.append(summary(v))
     return "\n".join(lines) + "\n"

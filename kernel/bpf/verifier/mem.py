@@ -83,6 +83,14 @@ def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, 
         v.fail(f"invalid access to {what}, {_size_name(what)}={limit} off={where} size={size}")
 
 
+def _forbidden(v: Verifier, ptr: Reg, off: int, size: int) -> None:
+    """A write into a frozen (read-only) map, in Linux's words."""
+    v.fail(
+        f"write into map forbidden, value_size={ptr.map.value_size} "
+        f"off={ptr.off + off + scalar.to_signed(ptr.s[0])} size={size}"
+    )
+
+
 def _size_name(what: str) -> str:
     return "value_size" if what == "map value" else "mem_size"
 
@@ -119,6 +127,8 @@ def check_access(
         return _stack_access(v, st, regno, ptr, off, size, kind, value, value_regno, signed)
     if t == PTR_TO_MAP_VALUE:
         _region(v, regno, ptr, off, size, ptr.map.value_size, "map value")
+        if kind != "read" and ptr.map.frozen:
+            _forbidden(v, ptr, off, size)
         if kind == "atomic":
             _check_aligned(v, regno, ptr, off, size)
         return sized_unknown(size, signed) if kind == "read" else None
@@ -420,6 +430,8 @@ def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> Non
         return
     if t == PTR_TO_MAP_VALUE:
         _region(v, regno, ptr, 0, size, ptr.map.value_size, "map value")
+        if ptr.map.frozen:
+            _forbidden(v, ptr, 0, size)
         return
     if t == PTR_TO_MEM:
         _region(v, regno, ptr, 0, size, v.mem_size, "memory")
