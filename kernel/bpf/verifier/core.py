@@ -197,6 +197,8 @@ class Verifier:
         self.idx = 0
         self.state: State | None = None
         self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
+        self.joins = _join_points(insns, info)
+        self.pending: list[State] = []
 
     # ------------------------------------------------------------ utilities
 
@@ -233,7 +235,7 @@ class Verifier:
         return State([Frame(regs, {}, -1, 0)], 0)
 
     def run(self) -> None:
-        pending = [self.initial_state()]
+        pending = self.pending = [self.initial_state()]
         hints = self.join_hints
         hints[0] = 1
         while pending:
@@ -435,6 +437,8 @@ class Verifier:
         done, jmps = self.processed - self._last_add[0], self.jmps - self._last_add[1]
         if self.join_hints.get(idx, 0) > 0:
             pass  # a pending sibling path will come here: worth storing
+        elif self.joins[idx] and self.pending and jmps >= 1 and not looping:
+            pass  # paths meet here and a sibling is pending: it may be cut here
         elif looping:
             if done < LOOP_ADD_INSNS and jmps < LOOP_ADD_JMPS:
                 return None
@@ -923,6 +927,29 @@ _RET_RANGES = {
     Helper.GET_PRANDOM_U32: scalar.urange(0, scalar.U32),
     Helper.GET_SMP_PROCESSOR_ID: scalar.urange(0, scalar.U32),
 }
+
+
+def _join_points(insns: Sequence[Insn], info: ProgInfo) -> bytearray:
+    """1 at instructions with two or more predecessors (where paths meet)."""
+    n = len(insns)
+    preds = bytearray(n)
+    for i, insn in enumerate(insns):
+        if info.second_slot[i]:
+            continue
+        code = insn.opcode
+        cls = code & op.CLASS_MASK
+        nxt = i + 2 if code == op.LD_IMM64 else i + 1
+        succ = []
+        if cls in (op.JMP, op.JMP32) and code not in (op.CALL_OP, op.EXIT_OP):
+            succ.append(insn.jump_target(i))
+            if code & op.OP_MASK != op.JA:
+                succ.append(nxt)
+        elif code != op.EXIT_OP:
+            succ.append(nxt)
+        for t in succ:
+            if 0 <= t < n and preds[t] < 2:
+                preds[t] += 1
+    return bytearray(1 if p >= 2 else 0 for p in preds)
 
 
 def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
