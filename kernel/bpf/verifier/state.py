@@ -279,17 +279,16 @@ class State:
             f.stack[where[1]] = Slot(SLOT_SPILL, r)
 
     def fmt_stack(self, f: Frame) -> list[str]:
-        """Linux's stack notation: ``fp-8=ctx()``, ``fp-16=mmmm0000``."""
+        """Linux's stack notation: ``fp-8=ctx()``, ``fp-16=0000????`` (one char per
+        byte, the byte next to the frame pointer first: ``?`` never written, ``m``
+        data, ``0`` zero)."""
         parts = []
         for k in sorted(f.stack, reverse=True):
             slot = f.stack[k]
             if slot.spill is not None:
                 parts.append(f"fp{k * 8}={fmt_reg(slot.spill)}")
-            elif slot.narrow is not None:
-                j, n, r = slot.narrow
-                parts.append(f"fp{k * 8 + j}={fmt_reg(r)}")
             elif any(slot.kinds):
-                parts.append(f"fp{k * 8}={''.join('?m0'[b] for b in slot.kinds)}")
+                parts.append(f"fp{k * 8}={''.join('?m0'[b] for b in reversed(slot.kinds))}")
         return parts
 
     def fmt_regs(self) -> str:
