@@ -104,32 +104,36 @@ def big_program(target: int = 1000) -> str:
 
 
 def _best(fn, repeat: int) -> tuple[float, object]:
+    """Best of ``repeat`` runs, in CPU time of this process: on a shared machine the
+    wall clock mostly measures the neighbours (the verifier does no I/O)."""
     best, out = float("inf"), None
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         try:
             out = fn()
         except VerifierError as e:
             out = e
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, time.process_time() - t0)
     return best, out
 
 
 def _rows(name: str, secs: float, res: object, linux: str | None) -> list[dict]:
     suffix = f" [Linux 6.18: {linux}]" if linux else ""
     if isinstance(res, VerifierError):
-        last = res.log.rstrip().splitlines()[-1] if res.log else ""
-        processed = int(last.split()[1]) if last.startswith("processed ") else -1
         return [
             {
                 "name": f"verify {name}: refused{suffix}",
                 "value": round(secs * 1e3, 2),
-                "unit": "ms",
+                "unit": "ms CPU",
             },
-            {"name": f"verify {name}: insns processed", "value": processed, "unit": "insns"},
+            {
+                "name": f"verify {name}: insns processed",
+                "value": res.insns_processed,
+                "unit": "insns",
+            },
         ]
     return [
-        {"name": f"verify {name}{suffix}", "value": round(secs * 1e3, 2), "unit": "ms"},
+        {"name": f"verify {name}{suffix}", "value": round(secs * 1e3, 2), "unit": "ms CPU"},
         {"name": f"verify {name}: insns processed", "value": res.insns_processed, "unit": "insns"},
         {"name": f"verify {name}: states explored", "value": res.states_explored, "unit": "states"},
     ]

@@ -250,6 +250,7 @@ class Verifier:
         fast = self.fast
         trace = self.log_level >= 2
         limit = self.max_insns
+        frames = st.frames  # the same list for the whole walk (calls push/pop it)
         while True:
             idx = st.idx
             self.idx = idx
@@ -262,11 +263,11 @@ class Verifier:
                 if cp is True:
                     self._finish(st)
                     return
-            st.hist = (idx, st.hist, len(st.frames) - 1, cp)
+            st.hist = (idx, st.hist, len(frames) - 1, cp)
             f = fast[idx]
             if f is not None and not trace:
                 # known values (loop counters): same result as the general path
-                regs = st.frames[-1].regs
+                regs = frames[-1].regs
                 d = regs[f[1]]
                 if d.type == SCALAR and not d.s[1]:
                     src = f[2]
@@ -278,8 +279,17 @@ class Verifier:
                             b, bprec = sr.s[0] & f[5], sr.prec
                         else:
                             b = None
-                    if b is not None and self._fast_step(st, idx, f, regs, d, b, bprec):
-                        continue
+                    if b is not None:
+                        if f[0] == 0:
+                            u = f[4](d.s[0] & f[5], b) & f[5]
+                            sv = u - (1 << 64) if u >> 63 else u
+                            regs[f[1]] = Reg(
+                                SCALAR, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
+                            )
+                            st.idx = idx + 1
+                            continue
+                        if self._fast_step(st, idx, f, regs, d, b, bprec):
+                            continue
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
             if trace:
@@ -415,10 +425,18 @@ class Verifier:
     def _visited(self, st: State) -> Checkpoint | bool | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
-        live = self.info.live
         anc = self.unfinished.get(idx)
-        looping = bool(anc)
         lst = self.explored.get(idx)
+        if (
+            anc
+            and not lst
+            and self.processed - self._last_add[0] < LOOP_ADD_INSNS
+            and self.jmps - self._last_add[1] < LOOP_ADD_JMPS
+            and not self.join_hints.get(idx)
+        ):
+            return None  # the common case inside a loop: nothing to compare or store
+        live = self.info.live
+        looping = bool(anc)
         if lst:
             for i in range(len(lst) - 1, -1, -1):
                 cp = lst[i]
