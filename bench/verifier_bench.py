@@ -20,6 +20,7 @@ from bench.verifier_programs import (
     bench_maps,
     counted_loop,
     if_chain,
+    jset_chain,
     running_max_object,
 )
 from kernel.bpf.asm import assemble
@@ -165,6 +166,7 @@ def run() -> list[dict]:
         ("200 independent ifs", if_chain(200), 3, LINUX["if_chain"]),
         ("1000-iteration counted loop", counted_loop(1000), 1, LINUX["counted_loop"]),
         ("program over the 1M-insn budget", TOO_LARGE, 1, LINUX["too_large"]),
+        ("state explosion: 20 jsets on one value", jset_chain(20), 1, LINUX["jset_chain"]),
         ("20-insn counter+ringbuf", SMALL, 50, None),
         ("16-iteration lookup loop", counted_loop(16), 20, None),
     ):

@@ -19,6 +19,7 @@ from bench.verifier_programs import (
     bench_maps,
     counted_loop,
     if_chain,
+    jset_chain,
     running_max_object,
 )
 from kernel.abi import BpfAttrOff, Errno, MapType, SyscallError
@@ -79,6 +80,16 @@ def test_budget_refusal_uses_linux_words() -> None:
     assert "BPF program is too large. Processed 5001 insn" in lines
     assert lines[-1].startswith("processed 5001 insns (limit 5000) ")
     assert err.reason.startswith("back-edge from insn 4 to 2: program too complex")
+
+
+def test_state_explosion_is_refused_by_the_state_limit() -> None:
+    from kernel.bpf.verifier import DEFAULT_MAX_STATES
+
+    assert DEFAULT_MAX_STATES == 32_768
+    src = jset_chain(20)
+    err = _reject(src, bench_maps(), max_states=500)
+    assert err.reason == "program too complex: more than 500 states explored"
+    assert "total_states 501 " in err.log
 
 
 def test_precise_value_is_not_pruned_away() -> None:

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 DEFAULT_MAX_INSNS = 1_000_000  # Linux's BPF_COMPLEXITY_LIMIT_INSNS
-DEFAULT_MAX_STATES = 100_000
+DEFAULT_MAX_STATES = 32_768  # stored states: bounds a state explosion to seconds
 
 # Modelled guest-time cost of verification (charged by sys_bpf to guest time, see
 # `cost_ns`): Linux 6.18 processes about 5-10 M insns/s on a 2 GHz core, and a

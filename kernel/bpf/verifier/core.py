@@ -455,7 +455,7 @@ class Verifier:
         done, jmps = self.processed - self._last_add[0], self.jmps - self._last_add[1]
         if self.join_hints.get(idx, 0) > 0:
             pass  # a pending sibling path will come here: worth storing
-        elif self.joins[idx] and self.pending and jmps >= 1 and not looping:
+        elif self.joins[idx] and self.pending and jmps >= 2 and not looping:
             pass  # paths meet here and a sibling is pending: it may be cut here
         elif looping:
             if done < LOOP_ADD_INSNS and jmps < LOOP_ADD_JMPS:
