@@ -517,3 +517,19 @@ def test_frozen_map_update_and_delete_are_eperm_lookup_works() -> None:
         assert e.value.errno == Errno.EPERM
     assert _map_lookup(k, p, _attr(map_fd=rodata.id, key=KEY, value=VALUE)) == 0
     assert p.mm.read(VALUE, 8) == struct.pack("<Q", 5)
+
+
+def test_bpf_inspect_prints_the_log_with_counts(tmp_path, capsys) -> None:
+    from kernel.bpf.elf.inspect import main
+
+    path = tmp_path / "precise.o"
+    path.write_bytes(compile_object("precise"))
+    assert main([str(path), "--no-disasm", "--log-level", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Verifier: accepted (8 insns processed, 1 states, stack depth 8)" in out
+    assert (
+        "  | 4: (18) r1 = map 'counts' ll ; R1=map_ptr(map=counts,ks=4,vs=8) R2=fp-4 R10=fp0 "
+        "fp-8=mmmm????\n"
+    ) in out
+    assert "Verifier: accepted (21 insns processed, 3 states, stack depth 8)" in out
+    assert out.splitlines()[-1] == "2 of 2 programs verified"

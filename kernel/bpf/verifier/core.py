@@ -197,6 +197,9 @@ class Verifier:
         self.idx = 0
         self.state: State | None = None
         self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
+        for i, insn in enumerate(insns):  # map names for the log, before any line
+            if insn.opcode == op.LD_IMM64 and insn.src in (1, 2) and not info.second_slot[i]:
+                self.maps.get(insn.imm & 0xFFFF_FFFF)
         self.joins = _join_points(insns, info)
         self.pending: list[State] = []
 
@@ -251,14 +254,27 @@ class Verifier:
         trace = self.log_level >= 2
         limit = self.max_insns
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
+        unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
+        n = self.processed
+        # ``n`` counts processed insns locally; self.processed/self.idx are written
+        # back before anything that reads them (state storing, a rejection's log)
         while True:
             idx = st.idx
-            self.idx = idx
-            n = self.processed = self.processed + 1
+            n += 1
             if n > limit:
+                self.processed, self.idx = n, idx
                 self._too_complex(st)
             cp = None
-            if prune[idx]:
+            if prune[idx] and not (
+                # inside a loop, between two stored states: nothing to compare or store
+                idx in unfinished
+                and unfinished[idx]
+                and idx not in explored
+                and n - self._last_add[0] < LOOP_ADD_INSNS
+                and self.jmps - self._last_add[1] < LOOP_ADD_JMPS
+                and not hints.get(idx)
+            ):
+                self.processed, self.idx = n, idx
                 cp = self._visited(st)
                 if cp is True:
                     self._finish(st)
@@ -288,8 +304,18 @@ class Verifier:
                             )
                             st.idx = idx + 1
                             continue
-                        if self._fast_step(st, idx, f, regs, d, b, bprec):
-                            continue
+                        self.jmps += 1
+                        if not (d.prec and bprec):
+                            self.processed, self.idx = n, idx
+                            self.mark_precise(st, f[1], src)
+                        if f[4](d.s[0] & f[5], b):
+                            if f[6] <= idx:
+                                st.last_back_edge = f[7]
+                            st.idx = f[6]
+                        else:
+                            st.idx = idx + 1
+                        continue
+            self.processed, self.idx = n, idx
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
             if trace:
@@ -327,30 +353,6 @@ class Verifier:
                     return
             if self.log_level >= 2:
                 self.trace.state(st)
-
-    def _fast_step(
-        self, st: State, idx: int, f: tuple, regs: list[Reg], d: Reg, b: int, bprec: bool
-    ) -> bool:
-        """ALU and conditional jumps on two known values (loop counters): the
-        same result as the general path, without its range machinery."""
-        kind, dst, src, _imm, fn, mask, target, _edge = f
-        a = d.s[0] & mask
-        if kind == 0:
-            u = fn(a, b) & mask
-            sv = u - (1 << 64) if u >> 63 else u
-            regs[dst] = Reg(SCALAR, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec)
-            st.idx = idx + 1
-            return True
-        self.jmps += 1
-        if not (d.prec and bprec):
-            self.mark_precise(st, dst, src)
-        if fn(a, b):
-            if target <= idx:
-                st.last_back_edge = f[7]
-            st.idx = target
-        else:
-            st.idx = idx + 1
-        return True
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -918,7 +920,7 @@ def _signed_fn(cmp, bits: int):
 
 
 def _fast_entry(insn: Insn, idx: int) -> tuple | None:
-    """Decoded operands for `Verifier._fast_step`, or None if it never applies."""
+    """Decoded operands for the known-value fast path of `Verifier._walk`, or None."""
     code = insn.opcode
     cls = code & op.CLASS_MASK
     aop = code & op.OP_MASK
