@@ -250,19 +250,23 @@ class Verifier:
     def _walk(self, st: State, pending: list[State]) -> None:
         insns = self.insns
         prune = self.info.prune
-        fast = self.fast
         trace = self.log_level >= 2
+        fast = [None] * len(insns) if trace else self.fast
         limit = self.max_insns
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
         unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
+        _scalar, _reg = SCALAR, Reg
         n = self.processed
-        # ``n`` counts processed insns locally; self.processed/self.idx are written
-        # back before anything that reads them (state storing, a rejection's log)
+        idx = st.idx
+        depth = len(frames) - 1  # current frame index, changed only by calls and exits
+        # ``n`` and ``idx`` live in locals; self.processed, self.idx and st.idx are
+        # written back before anything that reads them (state storing, the general
+        # instruction handlers, a rejection's log)
         while True:
-            idx = st.idx
             n += 1
             if n > limit:
-                self.processed, self.idx = n, idx
+                st.idx = self.idx = idx
+                self.processed = n
                 self._too_complex(st)
             cp = None
             if prune[idx] and not (
@@ -274,35 +278,35 @@ class Verifier:
                 and self.jmps - self._last_add[1] < LOOP_ADD_JMPS
                 and not hints.get(idx)
             ):
-                self.processed, self.idx = n, idx
+                st.idx = self.idx = idx
+                self.processed = n
                 cp = self._visited(st)
                 if cp is True:
                     self._finish(st)
                     return
-            st.hist = (idx, st.hist, len(frames) - 1, cp)
+            st.hist = (idx, st.hist, depth, cp)
             f = fast[idx]
-            if f is not None and not trace:
+            if f is not None:
                 # known values (loop counters): same result as the general path
                 regs = frames[-1].regs
                 d = regs[f[1]]
-                if d.type == SCALAR and not d.s[1]:
+                if d.type == _scalar and not d.s[1]:
                     src = f[2]
+                    b = None
                     if src < 0:
                         b, bprec = f[3], True
                     else:
                         sr = regs[src]
-                        if sr.type == SCALAR and not sr.s[1]:
+                        if sr.type == _scalar and not sr.s[1]:
                             b, bprec = sr.s[0] & f[5], sr.prec
-                        else:
-                            b = None
                     if b is not None:
                         if f[0] == 0:
                             u = f[4](d.s[0] & f[5], b) & f[5]
                             sv = u - (1 << 64) if u >> 63 else u
-                            regs[f[1]] = Reg(
-                                SCALAR, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
+                            regs[f[1]] = _reg(
+                                _scalar, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
                             )
-                            st.idx = idx + 1
+                            idx += 1
                             continue
                         self.jmps += 1
                         if not (d.prec and bprec):
@@ -311,10 +315,11 @@ class Verifier:
                         if f[4](d.s[0] & f[5], b):
                             if f[6] <= idx:
                                 st.last_back_edge = f[7]
-                            st.idx = f[6]
+                            idx = f[6]
                         else:
-                            st.idx = idx + 1
+                            idx += 1
                         continue
+            st.idx = idx
             self.processed, self.idx = n, idx
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
@@ -351,8 +356,10 @@ class Verifier:
                 if not self._jmp(st, insn, idx, pending):
                     self._finish(st)
                     return
-            if self.log_level >= 2:
+            if trace:
                 self.trace.state(st)
+            idx = st.idx
+            depth = len(frames) - 1
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
