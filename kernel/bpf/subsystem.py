@@ -69,7 +69,12 @@ class BpfSubsystem:
     # ---------------------------------------------------------------- programs
 
     def load(
-        self, code: bytes, name: str = "", attach_hint: int = 0, log_level: int = 0
+        self,
+        code: bytes,
+        name: str = "",
+        attach_hint: int = 0,
+        log_level: int = 0,
+        log_size: int = 0,
     ) -> LoadedProgram:
         """Verify and load; VerifierError (-> EACCES) or BpfError on bad input."""
         count = len(code) // 8
@@ -79,7 +84,8 @@ class BpfSubsystem:
             raise BpfError(Errno.E2BIG, f"{count} instructions > {BPF_PROG_MAX_INSNS}")
         insns = decode(code)
         kind = AttachType(attach_hint) if attach_hint in _ATTACH_VALUES else None
-        result = verify(insns, self.maps, HOOK_SPECS[kind] if kind else None, log_level=log_level)
+        hook = HOOK_SPECS[kind] if kind else None
+        result = verify(insns, self.maps, hook, log_level=log_level, log_size=log_size)
         return self._register(Program(insns, name), name, count, result.log, kind)
 
     def _register(
@@ -89,12 +95,14 @@ class BpfSubsystem:
         self.programs.append(loaded)
         return loaded
 
-    def load_elf(self, data: bytes, name: str | None, log_level: int = 0) -> list[LoadedProgram]:
+    def load_elf(
+        self, data: bytes, name: str | None, log_level: int = 0, log_size: int = 0
+    ) -> list[LoadedProgram]:
         """Load every program of a BPF ELF object; pin its maps and programs by name.
 
         Userspace finds ids with OBJ_GET on `<obj>/<map>` and `<obj>/prog/<function>`
         (kernel/bpf/ELF_NOTES.md); reloading an object replaces its pins."""
-        obj = load_object(data, self.maps, name=name, log_level=log_level)
+        obj = load_object(data, self.maps, name=name, log_level=log_level, log_size=log_size)
         loaded = [
             self._register(p.program, p.name, len(p.insns), p.verifier.log, p.attach_type)
             for p in obj.programs

@@ -212,11 +212,15 @@ def _copy_log(proc: Process, attr: Attr, text: str) -> None:
     proc.mm.write(buf, data)
 
 
-def _log_level(attr: Attr) -> int:
-    """log_level as the verifier uses it: 2 (or 4, Linux's BPF_LOG_STATS) adds
-    the per-instruction state trace to the log."""
+def _log_opts(attr: Attr) -> tuple[int, int]:
+    """(log_level, log_size) as the verifier uses them: bit 1 of log_level (Linux's
+    BPF_LOG_LEVEL2) adds the per-instruction state trace; without a buffer there is
+    no trace to keep."""
     level = attr.u32(BpfAttrOff.LOG_LEVEL)
-    return 2 if level & 2 else 0
+    size = attr.u32(BpfAttrOff.LOG_SIZE) if attr.u64(BpfAttrOff.LOG_BUF) else 0
+    if not (level & 2) or size == 0:
+        return 0, 0
+    return 2, size
 
 
 def _charge_verification(k: Kernel, before: tuple[int, int]) -> None:
@@ -256,7 +260,7 @@ def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
     code = proc.mm.read(attr.u64(BpfAttrOff.INSNS), count * 8)
     hint = attr.u32(BpfAttrOff.EXPECTED_ATTACH_TYPE)
     loaded = _verified(
-        k, proc, attr, lambda: k.bpf.load(code, _prog_name(attr), hint, _log_level(attr))
+        k, proc, attr, lambda: k.bpf.load(code, _prog_name(attr), hint, *_log_opts(attr))
     )
     _copy_log(proc, attr, loaded.verifier_log)
     k.log.info(MODULE, f"sys_bpf: program loaded with id {loaded.id}")
@@ -272,7 +276,7 @@ def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
         raise SyscallError(Errno.E2BIG, f"ELF object of {size} bytes > 1 MiB")
     data = proc.mm.read(attr.u64(BpfAttrOff.INSNS), size)
     loaded = _verified(
-        k, proc, attr, lambda: k.bpf.load_elf(data, _prog_name(attr) or None, _log_level(attr))
+        k, proc, attr, lambda: k.bpf.load_elf(data, _prog_name(attr) or None, *_log_opts(attr))
     )
     for prog in loaded:
         k.log.info(MODULE, f"sys_bpf: program loaded with id {prog.id} ({prog.name})")

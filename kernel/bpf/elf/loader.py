@@ -136,6 +136,7 @@ def link_and_verify(
     map_ids: Mapping[MapSpec, int] | None = None,
     *,
     log_level: int = 0,
+    log_size: int = 0,
 ) -> list[tuple[ProgramSpec, list[Insn], VerifierResult | VerifierError]]:
     """Link every program and verify it with its hook's spec; errors are returned.
 
@@ -150,7 +151,7 @@ def link_and_verify(
         insns = link_program(parsed, prog, map_ids)
         try:
             verdict: VerifierResult | VerifierError = verify(
-                insns, view, HOOK_SPECS[prog.attach_type], log_level=log_level
+                insns, view, HOOK_SPECS[prog.attach_type], log_level=log_level, log_size=log_size
             )
         except VerifierError as e:
             verdict = e
@@ -159,7 +160,12 @@ def link_and_verify(
 
 
 def load_object(
-    data: bytes, maps: MapTable, *, name: str | None = None, log_level: int = 0
+    data: bytes,
+    maps: MapTable,
+    *,
+    name: str | None = None,
+    log_level: int = 0,
+    log_size: int = 0,
 ) -> BpfObject:
     """Load a BPF ELF object: validate, verify every program, then create its maps.
 
@@ -170,7 +176,9 @@ def load_object(
     parsed = parse_object(data, name)
     check_map_geometry(parsed.maps)
     results: list[VerifierResult] = []
-    for prog, _insns, verdict in link_and_verify(parsed, maps, log_level=log_level):
+    for prog, _insns, verdict in link_and_verify(
+        parsed, maps, log_level=log_level, log_size=log_size
+    ):
         if isinstance(verdict, VerifierError):
             raise ElfVerifierError(verdict, prog.name, prog.section_name)
         results.append(verdict)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from kernel.bpf.errors import VerifierError
 from kernel.bpf.insn import Insn
 from kernel.bpf.verifier.cfg import StaticError, analyze
-from kernel.bpf.verifier.core import Reject, Verifier
+from kernel.bpf.verifier.core import Reject, TraceLog, Verifier
 from kernel.bpf.verifier.hooks import GENERIC_HOOK, HOOK_SPECS, MAX_PACKET_OFF, HookSpec
 from kernel.bpf.verifier.log import error_log, static_error_log, success_log
 
@@ -95,11 +95,14 @@ def verify(
     max_states: int = DEFAULT_MAX_STATES,
     max_insns: int = DEFAULT_MAX_INSNS,
     log_level: int = 0,
+    log_size: int = 0,
 ) -> VerifierResult:
     """Verify ``insns`` (one `Insn` per 8-byte slot); raise VerifierError if unsafe.
 
     ``log_level`` 2 adds Linux's per-instruction register and stack state and
-    the prune points hit to the log (level 0/1: path and summary only).
+    the prune points hit to the log (level 0/1: path and summary only);
+    ``log_size`` (the caller's buffer, 0 = unbounded) lets it keep only the lines
+    that can end up in a buffer that size.
     """
     insns = list(insns)
     spec = GENERIC_HOOK if hook is None else hook
@@ -109,6 +112,8 @@ def verify(
         raise VerifierError(e.idx, e.reason, static_error_log(insns, e.idx, e.reason)) from None
     v = Verifier(insns, info, maps, spec, max_insns, max_states)
     v.log_level = log_level
+    if log_level >= 2 and log_size > 0:
+        v.trace = TraceLog(max_lines=log_size // 8 + 2)  # no log line is under 8 bytes
     try:
         v.run()
     except Reject as e:

@@ -81,39 +81,64 @@ _JOPS = {
 
 class TraceLog:
     """The log_level 2 trace: one line per processed instruction with the state
-    after it, prune hits, branch starts. Only a tail of ``limit`` characters is
-    kept (sys_bpf keeps the end of the log anyway), so a 1 M-instruction walk
-    cannot make the host allocate without bound."""
+    after it, prune hits, branch starts.
 
-    def __init__(self, limit: int = 1 << 24) -> None:
+    Entries are kept unformatted (the instruction index and a copy of the current
+    frame's registers and stack, all immutable values) in a ring of ``max_lines``,
+    and only the survivors are formatted, at the end: sys_bpf keeps only the end of
+    the log, so a 1 M-instruction walk costs a copy per instruction, not a line of
+    text, and the host never holds more than the tail."""
+
+    def __init__(self, max_lines: int = 1 << 18) -> None:
         from collections import deque
 
-        self.lines: deque[str] = deque()
-        self.size = 0
-        self.limit = limit
-        self.dropped = False
+        self.entries: deque[tuple] = deque(maxlen=max_lines)
+        self.v: Verifier | None = None
 
     def append(self, line: str) -> None:
-        self.lines.append(line)
-        self.size += len(line) + 1
-        while self.size > self.limit and self.lines:
-            self.size -= len(self.lines.popleft()) + 1
-            self.dropped = True
+        self.entries.append((line,))
 
     def insn(self, v: Verifier, st: State, idx: int) -> None:
-        from kernel.bpf.verifier.log import format_insn
-
+        self.v = v
         hist = st.hist[1] if st.hist is not None else None
         width = 2 if hist is not None and v.insns[hist[0]].opcode == op.LD_IMM64 else 1
         if hist is None or hist[0] + width != idx:
             # a path starts (or resumes after a jump): Linux prints the state first
             where = f"from {hist[0]} to {idx}: " if hist is not None else f"{idx}: "
-            self.append(where + st.fmt_regs())
-        self.append(format_insn(v.insns, idx, v.maps.names))
+            f = st.cur
+            self.entries.append((where, list(f.regs), dict(f.stack)))
+        self.entries.append((idx, None, None))
 
     def state(self, st: State) -> None:
-        if self.lines:
-            self.lines[-1] += " ; " + st.fmt_regs()
+        e = self.entries
+        if e and len(e[-1]) == 3 and isinstance(e[-1][0], int):
+            f = st.cur
+            e[-1] = (e[-1][0], list(f.regs), dict(f.stack))
+
+    @property
+    def lines(self) -> list[str]:
+        """The trace as text (formatted now, from the kept entries)."""
+        from kernel.bpf.verifier.log import format_insn
+
+        v = self.v
+        out = []
+        for e in self.entries:
+            if len(e) == 1:
+                out.append(e[0])
+                continue
+            head, regs, stack = e
+            state = None if regs is None else _fmt_frame(regs, stack)
+            if isinstance(head, str):
+                out.append(head + (state or ""))
+            else:
+                text = format_insn(v.insns, head, v.maps.names) if v is not None else str(head)
+                out.append(text if state is None else f"{text} ; {state}")
+        return out
+
+
+def _fmt_frame(regs: list[Reg], stack: dict) -> str:
+    f = Frame(regs, stack, -1, 0)
+    return State([f], 0).fmt_regs()
 
 
 class Reject(Exception):
