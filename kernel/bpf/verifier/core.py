@@ -284,6 +284,7 @@ class Verifier:
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
+        jmps = self.jmps
         # ``n`` and ``idx`` live in locals; self.processed, self.idx and st.idx are
         # written back before anything that reads them (state storing, the general
         # instruction handlers, a rejection's log)
@@ -291,7 +292,7 @@ class Verifier:
             n += 1
             if n > limit:
                 st.idx = self.idx = idx
-                self.processed = n
+                self.processed, self.jmps = n, jmps
                 self._too_complex(st)
             cp = None
             if prune[idx] and not (
@@ -300,11 +301,11 @@ class Verifier:
                 and unfinished[idx]
                 and idx not in explored
                 and n - self._last_add[0] < LOOP_ADD_INSNS
-                and self.jmps - self._last_add[1] < LOOP_ADD_JMPS
+                and jmps - self._last_add[1] < LOOP_ADD_JMPS
                 and not hints.get(idx)
             ):
                 st.idx = self.idx = idx
-                self.processed = n
+                self.processed, self.jmps = n, jmps
                 cp = self._visited(st)
                 if cp is True:
                     self._finish(st)
@@ -333,7 +334,7 @@ class Verifier:
                             )
                             idx += 1
                             continue
-                        self.jmps += 1
+                        jmps += 1
                         if not (d.prec and bprec):
                             self.processed, self.idx = n, idx
                             self.mark_precise(st, f[1], src)
@@ -345,7 +346,7 @@ class Verifier:
                             idx += 1
                         continue
             st.idx = idx
-            self.processed, self.idx = n, idx
+            self.processed, self.idx, self.jmps = n, idx, jmps
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
             if trace:
@@ -385,6 +386,7 @@ class Verifier:
                 self.trace.state(st)
             idx = st.idx
             depth = len(frames) - 1
+            jmps = self.jmps
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
