@@ -42,3 +42,5 @@ class VerifierError(Exception):
         self.insn_idx = insn_idx
         self.reason = reason
         self.log = log or str(self)
+        self.insns_processed = 0  # the verifier's work until the rejection
+        self.states_explored = 0

@@ -99,7 +99,14 @@ class BpfSubsystem:
 
     # ---------------------------------------------------------------- programs
 
-    def load(self, code: bytes, name: str = "", attach_hint: int = 0) -> LoadedProgram:
+    def load(
+        self,
+        code: bytes,
+        name: str = "",
+        attach_hint: int = 0,
+        log_level: int = 0,
+        log_size: int = 0,
+    ) -> LoadedProgram:
         """Verify and load; VerifierError (-> EACCES) or BpfError on bad input."""
         count = len(code) // 8
         if count == 0 or len(code) % 8:
@@ -108,13 +115,17 @@ class BpfSubsystem:
             raise BpfError(Errno.E2BIG, f"{count} instructions > {BPF_PROG_MAX_INSNS}")
         insns = decode(code)
         kind = AttachType(attach_hint) if attach_hint in _ATTACH_VALUES else None
+        hook = HOOK_SPECS[kind] if kind else None
         try:
-            result = verify(insns, self.maps, HOOK_SPECS[kind] if kind else None)
+            result = verify(insns, self.maps, hook, log_level=log_level, log_size=log_size)
         except VerifierError as err:
             hint = old_numbering_hint(insns)
             if hint is None:
                 raise
-            raise VerifierError(err.insn_idx, err.reason, f"{err.log.rstrip()}\n{hint}\n") from None
+            hinted = VerifierError(err.insn_idx, err.reason, f"{err.log.rstrip()}\n{hint}\n")
+            hinted.insns_processed = err.insns_processed
+            hinted.states_explored = err.states_explored
+            raise hinted from None
         return self._register(Program(insns, name), name, count, result, kind)
 
     def _register(
@@ -138,12 +149,14 @@ class BpfSubsystem:
             raise BpfError(Errno.E2BIG, f"{MAX_PROGRAMS} programs are loaded, the kernel's limit")
         self.charge(count * PROGRAM_BYTES_PER_INSN)
 
-    def load_elf(self, data: bytes, name: str | None) -> list[LoadedProgram]:
+    def load_elf(
+        self, data: bytes, name: str | None, log_level: int = 0, log_size: int = 0
+    ) -> list[LoadedProgram]:
         """Load every program of a BPF ELF object; pin its maps and programs by name.
 
         Userspace finds ids with OBJ_GET on `<obj>/<map>` and `<obj>/prog/<function>`
         (kernel/bpf/ELF_NOTES.md); reloading an object replaces its pins."""
-        obj = load_object(data, self.maps, name=name)
+        obj = load_object(data, self.maps, name=name, log_level=log_level, log_size=log_size)
         loaded = [
             self._register(p.program, p.name, len(p.insns), p.verifier, p.attach_type)
             for p in obj.programs

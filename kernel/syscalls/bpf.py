@@ -28,6 +28,8 @@ from kernel.abi import (
 )
 from kernel.bpf.errors import BpfError, VerifierError
 from kernel.bpf.maps import RingBufMap
+from kernel.bpf.verifier import cost_ns
+from kernel.bpf.verifier import work as verifier_work
 from kernel.proc import Process
 from kernel.syscalls.table import Kernel, syscall
 
@@ -116,14 +118,21 @@ def _map_update(k: Kernel, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     if isinstance(bpf_map, RingBufMap):
         raise SyscallError(Errno.EINVAL, "a ringbuf has no keys")
+    _check_writable(bpf_map)
     key = _key(proc, attr, bpf_map)
     value = proc.mm.read(attr.u64(BpfAttrOff.VALUE), bpf_map.value_size)
     bpf_map.update(key, value, attr.u64(BpfAttrOff.FLAGS))
     return 0
 
 
+def _check_writable(bpf_map: object) -> None:
+    if getattr(bpf_map, "frozen", False):
+        raise SyscallError(Errno.EPERM, f"map {bpf_map.id} is frozen")  # type: ignore[attr-defined]
+
+
 def _map_delete(k: Kernel, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
+    _check_writable(bpf_map)
     bpf_map.delete(_key(proc, attr, bpf_map))
     return 0
 
@@ -219,12 +228,34 @@ def _obj_get(k: Kernel, proc: Process, attr: Attr) -> int:
 
 
 def _copy_log(proc: Process, attr: Attr, text: str) -> None:
-    """The verifier's log to log_buf: NUL-terminated, truncated to log_size."""
+    """The verifier's log to log_buf, NUL-terminated. A log longer than log_size
+    keeps its END, as Linux >= 6.4 does: the rejection reason and the summary,
+    which come last, are never lost (the first bytes kept may start mid-line)."""
     buf, size = attr.u64(BpfAttrOff.LOG_BUF), attr.u32(BpfAttrOff.LOG_SIZE)
     if attr.u32(BpfAttrOff.LOG_LEVEL) == 0 or buf == 0 or size == 0:
         return
-    data = text.encode()[: size - 1] + b"\0"
+    raw = text.encode()
+    data = (raw[len(raw) - (size - 1) :] if len(raw) > size - 1 else raw) + b"\0"
     proc.mm.write(buf, data)
+
+
+def _log_opts(attr: Attr) -> tuple[int, int]:
+    """(log_level, log_size) as the verifier uses them: bit 1 of log_level (Linux's
+    BPF_LOG_LEVEL2) adds the per-instruction state trace; without a buffer there is
+    no trace to keep."""
+    level = attr.u32(BpfAttrOff.LOG_LEVEL)
+    size = attr.u32(BpfAttrOff.LOG_SIZE) if attr.u64(BpfAttrOff.LOG_BUF) else 0
+    if not (level & 2) or size == 0:
+        return 0, 0
+    return 2, size
+
+
+def _charge_verification(k: Kernel, before: tuple[int, int]) -> None:
+    """Guest time for the verifier's work in this syscall (`verifier.cost_ns`):
+    the kernel does the work, so guest time moves, deterministically."""
+    ns = cost_ns(verifier_work.insns - before[0], verifier_work.states - before[1])
+    if ns:
+        k.clock.add_ns(ns)
 
 
 def _prog_name(attr: Attr) -> str:
@@ -233,7 +264,9 @@ def _prog_name(attr: Attr) -> str:
 
 
 def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
-    """Run a load; a verifier rejection is -EACCES with its log in log_buf."""
+    """Run a load; a verifier rejection is -EACCES with its log in log_buf.
+    Either way the verification work is charged to guest time."""
+    before = (verifier_work.insns, verifier_work.states)
     try:
         return load()
     except VerifierError as err:
@@ -242,6 +275,8 @@ def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
             k.log.warn(MODULE, f"sys_bpf: {hint}")  # programs without a log_buf see it too
         _copy_log(proc, attr, err.log)
         raise SyscallError(Errno.EACCES, err.reason) from None
+    finally:
+        _charge_verification(k, before)
 
 
 def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
@@ -253,7 +288,9 @@ def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
         raise SyscallError(Errno.E2BIG, f"insn_cnt {count} > {BPF_PROG_MAX_INSNS}")
     code = proc.mm.read(attr.u64(BpfAttrOff.INSNS), count * 8)
     hint = attr.u32(BpfAttrOff.EXPECTED_ATTACH_TYPE)
-    loaded = _verified(k, proc, attr, lambda: k.bpf.load(code, _prog_name(attr), hint))
+    loaded = _verified(
+        k, proc, attr, lambda: k.bpf.load(code, _prog_name(attr), hint, *_log_opts(attr))
+    )
     _copy_log(proc, attr, loaded.verifier_log)
     k.log.info(MODULE, f"sys_bpf: program loaded with id {loaded.id}")
     return loaded.id
@@ -267,7 +304,9 @@ def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
     if size > BPF_ELF_MAX_SIZE:
         raise SyscallError(Errno.E2BIG, f"ELF object of {size} bytes > 1 MiB")
     data = proc.mm.read(attr.u64(BpfAttrOff.INSNS), size)
-    loaded = _verified(k, proc, attr, lambda: k.bpf.load_elf(data, _prog_name(attr) or None))
+    loaded = _verified(
+        k, proc, attr, lambda: k.bpf.load_elf(data, _prog_name(attr) or None, *_log_opts(attr))
+    )
     for prog in loaded:
         k.log.info(MODULE, f"sys_bpf: program loaded with id {prog.id} ({prog.name})")
     return loaded[0].id

@@ -41,7 +41,7 @@ VERIFIER_LOGS = {
         "3: (07) r2 += -4",
         "4: (85) call map_lookup_elem#5",
         "5: (79) r0 = *(u64 *)(r0 +0)",
-        "R0=map_value_or_null(id=2,map=1,ks=4,vs=8) R10=fp0 fp-8=????zzzz",
+        "R0=map_value_or_null(id=2,map=1,ks=4,vs=8) R10=fp0 fp-8=0000????",
         "5: R0 invalid mem access 'map_value_or_null'",
         "processed 6 insns (limit 1000000) max_states_per_insn 1 total_states 1 stack_depth 8",
     ],

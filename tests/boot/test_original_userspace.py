@@ -243,7 +243,7 @@ def test_payload_requirement_is_checked_at_attach_and_load(arch: str) -> None:
         "processed 5 insns (limit 1000000) max_states_per_insn 1 total_states 1 stack_depth 0\n"
         "old helper ids: load -2\n"
         "8: R6 invalid mem access 'scalar'\n"
-        "processed 9 insns (limit 1000000) max_states_per_insn 1 total_states 2 stack_depth 8\n"
+        "processed 9 insns (limit 1000000) max_states_per_insn 1 total_states 1 stack_depth 8\n"
         f"{hint}\n"
     )
     warnings = [r.message for r in vm.log if r.level == "WARN"]

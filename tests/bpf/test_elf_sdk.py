@@ -114,6 +114,7 @@ def test_build_demo_objects_stamped(tmp_path: Path) -> None:
         "bpf_loader": build_dir / "x86_64" / "bpf" / "bpf_loader.o",
         "ringbuf_demo": build_dir / "x86_64" / "bpf" / "ringbuf_demo.o",
         "syscount": build_dir / "x86_64" / "bpf" / "syscount.o",
+        "rodata_demo": build_dir / "x86_64" / "bpf" / "rodata_demo.o",
     }
     before = {p: p.stat().st_mtime_ns for p in outputs.values()}
     bpf_build.build_bpf_objects("x86_64", build_dir=build_dir)

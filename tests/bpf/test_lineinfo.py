@@ -22,11 +22,11 @@ program 'no_null_check' (section 'timer'), at rejected.c:12:
 2: (bf) r2 = r10
 3: (07) r2 += -4
 ; __u64 *v = bpf_map_lookup_elem(&values, &key); @ rejected.c:11
-4: (18) r1 = map[4293918720] ll
+4: (18) r1 = map 'values' ll
 6: (85) call map_lookup_elem#5
 ; return (int)*v; @ rejected.c:12
 7: (79) r0 = *(u64 *)(r0 +0)
-R0=map_value_or_null(id=2,map=4293918720,ks=4,vs=8) R10=fp0 fp-8=????zzzz
+R0=map_value_or_null(id=2,map=values,ks=4,vs=8) R10=fp0 fp-8=0000????
 7: R0 invalid mem access 'map_value_or_null'
 processed 7 insns (limit 1000000) max_states_per_insn 1 total_states 1 stack_depth 8
 """

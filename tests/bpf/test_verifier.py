@@ -1325,8 +1325,8 @@ REJECT: list[tuple[str, str, int, str, dict]] = [
         ldxdw r1, [r10-8]
         ldxdw r0, [r1+0]
         exit""",
-        3,
-        "R1 invalid mem access 'scalar'",
+        1,
+        "attempt to corrupt spilled pointer on stack",
         {},
     ),
     (

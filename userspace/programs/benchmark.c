@@ -11,16 +11,16 @@
  * Output, x86_64 (fresh boot, icount clock):
  *   AXIOM BENCHMARK RESULTS
  *   ========================================
- *   [1] BPF program load (31 insns): 2088 ns
+ *   [1] BPF program load (31 insns): 11038 ns
  *   [2] Timer interval (20 intervals): mean 5000 us, min 5000 us, max 5000 us
  *   [3] Interrupt latency (22 ticks): mean 0 ns, max 0 ns, last 0 ns (not provided by this architecture's timer context)
  *   ========================================
  *   BENCHMARK SUMMARY
- *     BPF load time:     2088 ns
+ *     BPF load time:     11038 ns
  *     Timer interval:    5000 us (200 Hz)
  *     Interrupt latency: 0 ns
  *   ========================================
- * AArch64: load 408 ns; "mean 10000 us, min 10000 us, max 10000 us";
+ * AArch64: load 9358 ns; "mean 10000 us, min 10000 us, max 10000 us";
  * "[3] Interrupt latency (21 ticks): mean 0 ns, max 0 ns, last 0 ns" (no suffix:
  * the context is filled there, and the tick is taken exactly at its deadline);
  * "Timer interval:    10000 us (100 Hz)". The x86_64 timer context carries no

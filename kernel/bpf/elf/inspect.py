@@ -42,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--verbose", "-v", action="store_true", help="print the verifier log of accepted programs"
     )
+    p.add_argument(
+        "--log-level",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="2: the verifier log with the register/stack state after every insn (implies -v)",
+    )
     return p
 
 
@@ -56,7 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parsed = parse_object(data)
         check_map_geometry(parsed.maps)
         return inspect(
-            parsed, args.object, sys.stdout, disasm=not args.no_disasm, verbose=args.verbose
+            parsed,
+            args.object,
+            sys.stdout,
+            disasm=not args.no_disasm,
+            verbose=args.verbose or args.log_level == 2,
+            log_level=args.log_level,
         )
     except BpfError as e:
         return _invalid(args.object, f"{e.errno.name}: {e.message}")
@@ -68,15 +80,24 @@ def _invalid(path: str, why: str) -> int:
 
 
 def inspect(
-    parsed: ParsedObject, path: str, out: TextIO, *, disasm: bool = True, verbose: bool = False
+    parsed: ParsedObject,
+    path: str,
+    out: TextIO,
+    *,
+    disasm: bool = True,
+    verbose: bool = False,
+    log_level: int = 1,
 ) -> int:
-    """Print the report for ``parsed``; returns the exit status (BpfError if it cannot link)."""
+    """Print the report for ``parsed``; returns the exit status (BpfError if it cannot link).
+
+    The verifier log is the one PROG_LOAD_ELF would hand back at ``log_level``."""
     table = MapTable()
-    map_ids = {
-        spec: table.create(spec.map_type, spec.key_size, spec.value_size, spec.max_entries).id
-        for spec in parsed.maps
-    }
-    results = link_and_verify(parsed, table, map_ids)
+    map_ids = {}
+    for spec in parsed.maps:
+        m = table.create(spec.map_type, spec.key_size, spec.value_size, spec.max_entries)
+        m.name, m.frozen = spec.name, spec.read_only  # as load_object leaves them
+        map_ids[spec] = m.id
+    results = link_and_verify(parsed, table, map_ids, log_level=log_level)
     n_prog, n_map = len(parsed.programs), len(parsed.maps)
     out.write(
         f"{path}: object '{parsed.name}', {n_prog} program{'s' * (n_prog != 1)}, "
@@ -101,12 +122,15 @@ def inspect(
             source = getattr(verdict, "source", None)
             if source is not None:
                 where += f" ({source.file}:{source.line})"
-            out.write(f"Verifier: REJECTED{where}: {verdict.reason}\n")
+            out.write(
+                f"Verifier: REJECTED{where}: {verdict.reason} "
+                f"({verdict.insns_processed} insns processed, {verdict.states_explored} states)\n"
+            )
             _indented(out, getattr(verdict, "body", verdict.log))
         else:
             out.write(
                 f"Verifier: accepted ({verdict.insns_processed} insns processed, "
-                f"stack depth {verdict.stack_depth})\n"
+                f"{verdict.states_explored} states, stack depth {verdict.stack_depth})\n"
             )
             if verbose:
                 _indented(out, verdict.log)

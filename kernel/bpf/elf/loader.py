@@ -52,6 +52,8 @@ class ElfVerifierError(VerifierError):
         where = f", at {self.source.file}:{self.source.line}" if self.source else ""
         header = f"program '{program}' (section '{section}'){where}:\n"
         super().__init__(err.insn_idx, err.reason, header + self.body)
+        self.insns_processed = err.insns_processed
+        self.states_explored = err.states_explored
         self.program = program
         self.section = section
 
@@ -146,7 +148,12 @@ def check_map_geometry(specs: Sequence[MapSpec]) -> None:
 
 
 def link_and_verify(
-    parsed: ParsedObject, table: MapTable, map_ids: Mapping[MapSpec, int] | None = None
+    parsed: ParsedObject,
+    table: MapTable,
+    map_ids: Mapping[MapSpec, int] | None = None,
+    *,
+    log_level: int = 0,
+    log_size: int = 0,
 ) -> list[tuple[ProgramSpec, list[Insn], VerifierResult | VerifierError]]:
     """Link every program and verify it with its hook's spec; errors are returned.
 
@@ -163,7 +170,7 @@ def link_and_verify(
         insns = link_program(parsed, prog, map_ids, origins)
         try:
             verdict: VerifierResult | VerifierError = verify(
-                insns, view, HOOK_SPECS[prog.attach_type]
+                insns, view, HOOK_SPECS[prog.attach_type], log_level=log_level, log_size=log_size
             )
         except VerifierError as e:
             lines = program_lines(parsed.btf_ext, origins)
@@ -172,7 +179,14 @@ def link_and_verify(
     return out
 
 
-def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfObject:
+def load_object(
+    data: bytes,
+    maps: MapTable,
+    *,
+    name: str | None = None,
+    log_level: int = 0,
+    log_size: int = 0,
+) -> BpfObject:
     """Load a BPF ELF object: validate, verify every program, then create its maps.
 
     Raises `BpfError` (EINVAL / E2BIG, see ELF_NOTES.md) for a bad object and
@@ -182,7 +196,9 @@ def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfO
     parsed = parse_object(data, name)
     check_map_geometry(parsed.maps)
     results: list[VerifierResult] = []
-    for _prog, _insns, verdict in link_and_verify(parsed, maps):
+    for _prog, _insns, verdict in link_and_verify(
+        parsed, maps, log_level=log_level, log_size=log_size
+    ):
         if isinstance(verdict, VerifierError):
             raise verdict
         results.append(verdict)
@@ -192,6 +208,8 @@ def load_object(data: bytes, maps: MapTable, *, name: str | None = None) -> BpfO
         bpf_map = maps.create(spec.map_type, spec.key_size, spec.value_size, spec.max_entries)
         if spec.initial is not None:
             bpf_map.update(_KEY0, spec.initial)
+        bpf_map.name = spec.name
+        bpf_map.frozen = spec.read_only
         map_ids[spec] = bpf_map.id
         info[spec.name] = ElfMap(
             spec.name,

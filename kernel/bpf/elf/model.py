@@ -84,10 +84,14 @@ class MapSpec:
         return self.initial is not None
 
     @property
+    def read_only(self) -> bool:
+        """``.rodata`` (and ``.rodata.*``): frozen after creation, as libbpf does."""
+        return self.is_global_data and (self.name == ".rodata" or self.name.startswith(".rodata."))
+
+    @property
     def readonly_value(self) -> bytes | None:
         """The contents of a ``.rodata`` map (constant while verifying), else None."""
-        ro = self.name == ".rodata" or self.name.startswith(".rodata.")
-        return self.initial if ro and self.initial is not None else None
+        return self.initial if self.read_only else None
 
 
 @dataclass(frozen=True)

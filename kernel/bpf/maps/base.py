@@ -23,6 +23,10 @@ class BpfMap:
         self.key_size = key_size
         self.value_size = value_size
         self.max_entries = max_entries
+        self.name = ""  # the ELF name of an object's map, for logs
+        # Frozen (libbpf's bpf_map_freeze, done for .rodata): userspace can no
+        # longer update or delete (EPERM) and the verifier refuses program writes.
+        self.frozen = False
 
     def __repr__(self) -> str:
         return (

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 _OPS = {k: v for k, v in op.ALU_OP_NAMES.items() if k not in (op.MOV, op.NEG, op.END)}
 _BITWISE = {op.AND: "&=", op.OR: "|=", op.XOR: "^="}
 _PKT_LIKE = (PTR_TO_PACKET, PTR_TO_PACKET_END)
+_FAST = {op.ADD: "add", op.SUB: "sub", op.AND: "and", op.OR: "or", op.XOR: "xor", op.LSH: "lsh"}
+_FAST.update({op.RSH: "rsh", op.MUL: "mul"})
 
 
 def do_alu(v: Verifier, st: State, insn: Insn) -> None:
@@ -60,7 +62,7 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
             if src.is_ptr:
                 v.fail(f"R{insn.src} sign-extension of pointer prohibited")
             r = scalar.sign_extend(src.s, insn.off, bits)
-            regs[dst] = scalar_reg(r if is64 else scalar.zext(r, 32))
+            regs[dst] = scalar_reg(r if is64 else scalar.zext(r, 32), prec=src.prec)
             return
         if is64:
             if src.type == SCALAR and src.s[1] != 0:
@@ -77,19 +79,30 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
                 regs[insn.src] = src
             regs[dst] = src
         else:
-            regs[dst] = scalar_reg(scalar.zext(scalar.view(src.s, 32), 32))
+            regs[dst] = scalar_reg(scalar.zext(scalar.view(src.s, 32), 32), prec=src.prec)
         return
 
     d = v.read_reg(st, dst)
     if aop in (op.NEG, op.END):
         if d.is_ptr:
             v.fail(f"R{dst} pointer arithmetic prohibited")
-        regs[dst] = scalar_reg(_unary(aop, code, insn.imm, d.s, bits))
+        regs[dst] = scalar_reg(_unary(aop, code, insn.imm, d.s, bits), prec=d.prec)
         return
 
     if x:
         s = v.read_reg(st, insn.src)
+        if s.type == SCALAR and d.type == SCALAR and not (d.s[1] | s.s[1]) and aop in _FAST:
+            m = scalar.U64 if is64 else scalar.U32
+            c = scalar._concrete(_FAST[aop], d.s[0] & m, s.s[0] & m, bits)
+            regs[dst] = Reg(SCALAR, scalar.const(c), prec=d.prec and s.prec)
+            return
     else:
+        if d.type == SCALAR and d.s[1] == 0 and aop in _FAST:
+            # known value, immediate operand: the common loop-counter case
+            m = scalar.U64 if is64 else scalar.U32
+            c = scalar._concrete(_FAST[aop], d.s[0] & m, insn.imm & m, bits)
+            regs[dst] = Reg(SCALAR, scalar.const(c), prec=d.prec)
+            return
         s = scalar_reg(scalar.const(insn.imm if is64 else insn.imm & scalar.U32))
     if d.is_ptr or s.is_ptr:
         regs[dst] = _ptr_alu(v, st, insn, aop, is64, d, s)
@@ -97,11 +110,13 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
     name = _OPS[aop]
     if insn.off == 1:
         name = "sdiv" if aop == op.DIV else "smod"
+    # the result is flagged precise only if every input is (see state.Reg.prec)
+    prec = d.prec and (not x or s.prec)
     if is64:
-        regs[dst] = scalar_reg(scalar.alu(name, d.s, s.s, 64))
+        regs[dst] = scalar_reg(scalar.alu(name, d.s, s.s, 64), prec=prec)
     else:
         r = scalar.alu(name, scalar.view(d.s, 32), scalar.view(s.s, 32), 32)
-        regs[dst] = scalar_reg(scalar.zext(r, 32))
+        regs[dst] = scalar_reg(scalar.zext(r, 32), prec=prec)
 
 
 def _unary(aop: int, code: int, imm: int, a: scalar.S, bits: int) -> scalar.S:
@@ -117,7 +132,7 @@ def _unary(aop: int, code: int, imm: int, a: scalar.S, bits: int) -> scalar.S:
     if a[1] == 0:
         v = a[0] & scalar.umask(imm)
         return scalar.const(int.from_bytes(v.to_bytes(size, "little"), "big"))
-    return scalar.bswap_unknown(size)
+    return scalar.bswap(a, size)
 
 
 def _ptr_alu(v: Verifier, st: State, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg) -> Reg:

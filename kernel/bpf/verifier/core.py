@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NoReturn
 
-from kernel.abi import MapType
+from kernel.abi import Helper, MapType
 from kernel.bpf import opcodes as op
 from kernel.bpf.helper_protos import HELPER_PROTOS, Arg, Ret
 from kernel.bpf.insn import Insn, ld_imm64_value
@@ -29,9 +29,9 @@ from kernel.bpf.verifier.mem import (
     check_helper_mem_write,
     sized_unknown,
 )
-from kernel.bpf.verifier.precision import SLOT_BASE, backtrack, slot_key
+from kernel.bpf.verifier.precision import backtrack, slot_key
 from kernel.bpf.verifier.printk_fmt import check_const_format
-from kernel.bpf.verifier.prune import states_equal
+from kernel.bpf.verifier.prune import states_equal, states_same
 from kernel.bpf.verifier.state import (
     CONST_MAP,
     NOT_INIT,
@@ -46,6 +46,7 @@ from kernel.bpf.verifier.state import (
     SCALAR,
     SLOT_SPILL,
     TYPE_NAMES,
+    ZERO,
     Checkpoint,
     Frame,
     MapInfo,
@@ -53,13 +54,14 @@ from kernel.bpf.verifier.state import (
     Slot,
     State,
     const_reg,
+    map_label,
     scalar_reg,
 )
 
 ZERO_S = scalar.const(0)
-MAX_STATES_PER_INSN = 64
-LOOP_CHECKS = 4  # unfinished states compared for the infinite-loop check
-LOOP_ADD_INTERVAL = 64  # processed insns between two stored states of one loop head
+LOOP_CHECKS = 1  # unfinished states compared for the infinite-loop check
+LOOP_ADD_INSNS = 100  # in a loop, store a state after this many insns ...
+LOOP_ADD_JMPS = 20  # ... or this many jumps since the last stored one (Linux's)
 MAX_PENDING = 8192  # Linux's BPF_COMPLEXITY_LIMIT_JMP_SEQ
 COMBINED_STACK_LIMIT = op.STACK_SIZE * op.MAX_CALL_FRAMES
 
@@ -78,6 +80,68 @@ _JOPS = {
 }
 
 
+class TraceLog:
+    """The log_level 2 trace: one line per processed instruction with the state
+    after it, prune hits, branch starts.
+
+    Entries are kept unformatted (the instruction index and a copy of the current
+    frame's registers and stack, all immutable values) in a ring of ``max_lines``,
+    and only the survivors are formatted, at the end: sys_bpf keeps only the end of
+    the log, so a 1 M-instruction walk costs a copy per instruction, not a line of
+    text, and the host never holds more than the tail."""
+
+    def __init__(self, max_lines: int = 1 << 18) -> None:
+        from collections import deque
+
+        self.entries: deque[tuple] = deque(maxlen=max_lines)
+        self.v: Verifier | None = None
+
+    def append(self, line: str) -> None:
+        self.entries.append((line,))
+
+    def insn(self, v: Verifier, st: State, idx: int) -> None:
+        self.v = v
+        hist = st.hist[1] if st.hist is not None else None
+        width = 2 if hist is not None and v.insns[hist[0]].opcode == op.LD_IMM64 else 1
+        if hist is None or hist[0] + width != idx:
+            # a path starts (or resumes after a jump): Linux prints the state first
+            where = f"from {hist[0]} to {idx}: " if hist is not None else f"{idx}: "
+            f = st.cur
+            self.entries.append((where, list(f.regs), dict(f.stack)))
+        self.entries.append((idx, None, None))
+
+    def state(self, st: State) -> None:
+        e = self.entries
+        if e and len(e[-1]) == 3 and isinstance(e[-1][0], int):
+            f = st.cur
+            e[-1] = (e[-1][0], list(f.regs), dict(f.stack))
+
+    @property
+    def lines(self) -> list[str]:
+        """The trace as text (formatted now, from the kept entries)."""
+        from kernel.bpf.verifier.log import format_insn
+
+        v = self.v
+        out = []
+        for e in self.entries:
+            if len(e) == 1:
+                out.append(e[0])
+                continue
+            head, regs, stack = e
+            state = None if regs is None else _fmt_frame(regs, stack)
+            if isinstance(head, str):
+                out.append(head + (state or ""))
+            else:
+                text = format_insn(v.insns, head, v.maps.names) if v is not None else str(head)
+                out.append(text if state is None else f"{text} ; {state}")
+        return out
+
+
+def _fmt_frame(regs: list[Reg], stack: dict) -> str:
+    f = Frame(regs, stack, -1, 0)
+    return State([f], 0).fmt_regs()
+
+
 class Reject(Exception):
     """Internal: the current path is unsafe at ``idx``."""
 
@@ -92,6 +156,7 @@ class MapResolver:
     def __init__(self, maps: object) -> None:
         self._maps = maps
         self._cache: dict[int, MapInfo | None] = {}
+        self.names: dict[int, str] = {}  # map id -> ELF name, for the log
 
     def get(self, map_id: int) -> MapInfo | None:
         if map_id in self._cache:
@@ -109,7 +174,11 @@ class MapResolver:
                     int(m.key_size),
                     int(m.value_size),
                     int(m.max_entries),
+                    str(getattr(m, "name", "") or ""),
+                    bool(getattr(m, "frozen", False) or getattr(m, "read_only", False)),
                 )
+                if info.name:
+                    self.names[map_id] = info.name
         self._cache[map_id] = info
         return info
 
@@ -135,9 +204,7 @@ class Verifier:
         hook: HookSpec,
         max_insns: int,
         max_states: int,
-        precision: bool = False,
     ) -> None:
-        self.precision = precision
         self.insns = insns
         self.info = info
         self.maps = MapResolver(maps)
@@ -150,10 +217,25 @@ class Verifier:
         self.peak_states = 0
         self.peak_stack = 0
         self._id = self.PKT_BASE_ID
+        # finished checkpoints (may prune) and unfinished ones (ancestors of the
+        # current path or of a pending one: only the infinite-loop check uses them)
         self.explored: dict[int, list[Checkpoint]] = {}
-        self._last_add: dict[int, int] = {}
+        self.unfinished: dict[int, list[Checkpoint]] = {}
+        self.jmps = 0
+        # pending paths per target insn: the current path stores its state when it
+        # gets there first, so the sibling arriving later is pruned at the join
+        self.join_hints: dict[int, int] = {}
+        self._last_add = (0, 0)  # (processed, jmps) when the last state was stored
+        self.log_level = 0
+        self.trace = TraceLog()
         self.idx = 0
         self.state: State | None = None
+        self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
+        for i, insn in enumerate(insns):  # map names for the log, before any line
+            if insn.opcode == op.LD_IMM64 and insn.src in (1, 2) and not info.second_slot[i]:
+                self.maps.get(insn.imm & 0xFFFF_FFFF)
+        self.joins = _join_points(insns, info)
+        self.pending: list[State] = []
 
     # ------------------------------------------------------------ utilities
 
@@ -190,30 +272,94 @@ class Verifier:
         return State([Frame(regs, {}, -1, 0)], 0)
 
     def run(self) -> None:
-        pending = [self.initial_state()]
+        pending = self.pending = [self.initial_state()]
+        hints = self.join_hints
+        hints[0] = 1
         while pending:
             st = pending.pop()
+            hints[st.idx] -= 1
             self.state = st
             self._walk(st, pending)
 
     def _walk(self, st: State, pending: list[State]) -> None:
         insns = self.insns
         prune = self.info.prune
+        trace = self.log_level >= 2
+        fast = [None] * len(insns) if trace else self.fast
+        limit = self.max_insns
+        frames = st.frames  # the same list for the whole walk (calls push/pop it)
+        unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
+        _scalar, _reg = SCALAR, Reg
+        n = self.processed
+        idx = st.idx
+        depth = len(frames) - 1  # current frame index, changed only by calls and exits
+        jmps = self.jmps
+        # ``n`` and ``idx`` live in locals; self.processed, self.idx and st.idx are
+        # written back before anything that reads them (state storing, the general
+        # instruction handlers, a rejection's log)
         while True:
-            idx = st.idx
-            self.idx = idx
-            self.processed += 1
-            if self.processed > self.max_insns:
+            n += 1
+            if n > limit:
+                st.idx = self.idx = idx
+                self.processed, self.jmps = n, jmps
                 self._too_complex(st)
             cp = None
-            if prune[idx]:
+            if prune[idx] and not (
+                # inside a loop, between two stored states: nothing to compare or store
+                idx in unfinished
+                and unfinished[idx]
+                and idx not in explored
+                and n - self._last_add[0] < LOOP_ADD_INSNS
+                and jmps - self._last_add[1] < LOOP_ADD_JMPS
+                and not hints.get(idx)
+            ):
+                st.idx = self.idx = idx
+                self.processed, self.jmps = n, jmps
                 cp = self._visited(st)
                 if cp is True:
                     self._finish(st)
                     return
-            st.hist = (idx, st.hist, len(st.frames) - 1, cp)
+            st.hist = (idx, st.hist, depth, cp)
+            f = fast[idx]
+            if f is not None:
+                # known values (loop counters): same result as the general path
+                regs = frames[-1].regs
+                d = regs[f[1]]
+                if d.type == _scalar and not d.s[1]:
+                    src = f[2]
+                    b = None
+                    if src < 0:
+                        b, bprec = f[3], True
+                    else:
+                        sr = regs[src]
+                        if sr.type == _scalar and not sr.s[1]:
+                            b, bprec = sr.s[0] & f[5], sr.prec
+                    if b is not None:
+                        if f[0] == 0:
+                            u = f[4](d.s[0] & f[5], b) & f[5]
+                            sv = u - (1 << 64) if u >> 63 else u
+                            regs[f[1]] = _reg(
+                                _scalar, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
+                            )
+                            idx += 1
+                            continue
+                        jmps += 1
+                        if not (d.prec and bprec):
+                            self.processed, self.idx = n, idx
+                            self.mark_precise(st, f[1], src)
+                        if f[4](d.s[0] & f[5], b):
+                            if f[6] <= idx:
+                                st.last_back_edge = f[7]
+                            idx = f[6]
+                        else:
+                            idx += 1
+                        continue
+            st.idx = idx
+            self.processed, self.idx, self.jmps = n, idx, jmps
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
+            if trace:
+                self.trace.insn(self, st, idx)
             if cls == op.ALU64 or cls == op.ALU:
                 do_alu(self, st, insn)
                 st.idx = idx + 1
@@ -241,9 +387,15 @@ class Verifier:
                 self._ld_imm64(st, insn, insns[idx + 1])
                 st.idx = idx + 2
             else:
+                self.jmps += 1
                 if not self._jmp(st, insn, idx, pending):
                     self._finish(st)
                     return
+            if trace:
+                self.trace.state(st)
+            idx = st.idx
+            depth = len(frames) - 1
+            jmps = self.jmps
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -259,73 +411,123 @@ class Verifier:
             cp.branches -= 1
             if cp.branches > 0:
                 break
+            self._retire(cp)
             cp = cp.parent
+
+    def _retire(self, cp: Checkpoint) -> None:
+        """Every path below ``cp`` ended safely: from now on it may prune."""
+        lst = self.unfinished[cp.idx]
+        for i in range(len(lst) - 1, -1, -1):
+            if lst[i] is cp:
+                del lst[i]
+                break
+        self.explored.setdefault(cp.idx, []).append(cp)
 
     # ------------------------------------------------------------ pruning
 
     def mark_precise(self, st: State, *regs: int) -> None:
-        """A safety decision depends on the value of these scalar registers."""
-        if not self.precision:
-            return
+        """A safety decision depends on the value of these scalar registers.
+
+        The demand is walked back along the path (`precision.backtrack`) into
+        every checkpoint it passes; the registers are flagged ``prec`` so the
+        same demand is not walked again while the value only moves or changes
+        by constants (a loop counter costs one walk, not one per iteration).
+        """
+        f = st.cur
         fi = len(st.frames) - 1
-        keys = {fi * 16 + r for r in regs if r >= 0 and st.cur.regs[r].type == SCALAR}
+        keys = set()
+        for r in regs:
+            if r < 0:
+                continue
+            reg = f.regs[r]
+            if reg.type == SCALAR and not reg.prec:
+                keys.add(fi * 16 + r)
+                f.regs[r] = reg.replace(prec=True)
         if keys:
             backtrack(self.insns, st.hist, keys)
 
+    def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
+        """The bytes ``[off, off+size)`` of a frame's stack decided something."""
+        keys = {slot_key(frameno, b) for b in range(off, off + size)}
+        backtrack(self.insns, st.hist, keys)
+
     def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
-        if not self.precision:
-            return
-        keys = {k for k in cp.precise if k < SLOT_BASE}
+        keys = set(cp.precise)
         for fi, f in enumerate(old.frames):
             for r, reg in enumerate(f.regs):
-                if reg.type == SCALAR and reg.id:
+                if reg.type == SCALAR and (reg.id or reg.prec):
                     keys.add(fi * 16 + r)
             for k, slot in f.stack.items():
-                if slot.spill is not None and slot.spill.type == SCALAR:
+                sp = slot.spill
+                if (sp is not None and sp.type == SCALAR and (sp.id or sp.prec)) or (
+                    slot.narrow is not None and slot.narrow[2].prec
+                ):
                     keys.add(slot_key(fi, k * 8))
         if keys:
             backtrack(self.insns, (st.idx, st.hist, len(st.frames) - 1, None), keys)
 
     def _visited(self, st: State) -> Checkpoint | bool | None:
+        """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
+        anc = self.unfinished.get(idx)
         lst = self.explored.get(idx)
+        if (
+            anc
+            and not lst
+            and self.processed - self._last_add[0] < LOOP_ADD_INSNS
+            and self.jmps - self._last_add[1] < LOOP_ADD_JMPS
+            and not self.join_hints.get(idx)
+        ):
+            return None  # the common case inside a loop: nothing to compare or store
         live = self.info.live
-        if lst is None:
-            lst = self.explored[idx] = []
-        looping = False
-        loop_checks = LOOP_CHECKS
-        for cp in reversed(lst):
-            if cp.branches > 0:
-                # An unfinished state here is an ancestor: we are in a loop. Only the
-                # latest few are compared (a heuristic, like Linux's); the budget
-                # catches every other non-terminating loop.
-                looping = True
-                if loop_checks > 0:
-                    loop_checks -= 1
-                    if states_equal(cp.state, st, live):
-                        self.fail(f"infinite loop detected at insn {idx}")
-                continue
-            if states_equal(cp.state, st, live, cp.precise if self.precision else None):
-                self._propagate(cp.state, cp, st)
-                return True
-        if len(lst) >= MAX_STATES_PER_INSN:
-            return None
-        if looping:
-            # Inside a loop every iteration differs; storing each one only makes
-            # the comparisons quadratic (Linux skips them the same way).
-            last = self._last_add.get(idx, -LOOP_ADD_INTERVAL)
-            if self.processed - last < LOOP_ADD_INTERVAL:
+        looping = bool(anc)
+        if lst:
+            for i in range(len(lst) - 1, -1, -1):
+                cp = lst[i]
+                if states_equal(cp.state, st, live, cp.precise):
+                    cp.hits += 1
+                    self._propagate(cp.state, cp, st)
+                    if self.log_level >= 2:
+                        self.trace.append(f"{idx}: safe")
+                    return True
+                cp.misses += 1
+                if cp.misses > cp.hits * 3 + 3:
+                    del lst[i]  # rarely useful: stop paying for the comparison
+        # Store a new state only after some work since the last one (Linux: two
+        # jumps and eight instructions; twenty jumps or a hundred instructions
+        # between two iterations of a loop, whose states differ anyway).
+        done, jmps = self.processed - self._last_add[0], self.jmps - self._last_add[1]
+        if self.join_hints.get(idx, 0) > 0:
+            pass  # a pending sibling path will come here: worth storing
+        elif self.joins[idx] and self.pending and jmps >= 2 and not looping:
+            pass  # paths meet here and a sibling is pending: it may be cut here
+        elif looping:
+            if done < LOOP_ADD_INSNS and jmps < LOOP_ADD_JMPS:
                 return None
-        self._last_add[idx] = self.processed
+        elif (done < 8 or jmps < 2) and idx not in self.info.subprogs:
+            return None
+        if anc:
+            # An unfinished state here is an ancestor: the program came back to
+            # this instruction. Exactly the same state as the latest one stored
+            # means no progress: an infinite loop (checked when a state is about
+            # to be stored, which a stuck loop reaches within twenty jumps; the
+            # budget catches every other non-terminating loop).
+            for cp in anc[-LOOP_CHECKS:]:
+                if states_same(cp.state, st, live):
+                    self.fail(f"infinite loop detected at insn {idx}")
+        self._last_add = (self.processed, self.jmps)
         self.total_states += 1
-        if len(lst) + 1 > self.peak_states:
-            self.peak_states = len(lst) + 1
+        n = len(lst or ()) + len(anc or ()) + 1
+        if n > self.peak_states:
+            self.peak_states = n
         if self.total_states > self.max_states:
             self.fail(f"program too complex: more than {self.max_states} states explored")
-        cp = Checkpoint(_snapshot(st), st.parent)
+        cp = Checkpoint(_snapshot(st, live), st.parent)
+        cp.idx = idx
+        cp.precise = _flagged_keys(cp.state)
         st.parent = cp
-        lst.append(cp)
+        self.unfinished.setdefault(idx, []).append(cp)
         return cp
 
     # ------------------------------------------------------------ stores, ld_imm64
@@ -437,6 +639,7 @@ class Verifier:
         name = f"{proto.name}#{insn.imm}"
         regs = st.cur.regs
         bpf_map: MapInfo | None = None
+        map_ptr = False
         args = proto.args
         for i, kind in enumerate(args):
             r = i + 1
@@ -446,6 +649,7 @@ class Verifier:
                     self.fail(f"R{r} leaks addr into helper function")
             elif kind == Arg.CONST_MAP:
                 bpf_map = self._map_arg(r, reg, proto, name)
+                map_ptr = reg.type == CONST_MAP
                 self.mark_precise(st, r)
             elif kind in (Arg.PTR_TO_MAP_KEY, Arg.PTR_TO_MAP_VALUE):
                 assert bpf_map is not None
@@ -474,13 +678,53 @@ class Verifier:
                     self.fail(f"dereference of modified ctx ptr R{r} off={reg.off} disallowed")
         if proto.format_arg:
             check_const_format(self, st, name)
+        if bpf_map is not None and bpf_map.frozen and proto.helper in _MAP_WRITERS:
+            self.fail(f"write into map forbidden: map {map_label(bpf_map)} is frozen ({name})")
+        in_range = False
+        if map_ptr and proto.ret == Ret.MAP_VALUE_OR_NULL and bpf_map.map_type == MapType.ARRAY:
+            # Linux's rule, for Linux's way of naming a map (a map pointer loaded
+            # by ld_imm64); a plain map id in a register keeps the NULL check
+            in_range = self._const_key_in_range(st, bpf_map)
         for r in range(1, 6):
             regs[r] = REG_NOT_INIT
         if proto.ret == Ret.MAP_VALUE_OR_NULL:
             assert bpf_map is not None
-            regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
+            if in_range:
+                # an array lookup with a known in-range key cannot fail (Linux >= 6.13)
+                regs[0] = Reg(PTR_TO_MAP_VALUE, ZERO_S, map=bpf_map)
+            else:
+                regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
         else:
-            regs[0] = Reg(SCALAR)
+            regs[0] = Reg(SCALAR, _RET_RANGES.get(proto.helper, scalar.UNKNOWN64))
+
+    def _const_key_in_range(self, st: State, bpf_map: MapInfo) -> bool:
+        """R2 points at a stack key whose value is known and < max_entries; the
+        key's bytes are then marked precise (the missing NULL depends on them)."""
+        ptr = st.cur.regs[2]
+        size = bpf_map.key_size
+        if ptr.type != PTR_TO_STACK or ptr.s[1] != 0 or size not in (1, 2, 4, 8):
+            return False
+        o = ptr.off + scalar.to_signed(ptr.s[0])
+        frame = st.frames[ptr.frame]
+        k, j = divmod(o, 8)
+        if j + size > 8:
+            return False
+        slot = frame.stack.get(k)
+        if slot is None:
+            return False
+        key = None
+        if slot.narrow is not None and slot.narrow[:2] == (j, size):
+            if slot.narrow[2].is_const:
+                key = slot.narrow[2].s[0]
+        elif slot.spill is not None and j == 0:
+            if slot.spill.is_const:
+                key = slot.spill.s[0] & scalar.umask(size * 8)
+        elif all(b == ZERO for b in slot.kinds[j : j + size]):
+            key = 0
+        if key is None or key >= bpf_map.max_entries:
+            return False
+        self.mark_slot_precise(st, ptr.frame, o, size)
+        return True
 
     def _map_arg(self, r: int, reg: Reg, proto, name: str) -> MapInfo:
         if reg.type == CONST_MAP:
@@ -525,6 +769,16 @@ class Verifier:
         else:
             s = scalar_reg(scalar.const(insn.imm & scalar.U32 if is32 else insn.imm))
             src_reg = -1
+        if d.s[1] == 0 and s.s[1] == 0 and d.type == SCALAR and s.type == SCALAR:
+            # both known: the outcome is decided and nothing is refined
+            self.mark_precise(st, insn.dst, src_reg)
+            if _const_cmp(name, d.s[0], s.s[0], bits):
+                if target <= idx:
+                    st.last_back_edge = (idx, target)
+                st.idx = target
+            else:
+                st.idx = idx + 1
+            return True
         if d.is_ptr or s.is_ptr:
             if is32:
                 self.fail(f"R{insn.dst if d.is_ptr else insn.src} pointer comparison prohibited")
@@ -549,6 +803,7 @@ class Verifier:
                 if target <= idx:
                     other.last_back_edge = (idx, target)
                 pending.append(other)
+                self.join_hints[target] = self.join_hints.get(target, 0) + 1
                 if len(pending) > MAX_PENDING:
                     self.fail(f"the sequence of {len(pending)} jumps is too complex")
             else:
@@ -668,11 +923,130 @@ class Verifier:
         self.fail(f"R{bad} pointer comparison prohibited")
 
 
-def _snapshot(st: State) -> State:
-    """Copy a state for storing, dropping scalar ids that link nothing."""
+_M64, _M32 = scalar.U64, scalar.U32
+_ALU_FN = {
+    op.ADD: lambda a, b: a + b,
+    op.SUB: lambda a, b: a - b,
+    op.AND: lambda a, b: a & b,
+    op.OR: lambda a, b: a | b,
+    op.XOR: lambda a, b: a ^ b,
+    op.MUL: lambda a, b: a * b,
+}
+
+
+def _s64(v: int) -> int:
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _s32(v: int) -> int:
+    return v - (1 << 32) if v >> 31 else v
+
+
+_JMP_FN = {
+    op.JEQ: lambda a, b: a == b,
+    op.JNE: lambda a, b: a != b,
+    op.JGT: lambda a, b: a > b,
+    op.JGE: lambda a, b: a >= b,
+    op.JLT: lambda a, b: a < b,
+    op.JLE: lambda a, b: a <= b,
+    op.JSET: lambda a, b: a & b != 0,
+}
+_SJMP = {
+    op.JSGT: lambda x, y: x > y,
+    op.JSGE: lambda x, y: x >= y,
+    op.JSLT: lambda x, y: x < y,
+    op.JSLE: lambda x, y: x <= y,
+}
+
+
+def _signed_fn(cmp, bits: int):
+    conv = _s64 if bits == 64 else _s32
+    return lambda a, b: cmp(conv(a), conv(b))
+
+
+def _fast_entry(insn: Insn, idx: int) -> tuple | None:
+    """Decoded operands for the known-value fast path of `Verifier._walk`, or None."""
+    code = insn.opcode
+    cls = code & op.CLASS_MASK
+    aop = code & op.OP_MASK
+    x = code & op.SRC_MASK
+    if cls in (op.ALU, op.ALU64) and aop in _ALU_FN and insn.off == 0:
+        mask = _M64 if cls == op.ALU64 else _M32
+        src = insn.src if x else -1
+        return (0, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
+    if cls in (op.JMP, op.JMP32) and (aop in _JMP_FN or aop in _SJMP):
+        if code in (op.CALL_OP, op.EXIT_OP) or aop == op.JA:
+            return None
+        bits = 64 if cls == op.JMP else 32
+        mask = _M64 if bits == 64 else _M32
+        fn = _JMP_FN[aop] if aop in _JMP_FN else _signed_fn(_SJMP[aop], bits)
+        src = insn.src if x else -1
+        target = insn.jump_target(idx)
+        return (1, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
+    return None
+
+
+_MAP_WRITERS = frozenset({Helper.MAP_UPDATE_ELEM, Helper.MAP_DELETE_ELEM, Helper.TIMESERIES_PUSH})
+# Helpers whose result has a known range (Linux: get_prandom_u32 is a u32, ...)
+_RET_RANGES = {
+    Helper.GET_PRANDOM_U32: scalar.urange(0, scalar.U32),
+    Helper.GET_SMP_PROCESSOR_ID: scalar.urange(0, scalar.U32),
+}
+
+
+def _join_points(insns: Sequence[Insn], info: ProgInfo) -> bytearray:
+    """1 at instructions with two or more predecessors (where paths meet)."""
+    n = len(insns)
+    preds = bytearray(n)
+    for i, insn in enumerate(insns):
+        if info.second_slot[i]:
+            continue
+        code = insn.opcode
+        cls = code & op.CLASS_MASK
+        nxt = i + 2 if code == op.LD_IMM64 else i + 1
+        succ = []
+        if cls in (op.JMP, op.JMP32) and code not in (op.CALL_OP, op.EXIT_OP):
+            succ.append(insn.jump_target(i))
+            if code & op.OP_MASK != op.JA:
+                succ.append(nxt)
+        elif code != op.EXIT_OP:
+            succ.append(nxt)
+        for t in succ:
+            if 0 <= t < n and preds[t] < 2:
+                preds[t] += 1
+    return bytearray(1 if p >= 2 else 0 for p in preds)
+
+
+def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
+    """A conditional jump on two known values (unsigned 64-bit representations)."""
+    if bits == 32:
+        a, b = a & scalar.U32, b & scalar.U32
+    if name == "jeq":
+        return a == b
+    if name == "jne":
+        return a != b
+    if name == "jset":
+        return bool(a & b)
+    if name in ("jgt", "jge", "jlt", "jle"):
+        return {"jgt": a > b, "jge": a >= b, "jlt": a < b, "jle": a <= b}[name]
+    sa, sb = scalar.to_signed(a, bits), scalar.to_signed(b, bits)
+    return {"jsgt": sa > sb, "jsge": sa >= sb, "jslt": sa < sb, "jsle": sa <= sb}[name]
+
+
+def _snapshot(st: State, live: list[int]) -> State:
+    """Copy a state for storing (Linux's clean_live_states): dead registers
+    dropped, scalar ids that link nothing live dropped, so neither can make a
+    later comparison fail."""
     snap = st.copy()
     snap.hist = None
     snap.last_back_edge = None
+    frames = snap.frames
+    for i, f in enumerate(frames):
+        mask = live[snap.idx] if i == len(frames) - 1 else live[frames[i + 1].callsite + 1]
+        regs = f.regs
+        for r in range(op.FP):
+            if not mask >> r & 1:
+                regs[r] = REG_NOT_INIT
     counts: dict[int, int] = {}
     for _f, _w, r in snap.all_regs():
         if r.type == SCALAR and r.id:
@@ -685,3 +1059,13 @@ def _snapshot(st: State) -> State:
                 else:
                     f.stack[where[1]] = Slot(SLOT_SPILL, r.replace(id=0))
     return snap
+
+
+def _flagged_keys(st: State) -> set[int]:
+    """Precision keys of the values already flagged precise in a stored state."""
+    keys = set()
+    for fi, f in enumerate(st.frames):
+        for r, reg in enumerate(f.regs):
+            if reg.prec and reg.type == SCALAR:
+                keys.add(fi * 16 + r)
+    return keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from kernel.bpf import opcodes as op
 from kernel.bpf.insn import Insn
 
 if TYPE_CHECKING:
@@ -19,8 +20,12 @@ if TYPE_CHECKING:
 MAX_PATH_LINES = 200
 
 
-def format_insn(insns: Sequence[Insn], idx: int) -> str:
-    """``12: (61) r0 = *(u32 *)(r0 +0)``; degrades to raw fields without disasm."""
+def format_insn(insns: Sequence[Insn], idx: int, names: dict[int, str] | None = None) -> str:
+    """``12: (61) r0 = *(u32 *)(r0 +0)``; degrades to raw fields without disasm.
+
+    ``names`` (map id -> ELF name) shows ``r1 = map 'counts' ll`` rather than a
+    map id the user never saw (an ELF object is verified before its maps exist).
+    """
     if not 0 <= idx < len(insns):
         return f"{idx}: <out of range>"
     insn = insns[idx]
@@ -33,6 +38,14 @@ def format_insn(insns: Sequence[Insn], idx: int) -> str:
         text = (
             f"code={insn.opcode:#04x} dst=r{insn.dst} src=r{insn.src} off={insn.off} imm={insn.imm}"
         )
+    if (
+        names
+        and insn.opcode == op.LD_IMM64
+        and insn.src in (op.BPF_PSEUDO_MAP_FD, op.BPF_PSEUDO_MAP_VALUE)
+    ):
+        name = names.get(insn.imm & 0xFFFF_FFFF)
+        if name:
+            text = text.replace(f"map[{insn.imm & 0xFFFF_FFFF}]", f"map '{name}'")
     return f"{idx}: ({insn.opcode:02x}) {text}"
 
 
@@ -45,13 +58,17 @@ def summary(v: Verifier) -> str:
 
 
 def success_log(v: Verifier) -> str:
+    if v.log_level >= 2:
+        return "\n".join([*v.trace.lines, summary(v)]) + "\n"
     return summary(v) + "\n"
 
 
 def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
     lines: list[str] = []
     st = v.state
-    if st is not None:
+    if v.log_level >= 2:
+        lines.extend(v.trace.lines)  # the whole walk already shows the path
+    elif st is not None:
         path: list[int] = []
         node = st.hist
         while node is not None and len(path) < MAX_PATH_LINES:
@@ -59,11 +76,13 @@ def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
             node = node[1]
         if node is not None:
             lines.append(f"... ({_count(node)} earlier insns on this path not shown)")
-        lines.extend(format_insn(insns, i) for i in reversed(path))
+        lines.extend(format_insn(insns, i, v.maps.names) for i in reversed(path))
         try:
             lines.append(st.fmt_regs())
         except Exception:  # noqa: BLE001
             pass
+    if v.processed > v.max_insns:
+        lines.append(f"BPF program is too large. Processed {v.processed} insn")  # Linux's words
     lines.append(f"{v.idx}: {reason}")
     lines.append(summary(v))
     return "\n".join(lines) + "\n"

@@ -83,6 +83,14 @@ def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, 
         v.fail(f"invalid access to {what}, {_size_name(what)}={limit} off={where} size={size}")
 
 
+def _forbidden(v: Verifier, ptr: Reg, off: int, size: int) -> None:
+    """A write into a frozen (read-only) map, in Linux's words."""
+    v.fail(
+        f"write into map forbidden, value_size={ptr.map.value_size} "
+        f"off={ptr.off + off + scalar.to_signed(ptr.s[0])} size={size}"
+    )
+
+
 def _size_name(what: str) -> str:
     return "value_size" if what == "map value" else "mem_size"
 
@@ -119,6 +127,8 @@ def check_access(
         return _stack_access(v, st, regno, ptr, off, size, kind, value, value_regno, signed)
     if t == PTR_TO_MAP_VALUE:
         _region(v, regno, ptr, off, size, ptr.map.value_size, "map value")
+        if kind != "read" and ptr.map.frozen:
+            _forbidden(v, ptr, off, size)
         if kind == "atomic":
             _check_aligned(v, regno, ptr, off, size)
         return sized_unknown(size, signed) if kind == "read" else None
@@ -246,6 +256,10 @@ def _stack_access(
         return sized_unknown(size, signed)
     if value is not None and value.is_ptr:
         v.fail(f"R{value_regno} variable-offset stack write of a pointer is not allowed")
+    for k in range(lo // 8, (hi + size - 1) // 8 + 1):
+        slot = frame.stack.get(k)
+        if slot is not None and slot.spill is not None and slot.spill.is_ptr:
+            v.fail("attempt to corrupt spilled pointer on stack")
     for b in range(lo, hi + size):
         k, j = divmod(b, 8)
         slot = frame.stack.get(k)
@@ -282,6 +296,12 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
             return sp
         if sp.type == SCALAR and not signed and sp.s[5] <= scalar.umask(size * 8):
             return sp.replace(id=0)
+    if slot is not None and slot.narrow is not None:
+        nj, n, sp = slot.narrow
+        if nj == j and n == size:
+            if signed:
+                return scalar_reg(scalar.sign_extend(sp.s, size * 8), prec=sp.prec)
+            return sp
     value = 0
     known = True
     for idx, b in enumerate(range(o, o + size)):
@@ -328,22 +348,43 @@ def stack_write(
             v.fail(f"misaligned stack spill of a pointer off {o}")
         if value.type == PTR_TO_STACK and value.frame > frameno:
             v.fail("cannot spill pointers to stack into stack frame of the caller")
-    if size == 8 and o % 8 == 0 and value is not None:
+    full = size == 8 and o % 8 == 0
+    if not full:
+        # Overwriting part of a spilled pointer would let the rest be read back
+        # as a number: the pointer leaks (Linux refuses it for the same reason).
+        for k in range(o // 8, (o + size - 1) // 8 + 1):
+            slot = frame.stack.get(k)
+            if slot is not None and slot.spill is not None and slot.spill.is_ptr:
+                lo, hi = max(o, 8 * k), min(o + size, 8 * k + 8)
+                if lo != 8 * k or hi != 8 * k + 8:
+                    v.fail("attempt to corrupt spilled pointer on stack")
+    if full and value is not None:
         frame.stack[o // 8] = Slot(SLOT_SPILL, value)
         return
     is_zero = value is not None and value.type == SCALAR and value.s == scalar.const(0)
     byte_kind = ZERO if is_zero else MISC
+    narrow = None
+    if value is not None and value.type == SCALAR and size < 8 and o % size == 0:
+        # a 1/2/4-byte spill of a scalar: remember its value for the fill
+        narrow = (o % 8, size, scalar_reg(scalar.truncate(value.s, size), prec=value.prec))
     for b in range(o, o + size):
         k, j = divmod(b, 8)
         slot = frame.stack.get(k)
+        keep = None
         if slot is None:
             kinds = list(SLOT_INVALID)
         elif slot.spill is not None:
             kinds = list(SLOT_MISC)
         else:
             kinds = list(slot.kinds)
+            old = slot.narrow
+            if old is not None and (o >= 8 * k + old[0] + old[1] or o + size <= 8 * k + old[0]):
+                keep = old  # the write does not touch the narrow spill
         kinds[j] = byte_kind
-        frame.stack[k] = Slot(tuple(kinds))
+        frame.stack[k] = Slot(tuple(kinds), None, keep)
+    if narrow is not None:
+        k = o // 8
+        frame.stack[k] = Slot(frame.stack[k].kinds, None, narrow)
 
 
 # ---------------------------------------------------------------- helper arguments
@@ -404,6 +445,8 @@ def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> Non
         return
     if t == PTR_TO_MAP_VALUE:
         _region(v, regno, ptr, 0, size, ptr.map.value_size, "map value")
+        if ptr.map.frozen:
+            _forbidden(v, ptr, 0, size)
         return
     if t == PTR_TO_MEM:
         _region(v, regno, ptr, 0, size, v.mem_size, "memory")

@@ -13,8 +13,9 @@ registers must be compared precisely.
 Keys: ``frame * 16 + regno`` for registers, ``SLOT_BASE + frame * 64 + slot`` for
 8-byte stack slots (used only to route demands to the register that was spilled),
 and ``WILD`` when a value was loaded through a pointer that may point into any
-stack: then every later-spilled register counts. Spilled scalars themselves are
-always compared by range, so slot keys never weaken a comparison.
+stack: then every later-spilled register counts. A stored state compares a
+spilled scalar by range when its slot key (or WILD) is in its precise set, or
+the spilled value carries the ``prec`` flag (`state.Reg.prec`).
 """
 
 from __future__ import annotations

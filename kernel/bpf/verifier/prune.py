@@ -15,6 +15,7 @@ reach the same registers in ``cur``.
 from __future__ import annotations
 
 from kernel.bpf.verifier import scalar
+from kernel.bpf.verifier.precision import WILD, slot_key
 from kernel.bpf.verifier.state import (
     CONST_MAP,
     MISC,
@@ -28,7 +29,9 @@ from kernel.bpf.verifier.state import (
     ZERO,
     Frame,
     Reg,
+    Slot,
     State,
+    same_value,
 )
 
 
@@ -59,7 +62,9 @@ def regsafe(old: Reg, cur: Reg, ids: IdMap, precise: bool = True) -> bool:
     """True if ``cur`` is as safe as ``old`` for any continuation.
 
     An imprecise, unlinked scalar in ``old`` is one whose value no safety check
-    below ``old`` depended on (see `core.Verifier.mark_precise`): any scalar will do.
+    below ``old`` depended on (see `core.Verifier.mark_precise`): any scalar will
+    do. Linked scalars (an id shared with another live value) are compared by
+    range: a branch on one refines the others, which precision does not follow.
     """
     t = old.type
     if t == NOT_INIT:
@@ -67,7 +72,7 @@ def regsafe(old: Reg, cur: Reg, ids: IdMap, precise: bool = True) -> bool:
     if cur.type != t:
         return False
     if t == SCALAR:
-        if not precise and old.id == 0:
+        if not precise and not old.prec and old.id == 0:
             return True
         if old.s is not cur.s and not scalar.contains(old.s, cur.s):
             return False
@@ -91,20 +96,32 @@ def regsafe(old: Reg, cur: Reg, ids: IdMap, precise: bool = True) -> bool:
     return True
 
 
-def _is_unknown_scalar(r: Reg) -> bool:
-    return r.type == SCALAR and r.s == scalar.UNKNOWN64 and r.id == 0
+def _data_only(slot: Slot | None) -> bool:
+    """The slot holds initialised non-pointer data in every byte."""
+    if slot is None:
+        return False
+    if slot.spill is not None:
+        return slot.spill.type == SCALAR
+    return all(b == MISC or b == ZERO for b in slot.kinds)
 
 
-def stacksafe(old: Frame, cur: Frame, ids: IdMap) -> bool:
+def stacksafe(old: Frame, cur: Frame, ids: IdMap, fi: int, precise: set[int] | None) -> bool:
+    """Every stack slot of ``old`` is matched by ``cur`` (``precise``: see states_equal)."""
     cstack = cur.stack
+    wild = precise is None or WILD in precise
     for k, oslot in old.stack.items():
         cslot = cstack.get(k)
-        if oslot.spill is not None:
+        exact = wild or slot_key(fi, k * 8) in precise
+        sp = oslot.spill
+        if sp is not None:
             if cslot is not None and cslot.spill is not None:
-                if not regsafe(oslot.spill, cslot.spill, ids):
+                if not regsafe(sp, cslot.spill, ids, exact):
                     return False
                 continue
-            if _is_unknown_scalar(oslot.spill) and cslot is not None:
+            if sp.type == SCALAR and not exact and not sp.prec and sp.id == 0:
+                if _data_only(cslot):
+                    continue
+            elif _is_unknown_scalar(sp) and cslot is not None:
                 if all(b == MISC or b == ZERO for b in cslot.kinds):
                     continue
             return False
@@ -113,12 +130,19 @@ def stacksafe(old: Frame, cur: Frame, ids: IdMap) -> bool:
             if any(okinds):
                 return False
             continue
+        narrow = oslot.narrow
+        if narrow is not None and (exact or narrow[2].prec):
+            cn = cslot.narrow
+            if cn is None or cn[0] != narrow[0] or cn[1] != narrow[1]:
+                return False
+            if not regsafe(narrow[2], cn[2], ids, True):
+                return False
         if cslot.spill is not None:
-            sp = cslot.spill
+            csp = cslot.spill
             for b in okinds:
-                if b == MISC and sp.type != SCALAR:
+                if b == MISC and csp.type != SCALAR:
                     return False
-                if b == ZERO and not (sp.type == SCALAR and sp.s == scalar.const(0)):
+                if b == ZERO and not (csp.type == SCALAR and csp.s == scalar.const(0)):
                     return False
             continue
         ckinds = cslot.kinds
@@ -132,12 +156,16 @@ def stacksafe(old: Frame, cur: Frame, ids: IdMap) -> bool:
     return True
 
 
+def _is_unknown_scalar(r: Reg) -> bool:
+    return r.type == SCALAR and r.s == scalar.UNKNOWN64 and r.id == 0
+
+
 def states_equal(old: State, cur: State, live: list[int], precise: set[int] | None = None) -> bool:
     """``old`` subsumes ``cur`` at the same instruction (see module docstring).
 
-    ``precise`` holds the keys (``frame * 16 + regno``) of registers whose exact
-    value mattered below ``old``; None compares every scalar by range (used for
-    the infinite-loop check, where ``old`` is not finished yet).
+    ``precise`` holds the precision keys (`precision` module) of the registers
+    and stack slots whose value mattered below ``old``; None compares every
+    scalar by range.
     """
     of, cf = old.frames, cur.frames
     if len(of) != len(cf):
@@ -161,6 +189,51 @@ def states_equal(old: State, cur: State, live: list[int], precise: set[int] | No
                     return False
             mask >>= 1
             r += 1
-        if not stacksafe(fo, fc, ids):
+        if not stacksafe(fo, fc, ids, i, precise):
             return False
+    return True
+
+
+def _same_slot(a: Slot, b: Slot) -> bool:
+    if a is b:
+        return True
+    if a.kinds != b.kinds:
+        return False
+    if (a.spill is None) != (b.spill is None) or (a.narrow is None) != (b.narrow is None):
+        return False
+    if a.spill is not None and not same_value(a.spill, b.spill):
+        return False
+    if a.narrow is not None:
+        if a.narrow[:2] != b.narrow[:2] or not same_value(a.narrow[2], b.narrow[2]):
+            return False
+    return True
+
+
+def states_same(old: State, cur: State, live: list[int]) -> bool:
+    """Exactly the same abstract state in everything live (the infinite-loop test,
+    Linux's states_maybe_looping + EXACT comparison)."""
+    of, cf = old.frames, cur.frames
+    if len(of) != len(cf):
+        return False
+    last = len(of) - 1
+    # cheap first: the current frame's live registers
+    for i in range(last, -1, -1):
+        fo, fc = of[i], cf[i]
+        if fo.callsite != fc.callsite:
+            return False
+        mask = live[cur.idx] if i == last else live[cf[i + 1].callsite + 1]
+        oregs, cregs = fo.regs, fc.regs
+        r = 0
+        while mask:
+            if mask & 1 and r < 10 and not same_value(oregs[r], cregs[r]):
+                return False
+            mask >>= 1
+            r += 1
+    for i in range(last, -1, -1):
+        ostack, cstack = of[i].stack, cf[i].stack
+        if ostack.keys() != cstack.keys():
+            return False
+        for k, oslot in ostack.items():
+            if not _same_slot(oslot, cstack[k]):
+                return False
     return True

@@ -49,8 +49,12 @@ UNKNOWN64: S = unknown(64)
 
 
 def const(v: int, bits: int = 64) -> S:
-    u = v & umask(bits)
-    s = to_signed(u, bits)
+    if bits == 64:
+        u = v & U64
+        s = u - (1 << 64) if u >> 63 else u
+    else:
+        u = v & ((1 << bits) - 1)
+        s = u - (1 << bits) if u >> (bits - 1) else u
     return (u, 0, s, s, u, u)
 
 
@@ -278,6 +282,18 @@ def bswap_unknown(size: int) -> S:
     return r
 
 
+def bswap(a: S, size: int) -> S:
+    """Byte swap of the low ``size`` bytes (zero-extended): known bits move with
+    their bytes (a tnum is swapped value and mask alike, as Linux's tnum_bswap)."""
+    m = umask(size * 8)
+
+    def sw(x: int) -> int:
+        return int.from_bytes((x & m).to_bytes(size, "little"), "big")
+
+    r = sync((sw(a[0]), sw(a[1]), S64_MIN, S64_MAX, 0, m))
+    return r if r is not None else bswap_unknown(size)
+
+
 # ---------------------------------------------------------------- 32-bit views
 
 
@@ -318,7 +334,12 @@ def merge_view(full: S, refined: S, bits: int) -> S | None:
     umin, umax = full[4], full[5]
     if hm == 0:
         umin, umax = max(umin, hv | refined[4]), min(umax, hv | refined[5])
-    return sync((t[0], t[1], full[2], full[3], umin, umax), 64)
+    smin, smax = full[2], full[3]
+    if smin >= smin_of(32) and smax <= smax_of(32):
+        # the upper half is the sign extension of the lower (clang's `int` index
+        # after `lsh 32; arsh 32` or movsx): the signed 32-bit bounds are the 64-bit ones
+        smin, smax = max(smin, refined[2]), min(smax, refined[3])
+    return sync((t[0], t[1], smin, smax, umin, umax), 64)
 
 
 # ---------------------------------------------------------------- comparisons

@@ -50,6 +50,13 @@ class MapInfo:
     key_size: int
     value_size: int
     max_entries: int
+    name: str = ""
+    frozen: bool = False  # read-only for programs (.rodata, a frozen map)
+
+
+def map_label(m: MapInfo) -> str:
+    """How the log names a map: by its ELF name when it has one, else by id."""
+    return m.name if m.name else str(m.map_id)
 
 
 class Reg:
@@ -58,10 +65,15 @@ class Reg:
     ``s`` is the scalar value (for SCALAR) or the variable part of a pointer's
     offset; ``off`` the pointer's fixed offset; ``id`` links copies (null checks,
     packet ranges, scalar bounds); ``rng`` is the packet range proven readable;
-    ``frame`` the call frame a stack pointer points into.
+    ``frame`` the call frame a stack pointer points into. ``prec`` (scalars only)
+    says a safety decision already depended on this value and the demand was
+    recorded in every checkpoint of the path (Linux's ``precise`` flag): it is
+    carried forward through copies, spills and arithmetic with constants, so a
+    loop counter is backtracked once rather than on every iteration, and a
+    checkpoint taken from a state compares such scalars by range.
     """
 
-    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame")
+    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec")
 
     def __init__(
         self,
@@ -72,6 +84,7 @@ class Reg:
         rng: int = 0,
         map: MapInfo | None = None,
         frame: int = 0,
+        prec: bool = False,
     ) -> None:
         self.type = type
         self.s = s
@@ -80,9 +93,10 @@ class Reg:
         self.rng = rng
         self.map = map
         self.frame = frame
+        self.prec = prec
 
     def replace(self, **kw: object) -> Reg:
-        r = Reg(self.type, self.s, self.off, self.id, self.rng, self.map, self.frame)
+        r = Reg(self.type, self.s, self.off, self.id, self.rng, self.map, self.frame, self.prec)
         for k, v in kw.items():
             setattr(r, k, v)
         return r
@@ -103,8 +117,21 @@ REG_NOT_INIT = Reg(NOT_INIT)
 REG_UNKNOWN = Reg(SCALAR)
 
 
-def scalar_reg(s: S, id: int = 0) -> Reg:
-    return Reg(SCALAR, s, id=id)
+def scalar_reg(s: S, id: int = 0, prec: bool = False) -> Reg:
+    return Reg(SCALAR, s, id=id, prec=prec)
+
+
+def same_value(a: Reg, b: Reg) -> bool:
+    """Exactly the same abstract value (ids compared as they are): the loop check."""
+    return a is b or (
+        a.type == b.type
+        and a.s == b.s
+        and a.off == b.off
+        and a.id == b.id
+        and a.rng == b.rng
+        and a.map == b.map
+        and a.frame == b.frame
+    )
 
 
 def const_reg(v: int) -> Reg:
@@ -132,7 +159,7 @@ def fmt_reg(r: Reg) -> str:
     if t == PTR_TO_PACKET:
         parts.append(f"r={r.rng}")
     if r.map is not None:
-        parts.append(f"map={r.map.map_id},ks={r.map.key_size},vs={r.map.value_size}")
+        parts.append(f"map={map_label(r.map)},ks={r.map.key_size},vs={r.map.value_size}")
     if r.s != scalar.const(0):
         parts.append(scalar.fmt(r.s) if r.s[1] else f"imm={scalar.to_signed(r.s[0])}")
     return f"{TYPE_NAMES[t]}({','.join(parts)})"
@@ -150,13 +177,26 @@ SLOT_SPILL = (SPILL,) * 8
 
 
 class Slot:
-    """8 stack bytes: per-byte kinds, or a whole spilled register."""
+    """8 stack bytes: per-byte kinds, or a whole spilled register.
 
-    __slots__ = ("kinds", "spill")
+    ``narrow`` is a 1-, 2- or 4-byte spill of a scalar, ``(byte, size, value)``
+    with ``value`` the zero-extended ``size``-byte scalar stored at ``byte``
+    within the slot; its bytes' kinds stay MISC (ZERO for a zero), so every check
+    on kinds is unchanged, and a fill of exactly those bytes gets the value back
+    (clang spills ``int`` counters with 4-byte stores).
+    """
 
-    def __init__(self, kinds: tuple[int, ...], spill: Reg | None = None) -> None:
+    __slots__ = ("kinds", "spill", "narrow")
+
+    def __init__(
+        self,
+        kinds: tuple[int, ...],
+        spill: Reg | None = None,
+        narrow: tuple[int, int, Reg] | None = None,
+    ) -> None:
         self.kinds = kinds
         self.spill = spill
+        self.narrow = narrow
 
 
 class Frame:
@@ -185,12 +225,15 @@ class Frame:
 class Checkpoint:
     """A state stored at a prune point, with the count of unfinished paths below it."""
 
-    __slots__ = ("state", "branches", "parent", "precise")
+    __slots__ = ("state", "branches", "parent", "precise", "idx", "hits", "misses")
 
     def __init__(self, state: State, parent: Checkpoint | None) -> None:
         self.state = state
         self.branches = 1
         self.parent = parent
+        self.idx = state.idx
+        self.hits = 0
+        self.misses = 0
         # precision demands from below: register keys frame*16+regno, plus stack
         # slot keys and WILD used only to route demands (see core.backtrack)
         self.precise: set[int] = set()
@@ -235,14 +278,21 @@ class State:
         else:
             f.stack[where[1]] = Slot(SLOT_SPILL, r)
 
-    def fmt_regs(self) -> str:
-        """``R0=... R1=ctx() R10=fp0`` for the current frame, skipping NOT_INIT."""
-        f = self.cur
-        parts = [f"R{i}={fmt_reg(r)}" for i, r in enumerate(f.regs) if r.type != NOT_INIT]
+    def fmt_stack(self, f: Frame) -> list[str]:
+        """Linux's stack notation: ``fp-8=ctx()``, ``fp-16=0000????`` (one char per
+        byte, the byte next to the frame pointer first: ``?`` never written, ``m``
+        data, ``0`` zero)."""
+        parts = []
         for k in sorted(f.stack, reverse=True):
             slot = f.stack[k]
             if slot.spill is not None:
                 parts.append(f"fp{k * 8}={fmt_reg(slot.spill)}")
             elif any(slot.kinds):
-                parts.append(f"fp{k * 8}={''.join('?mz'[b] for b in slot.kinds)}")
-        return " ".join(parts)
+                parts.append(f"fp{k * 8}={''.join('?m0'[b] for b in reversed(slot.kinds))}")
+        return parts
+
+    def fmt_regs(self) -> str:
+        """``R0=... R1=ctx() R10=fp0`` for the current frame, skipping NOT_INIT."""
+        f = self.cur
+        parts = [f"R{i}={fmt_reg(r)}" for i, r in enumerate(f.regs) if r.type != NOT_INIT]
+        return " ".join(parts + self.fmt_stack(f))

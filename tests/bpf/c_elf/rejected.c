@@ -1,7 +1,7 @@
-/* The second program dereferences a lookup result without a NULL check. */
+/* The second program dereferences a hash lookup result without a NULL check. */
 #include "axiom_bpf.h"
 
-BPF_MAP_DEF(values, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(__u64), 1);
+BPF_MAP_DEF(values, BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(__u64), 1);
 
 SEC("timer") int fine(struct bpf_context *ctx) { return 0; }
 
