@@ -1,4 +1,5 @@
-"""The debug syscall and the Raspberry Pi 5 PWM syscalls (ENODEV on pc / virt)."""
+"""The debug syscall and the Raspberry Pi 5 PWM syscalls (ENOSYS on pc / virt, where the
+original kernel is built without them)."""
 
 from __future__ import annotations
 
@@ -26,11 +27,18 @@ def sys_debug(k: Kernel, proc: Process, op: int, value: int, *_: int) -> int:
     raise SyscallError(Errno.EINVAL, f"unknown debug op {op}")
 
 
-def _pwm(k: Kernel, pwm_id: int, channel: int | None = None) -> Any:
-    """The PWM driver for `pwm_id` (ENODEV on boards without PWM, EINVAL for bad ids)."""
+def _pwm(k: Kernel, proc: Process, nr: Sys, pwm_id: int, channel: int | None = None) -> Any:
+    """The PWM driver for `pwm_id` (EINVAL for bad ids). Without PWM hardware the
+    syscall does not exist, as in the original's pc / virt builds: -ENOSYS and the WARN
+    line of any unimplemented syscall (deviation 1)."""
     drivers = k.hooks.pwm
     if not drivers:
-        raise SyscallError(Errno.ENODEV, "this board has no PWM controller")
+        k.log.warn(
+            "kernel::syscall",
+            f"unknown syscall {int(nr)} from pid {proc.pid} ({proc.name}): returning -ENOSYS"
+            " (PWM syscalls exist on the Raspberry Pi 5 only)",
+        )
+        raise SyscallError(Errno.ENOSYS, "no PWM controller on this board")
     if not 0 <= pwm_id < len(drivers):
         raise SyscallError(Errno.EINVAL, f"pwm_id {pwm_id} is not 0..{len(drivers) - 1}")
     if channel is not None and channel not in (1, 2):
@@ -41,7 +49,7 @@ def _pwm(k: Kernel, pwm_id: int, channel: int | None = None) -> Any:
 @syscall(Sys.PWM_CONFIG)
 def sys_pwm_config(k: Kernel, proc: Process, pwm_id: int, freq_hz: int, *_: int) -> int:
     """Both channels of the controller get the frequency (the original's behaviour)."""
-    pwm = _pwm(k, pwm_id)
+    pwm = _pwm(k, proc, Sys.PWM_CONFIG, pwm_id)
     freq = freq_hz & 0xFFFF_FFFF
     if freq > PWM_CLOCK_HZ:
         raise SyscallError(Errno.EINVAL, f"{freq} Hz is above the {PWM_CLOCK_HZ} Hz PWM clock")
@@ -53,13 +61,13 @@ def sys_pwm_config(k: Kernel, proc: Process, pwm_id: int, freq_hz: int, *_: int)
 @syscall(Sys.PWM_WRITE)
 def sys_pwm_write(k: Kernel, proc: Process, pwm_id: int, channel: int, duty: int, *_: int) -> int:
     """Duty in percent; values above 100 are capped, as the original's driver does."""
-    _pwm(k, pwm_id, channel).set_duty_cycle(channel, min(duty, 100))
+    _pwm(k, proc, Sys.PWM_WRITE, pwm_id, channel).set_duty_cycle(channel, min(duty, 100))
     return 0
 
 
 @syscall(Sys.PWM_ENABLE)
 def sys_pwm_enable(k: Kernel, proc: Process, pwm_id: int, channel: int, on: int, *_: int) -> int:
-    pwm = _pwm(k, pwm_id, channel)
+    pwm = _pwm(k, proc, Sys.PWM_ENABLE, pwm_id, channel)
     if on:
         pwm.enable(channel)
     else:

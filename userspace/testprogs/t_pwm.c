@@ -1,6 +1,6 @@
 /* t_pwm: the PWM syscalls 51-53 and GPIO/PWM attach, printing each raw result.
  * Raspberry Pi 5: 0 for good calls, -EINVAL (-27) for a bad PWM id or channel;
- * pc and virt: -ENODEV (-19) for every PWM syscall. Attaching programs to GPIO and
+ * pc and virt: -ENOSYS (-51) for every PWM syscall (they do not exist there). Attaching programs to GPIO and
  * PWM succeeds on every board. */
 #include "bpf_user.h"
 
