@@ -71,15 +71,13 @@ MAX_PWM_EVENTS_PER_RUN = 256  # a PWM program that writes PWM would otherwise lo
 class Rp1Devices:
     """The device helpers on the Raspberry Pi 5 (BpfDevices), through the drivers.
 
-    `emergency_stop` sets every PWM channel's duty to 0, as the original, and then
-    latches (a deliberate deviation): later `pwm_write` helper calls are refused with
-    -ECANCELED, so a timer program that keeps writing the motor's duty -- the
-    original's safety_demo does -- cannot restart the motor on the next tick."""
+    `emergency_stop` sets every PWM channel's duty to 0, exactly as the original: it
+    does not latch, so a program that writes the duty again (the original safety_demo's
+    timer program does, every tick) restarts the motor, as on the real board."""
 
     def __init__(self, gpio: Rp1GpioDriver, pwm: list[Rp1PwmDriver]) -> None:
         self.gpio = gpio
         self.pwm = pwm
-        self.estop_reason: int | None = None
 
     @staticmethod
     def _pin(pin: int) -> int:
@@ -97,12 +95,9 @@ class Rp1Devices:
         return int(self.gpio.read(self._pin(pin)))
 
     def pwm_write(self, pwm_id: int, channel: int, duty_percent: int) -> None:
-        if self.estop_reason is not None:
-            raise BpfError(Errno.ECANCELED, f"emergency stop (reason {self.estop_reason})")
         self.pwm[pwm_id].set_duty_cycle(channel, duty_percent)
 
     def emergency_stop(self, reason: int) -> None:
-        self.estop_reason = reason
         for pwm in self.pwm:
             pwm.set_duty_cycle(1, 0)
             pwm.set_duty_cycle(2, 0)

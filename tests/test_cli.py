@@ -242,6 +242,7 @@ def test_rpi5_safety_demo_from_the_command_line(tmp_path: Path) -> None:
     assert "EMERGENCY STOP TRIGGERED! Reason: 1\n" in result.stdout
     assert result.stderr == (
         "[    0.010001000] pwm0.1: duty 50%\n[    2.000026000] pwm0.1: duty 0%\n"
+        "[    2.000598000] pwm0.1: duty 50%\n"  # the motor program's next tick
     )
     script = tmp_path / "switch.gpio"
     script.write_text("# limit switch closes at 1.5 s\n22=1@1.5s\n")
@@ -254,4 +255,5 @@ def test_rpi5_safety_demo_from_the_command_line(tmp_path: Path) -> None:
     assert "EMERGENCY" not in result.stdout  # the kernel log is off on the Pi 5
     assert log.read_text() == (
         "[    0.010001000] pwm0.1: duty 50%\n[    1.500026000] pwm0.1: duty 0%\n"
+        "[    1.500448000] pwm0.1: duty 50%\n"
     )
