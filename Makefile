@@ -42,6 +42,7 @@ debug: image
 
 test: image
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest -q
 
 bench: image
