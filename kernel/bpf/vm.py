@@ -1,4 +1,4 @@
-"""The interpreter: runs a pre-compiled `Program` against a fresh region table.
+"""The VM: runs a loaded `Program` (its compiled function) against a region table.
 
 Entry points:
 
@@ -28,6 +28,7 @@ from kernel.bpf.memory import (
     MEMORY_BASE,
     PAYLOAD_BASE,
     SLOT_CTX,
+    SLOT_DYNAMIC,
     SLOT_MEMORY,
     SLOT_PAYLOAD,
     SLOT_SHIFT,
@@ -42,6 +43,8 @@ DEFAULT_BUDGET = 1_000_000
 _CTX_POINTERS = struct.Struct("<QQQ")
 assert (CtxOff.DATA, CtxOff.DATA_END, CtxOff.DATA_META) == (0, 8, 16)
 STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE  # r10 of the main frame
+_ZERO_STACK = bytes(op.STACK_SIZE)
+_ZERO_CTX = bytes(BPF_CONTEXT_SIZE)
 
 
 class Prng:
@@ -62,9 +65,14 @@ class Prng:
 
 
 class RunState(Memory):
-    """One run: the region table plus call frames and what helpers need."""
+    """One run: the region table plus call frames and what helpers need.
 
-    __slots__ = ("frames", "helpers", "env", "maps", "prng")
+    A `Vm` reuses one state (and its stack and context buffers) from run to run
+    when the previous run left nothing behind (no dynamic regions, no frames),
+    which keeps a hook invocation cheap; see `Vm._state`.
+    """
+
+    __slots__ = ("frames", "helpers", "env", "maps", "prng", "left", "stack", "ctx_buf", "ctx_view")
 
     def __init__(
         self, helpers: Mapping[int, HelperFn], env: HelperEnv, maps: MapTable, prng: Prng
@@ -75,6 +83,16 @@ class RunState(Memory):
         self.env = env
         self.maps = maps
         self.prng = prng
+        self.left = 0  # budget left, kept by the compiled code and the reference loop
+        self.stack = bytearray(op.STACK_SIZE)
+        self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
+        self.ctx_view = memoryview(self.ctx_buf).toreadonly()
+        self[SLOT_STACK] = self.stack
+        self.names[SLOT_CTX] = "context"
+
+    def reusable(self) -> bool:
+        """Nothing from the last run is still mapped (frames, map values)."""
+        return not self.frames and self._next_slot == SLOT_DYNAMIC and len(self) <= 3
 
 
 def make_context(
@@ -99,12 +117,32 @@ class Vm:
         helpers: Mapping[int, HelperFn] | None = None,
         *,
         seed: int = 0x2545_F491,
+        reference: bool = False,
     ) -> None:
         self.maps = maps if maps is not None else MapTable()
         self.env: HelperEnv = env if env is not None else NullHelperEnv()
         self.helpers = dict(HELPERS if helpers is None else helpers)
         self.prng = Prng(seed)
         self.last_steps = 0  # instructions executed by the latest run
+        # reference=True runs the closure interpreter (the oracle of the differential
+        # tests); the product runs each program's compiled function.
+        self.reference = reference
+        self._free: RunState | None = None
+
+    def _state(self, env: HelperEnv | None) -> RunState:
+        """The run state: the cached one when free and clean, else a new one."""
+        st = self._free
+        if st is None or not st.reusable():
+            st = RunState(self.helpers, self.env, self.maps, self.prng)
+        else:
+            self._free = None  # taken (a helper may start a nested run)
+            st.pop(SLOT_PAYLOAD, None)
+            st.pop(SLOT_MEMORY, None)
+            st.helpers = self.helpers
+            st.maps = self.maps
+            st.stack[:] = _ZERO_STACK
+        st.env = self.env if env is None else env
+        return st
 
     def run(
         self,
@@ -118,14 +156,19 @@ class Vm:
         """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros)."""
         if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
             raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
-        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
-        ctx_buf = bytearray(ctx) if ctx is not None else bytearray(BPF_CONTEXT_SIZE)
+        st = self._state(env)
+        ctx_buf = st.ctx_buf
+        if ctx is not None:
+            ctx_buf[:] = ctx
+        else:
+            ctx_buf[:] = _ZERO_CTX
         if payload is not None:
-            st.add(SLOT_PAYLOAD, readonly(payload), "payload")
+            st[SLOT_PAYLOAD] = memoryview(payload) if type(payload) is bytes else readonly(payload)
+            st.names[SLOT_PAYLOAD] = "payload"
             _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + len(payload), 0)
         else:
             _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
-        st.add(SLOT_CTX, memoryview(ctx_buf).toreadonly(), "context")
+        st[SLOT_CTX] = st.ctx_view
         return self._execute(program, st, CTX_BASE, 0, budget)
 
     def run_with_memory(
@@ -141,7 +184,8 @@ class Vm:
         A bytearray is mapped writable and aliased (the caller sees stores); bytes
         are mapped read-only.
         """
-        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
+        st = self._state(env)
+        st.pop(SLOT_CTX, None)
         if memory is None:
             return self._execute(program, st, 0, 0, budget)
         buf = memory if isinstance(memory, bytearray) else readonly(memory)
@@ -149,7 +193,22 @@ class Vm:
         return self._execute(program, st, MEMORY_BASE, len(memory), budget)
 
     def _execute(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
-        st[SLOT_STACK] = bytearray(op.STACK_SIZE)
+        st.left = budget
+        try:
+            if self.reference:
+                return self._interpret(program, st, r1, r2, budget)
+            try:
+                return program.compiled(st, r1, r2, budget)
+            except BpfRuntimeError:
+                raise
+            except Exception as e:  # a compiler bug: still a VM error, never a crash
+                raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - st.left
+            self._free = st
+
+    def _interpret(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
+        """The reference interpreter: one closure call per instruction."""
         r = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP]
         ops = program.ops
         left = budget
@@ -165,5 +224,5 @@ class Vm:
         except Exception as e:  # a bug in an op or helper: still report it as a VM error
             raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
         finally:
-            self.last_steps = budget - left
+            st.left = left
         return r[0]
