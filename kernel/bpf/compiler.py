@@ -154,6 +154,10 @@ class _Emitter:
             for pc, insn in enumerate(insns)
         ]
         self.consts: dict[str, Any] = {}
+        self.has_calls = any(
+            i.opcode == op.CALL_OP and i.src == op.BPF_PSEUDO_CALL and not self.slow[pc]
+            for pc, i in enumerate(insns)
+        )
 
     # ------------------------------------------------------------ structure
 
@@ -212,18 +216,21 @@ class _Emitter:
         for i, start in enumerate(leaders):
             end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
             blocks.append(self.block(i, start, end))
-        out = [
+        code = "\n".join(self.tree(blocks, 0, len(blocks)))
+        prologue = [
             "def bpf_program(m, r1, r2, budget):",
             "    r0 = r3 = r4 = r5 = r6 = r7 = r8 = r9 = 0",
             "    r10 = STACK_TOP",
             "    left = budget",
-            "    stk = m[SLOT_STACK]",
-            "    frames = m.frames",
-            "    hget = m.helpers.get",
-            "    b = 0",
-            "    while True:",
         ]
-        out += _indent(self.tree(blocks, 0, len(blocks)), 8)
+        # Only what the body uses: an empty program's run is mostly this prologue.
+        if "stk" in code:
+            prologue.append("    stk = m[SLOT_STACK]")
+        if "frames" in code:
+            prologue.append("    frames = m.frames")
+        if "hget" in code:
+            prologue.append("    hget = m.helpers.get")
+        out = [*prologue, "    b = 0", "    while True:", *_indent(code.split("\n"), 8)]
         return "\n".join(out) + "\n"
 
     def tree(self, blocks: list[list[str]], lo: int, hi: int) -> list[str]:
@@ -338,7 +345,11 @@ class _Emitter:
             ]
         b = f"r{insn.src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
         table = _SIGNED_ALU if insn.off else _ALU
-        return table[code][0 if is64 else 1].format(d=d, b=b).split("\n")
+        text = table[code][0 if is64 else 1].format(d=d, b=b)
+        if not reg and code in (op.LSH, op.RSH, op.ARSH):
+            width = 63 if is64 else 31
+            text = text.replace(f"({b} & {width})", str(int(b) & width))
+        return text.split("\n")
 
     def _stack_off(self, base: int, off: int, size: int) -> int | None:
         """Offset into the current frame for ``[r10 + off]``, if provably in bounds."""
@@ -443,6 +454,8 @@ class _Emitter:
         """Lines ending a block, and whether the block jumps back to itself."""
         nxt = self.index.get(pc + 1)
         if kind == "exit":
+            if not self.has_calls:  # no local call: exit always ends the run
+                return ["m.left = left", "return r0"], False
             return [
                 "if not frames:",
                 "    m.left = left",

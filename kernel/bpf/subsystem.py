@@ -115,7 +115,9 @@ class BpfSubsystem:
             if hint is None:
                 raise
             raise VerifierError(err.insn_idx, err.reason, f"{err.log.rstrip()}\n{hint}\n") from None
-        return self._register(Program(insns, name), name, count, result, kind)
+        program = Program(insns, name)
+        program.compiled  # noqa: B018 - translate once, at load, not on the first hook run
+        return self._register(program, name, count, result, kind)
 
     def _register(
         self,
@@ -230,11 +232,14 @@ class BpfSubsystem:
         """Run every program attached to `kind`, in attach order, logging as axiomOS."""
         tracer = self.tracer_of()
         vm, calls = self.vm, self._helper_calls
-        vm.helpers = self._recording_helpers if tracer.bpf else self._plain_helpers
-        for prog_id in list(self.attached[kind]):
-            loaded = self.programs[prog_id]
+        traced = tracer.bpf
+        vm.helpers = self._recording_helpers if traced else self._plain_helpers
+        programs = self.programs
+        for prog_id in tuple(self.attached[kind]):  # a helper may attach/detach meanwhile
+            loaded = programs[prog_id]
             loaded.runs += 1
-            calls.clear()
+            if traced:
+                calls.clear()
             error: str | None = None
             try:
                 r0: int | None = vm.run(loaded.program, ctx, payload, budget=RUN_BUDGET)
@@ -242,12 +247,13 @@ class BpfSubsystem:
                 loaded.failures += 1
                 r0, error = None, str(err)
                 self.log("ERROR", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={prog_id}] failed: {err}")
-            cost = vm.last_steps * self.ns_per_insn
-            loaded.insns_executed += vm.last_steps
+            steps = vm.last_steps
+            cost = steps * self.ns_per_insn
+            loaded.insns_executed += steps
             loaded.run_time_ns += cost
-            if tracer.bpf:
-                tracer.bpf_run(kind, loaded, r0, vm.last_steps, cost, list(calls), error)
-            if r0 is not None:
+            if traced:
+                tracer.bpf_run(kind, loaded, r0, steps, cost, list(calls), error)
+            if r0 is not None and (r0 or kind in _LOGS_ZERO):
                 self._log_result(kind, prog_id, r0, payload)
 
     def _log_result(self, kind: AttachType, prog_id: int, r0: int, payload: bytes | None) -> None:
@@ -276,5 +282,7 @@ def _recording(helper_id: int, fn: Callable[..., int], calls: list[int]) -> Call
 
 
 _ATTACH_VALUES = {int(t) for t in AttachType}
+# Hooks whose log line appears whatever the program returns (the others: only r0 != 0).
+_LOGS_ZERO = frozenset({AttachType.IIO, AttachType.PWM, AttachType.GPIO})
 
 __all__ = ["BpfSubsystem", "LoadedProgram", "VerifierError"]

@@ -45,6 +45,7 @@ assert (CtxOff.DATA, CtxOff.DATA_END, CtxOff.DATA_META) == (0, 8, 16)
 STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE  # r10 of the main frame
 _ZERO_STACK = bytes(op.STACK_SIZE)
 _ZERO_CTX = bytes(BPF_CONTEXT_SIZE)
+_REUSE_DYNAMIC = 16  # a state with more map values mapped is dropped, not cleaned
 
 
 class Prng:
@@ -72,7 +73,20 @@ class RunState(Memory):
     which keeps a hook invocation cheap; see `Vm._state`.
     """
 
-    __slots__ = ("frames", "helpers", "env", "maps", "prng", "left", "stack", "ctx_buf", "ctx_view")
+    __slots__ = (
+        "frames",
+        "helpers",
+        "env",
+        "maps",
+        "prng",
+        "left",
+        "stack",
+        "ctx_buf",
+        "ctx_view",
+        "ctx_dirty",
+        "payload_src",
+        "payload_view",
+    )
 
     def __init__(
         self, helpers: Mapping[int, HelperFn], env: HelperEnv, maps: MapTable, prng: Prng
@@ -87,12 +101,28 @@ class RunState(Memory):
         self.stack = bytearray(op.STACK_SIZE)
         self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
         self.ctx_view = memoryview(self.ctx_buf).toreadonly()
+        self.ctx_dirty = True
+        self.payload_src: object = None
+        self.payload_view: memoryview | None = None
         self[SLOT_STACK] = self.stack
         self.names[SLOT_CTX] = "context"
+        self.names[SLOT_PAYLOAD] = "payload"
 
     def reusable(self) -> bool:
-        """Nothing from the last run is still mapped (frames, map values)."""
-        return not self.frames and self._next_slot == SLOT_DYNAMIC and len(self) <= 3
+        """Cheap to clean: no frames left by a failed run, few map values mapped."""
+        return not self.frames and self._next_slot - SLOT_DYNAMIC <= _REUSE_DYNAMIC
+
+    def reset(self) -> None:
+        """Unmap what the last run added: its map values, payload and memory."""
+        if self._next_slot != SLOT_DYNAMIC:
+            for slot in range(SLOT_DYNAMIC, self._next_slot):
+                del self[slot]
+                del self.names[slot]
+            self._view_slots.clear()
+            self._next_slot = SLOT_DYNAMIC
+        self.pop(SLOT_PAYLOAD, None)
+        self.pop(SLOT_MEMORY, None)
+        self.stack[:] = _ZERO_STACK
 
 
 def make_context(
@@ -136,11 +166,9 @@ class Vm:
             st = RunState(self.helpers, self.env, self.maps, self.prng)
         else:
             self._free = None  # taken (a helper may start a nested run)
-            st.pop(SLOT_PAYLOAD, None)
-            st.pop(SLOT_MEMORY, None)
+            st.reset()
             st.helpers = self.helpers
             st.maps = self.maps
-            st.stack[:] = _ZERO_STACK
         st.env = self.env if env is None else env
         return st
 
@@ -160,11 +188,16 @@ class Vm:
         ctx_buf = st.ctx_buf
         if ctx is not None:
             ctx_buf[:] = ctx
-        else:
+        elif st.ctx_dirty:
             ctx_buf[:] = _ZERO_CTX
+        st.ctx_dirty = ctx is not None
         if payload is not None:
-            st[SLOT_PAYLOAD] = memoryview(payload) if type(payload) is bytes else readonly(payload)
-            st.names[SLOT_PAYLOAD] = "payload"
+            if payload is not st.payload_src:  # a caller reusing its buffer: same view
+                st.payload_src = payload
+                st.payload_view = (
+                    memoryview(payload) if type(payload) is bytes else readonly(payload)
+                )
+            st[SLOT_PAYLOAD] = st.payload_view
             _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + len(payload), 0)
         else:
             _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
