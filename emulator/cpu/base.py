@@ -46,6 +46,8 @@ _reg_read_batch = _lib.uc_reg_read_batch
 _reg_read_batch.argtypes = None
 _reg_write = _lib.uc_reg_write
 _reg_write.argtypes = None
+_reg_read = _lib.uc_reg_read
+_reg_read.argtypes = None
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 
@@ -167,6 +169,12 @@ class GuestCpu:
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._ret = ctypes.c_uint64()
         self._ret_ref = ctypes.byref(self._ret)
+        # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
+        # machine reads the PC on every slice and every syscall restart.
+        self._pc = ctypes.c_uint64()
+        self._pc_ref = ctypes.byref(self._pc)
+        self._sp = ctypes.c_uint64()
+        self._sp_ref = ctypes.byref(self._sp)
         self._budget = 0
         self._stop_requested = False
         self._fault: Fault | None = None
@@ -189,19 +197,23 @@ class GuestCpu:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(self.PC_REG)
+        _reg_read(self._handle, self.PC_REG, self._pc_ref)
+        return self._pc.value
 
     @pc.setter
     def pc(self, value: int) -> None:
-        self.uc.reg_write(self.PC_REG, value)
+        self._pc.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        _reg_write(self._handle, self.PC_REG, self._pc_ref)
 
     @property
     def sp(self) -> int:
-        return self.uc.reg_read(self.SP_REG)
+        _reg_read(self._handle, self.SP_REG, self._sp_ref)
+        return self._sp.value
 
     @sp.setter
     def sp(self, value: int) -> None:
-        self.uc.reg_write(self.SP_REG, value)
+        self._sp.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        _reg_write(self._handle, self.SP_REG, self._sp_ref)
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
