@@ -278,18 +278,23 @@ class BpfHooks(KernelHooks):
     # The per-event hooks pack into one buffer each, reused run after run (the VM
     # keeps its read-only view), and pass no context: None is the all-zero one.
 
+    # Filling is skipped when no attached program can read memory at all.
+
     def sys_enter(self, nr: int, args: tuple[int, ...]) -> None:
-        buf = self._sys_enter_buf
-        SYS_ENTER_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, *args)
-        self.bpf.run_hook(AttachType.SYS_ENTER, None, buf)  # type: ignore[union-attr]
+        bpf, buf = self.bpf, self._sys_enter_buf
+        if bpf.reads_memory[AttachType.SYS_ENTER]:  # type: ignore[union-attr]
+            SYS_ENTER_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, *args)
+        bpf.run_hook(AttachType.SYS_ENTER, None, buf)  # type: ignore[union-attr]
 
     def sys_exit(self, nr: int, result: int) -> None:
-        buf = self._sys_exit_buf
-        SYS_EXIT_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, _as_i64(result))
-        self.bpf.run_hook(AttachType.SYS_EXIT, None, buf)  # type: ignore[union-attr]
+        bpf, buf = self.bpf, self._sys_exit_buf
+        if bpf.reads_memory[AttachType.SYS_EXIT]:  # type: ignore[union-attr]
+            SYS_EXIT_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, _as_i64(result))
+        bpf.run_hook(AttachType.SYS_EXIT, None, buf)  # type: ignore[union-attr]
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:
-        buf = self._sched_switch_buf
-        prev_pid = prev.pid if prev is not None else 0
-        SCHED_SWITCH_PAYLOAD.pack_into(buf, 0, 0, prev_pid, prev_pid, nxt.pid, nxt.pid)
-        self.bpf.run_hook(AttachType.SCHED_SWITCH, None, buf)  # type: ignore[union-attr]
+        bpf, buf = self.bpf, self._sched_switch_buf
+        if bpf.reads_memory[AttachType.SCHED_SWITCH]:  # type: ignore[union-attr]
+            prev_pid = prev.pid if prev is not None else 0
+            SCHED_SWITCH_PAYLOAD.pack_into(buf, 0, 0, prev_pid, prev_pid, nxt.pid, nxt.pid)
+        bpf.run_hook(AttachType.SCHED_SWITCH, None, buf)  # type: ignore[union-attr]

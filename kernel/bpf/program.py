@@ -39,7 +39,7 @@ def _raiser(pc: int, message: str) -> Op:
 class Program:
     """A loaded program: its slots, the maps and helpers it names, and its ops."""
 
-    __slots__ = ("insns", "name", "map_ids", "helper_ids", "ops", "_compiled")
+    __slots__ = ("insns", "name", "map_ids", "helper_ids", "ops", "pure", "_compiled")
 
     def __init__(self, insns: Sequence[Insn] | bytes | bytearray, name: str = "") -> None:
         if isinstance(insns, bytes | bytearray | memoryview):
@@ -56,6 +56,9 @@ class Program:
         self.map_ids = frozenset(map_ids)
         self.helper_ids = frozenset(helper_ids)
         self.ops: list[Op] = compile_ops(self.insns)
+        # No load, store, atomic, call or map-value load: the run can observe no
+        # memory (context, payload, stack, maps), so the VM need not set any up.
+        self.pure = all(_is_pure(insn) for insn in self.insns)
         self._compiled: CompiledFn | None = None
 
     @property
@@ -71,6 +74,16 @@ class Program:
 
     def __repr__(self) -> str:
         return f"Program({self.name!r}, {len(self.insns)} insns)"
+
+
+def _is_pure(insn: Insn) -> bool:
+    cls = insn.opcode & op.CLASS_MASK
+    if cls in (op.ALU, op.ALU64):
+        return True
+    if cls in (op.JMP, op.JMP32):
+        return insn.opcode & op.OP_MASK != op.CALL
+    # LD: ld_imm64 of a constant or map id, and its second slot (opcode 0)
+    return cls == op.LD and (insn.opcode == 0 or (insn.is_ld_imm64 and insn.src in (0, 1)))
 
 
 def compile_ops(insns: Sequence[Insn]) -> list[Op]:

@@ -87,6 +87,9 @@ class BpfSubsystem:
         self.programs: list[LoadedProgram] = []
         self.pins: dict[str, Pin] = {}
         self.attached: dict[AttachType, list[int]] = {t: [] for t in AttachType}
+        # Per hook: does any attached program read memory (so its payload must be
+        # filled)? A `Program.pure` one cannot; see `BpfHooks.sys_enter`.
+        self.reads_memory: dict[AttachType, bool] = {t: False for t in AttachType}
         self.on_change: Callable[[], None] = lambda: None
         self.ns_per_insn = 1  # the guest clock's rate; programs run outside guest time
         self.tracer_of: Callable[[], KernelTracer] = KernelTracer
@@ -182,7 +185,7 @@ class BpfSubsystem:
         self._check_payload(kind, loaded)
         if prog_id not in self.attached[kind]:
             self.attached[kind].append(prog_id)
-            self.on_change()
+            self._attached_changed(kind)
 
     def _check_payload(self, kind: AttachType, loaded: LoadedProgram) -> None:
         """EACCES unless the hook's fixed payload covers what the program reads unchecked."""
@@ -201,6 +204,11 @@ class BpfSubsystem:
         if prog_id not in self.attached[kind]:
             raise BpfError(Errno.ENOENT, f"program {prog_id} is not attached to {kind.name}")
         self.attached[kind].remove(prog_id)
+        self._attached_changed(kind)
+
+    def _attached_changed(self, kind: AttachType) -> None:
+        programs = self.programs
+        self.reads_memory[kind] = any(not programs[p].program.pure for p in self.attached[kind])
         self.on_change()
 
     def active(self, kind: AttachType) -> bool:

@@ -84,6 +84,8 @@ class RunState(Memory):
         "ctx_buf",
         "ctx_view",
         "ctx_dirty",
+        "ctx_len",
+        "clean",
         "payload_src",
         "payload_view",
     )
@@ -102,6 +104,8 @@ class RunState(Memory):
         self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
         self.ctx_view = memoryview(self.ctx_buf).toreadonly()
         self.ctx_dirty = True
+        self.ctx_len = -2  # payload length the context's data pointers describe
+        self.clean = True  # only the stack (and the context) to reset before reuse
         self.payload_src: object = None
         self.payload_view: memoryview | None = None
         self[SLOT_STACK] = self.stack
@@ -123,6 +127,7 @@ class RunState(Memory):
         self.pop(SLOT_PAYLOAD, None)
         self.pop(SLOT_MEMORY, None)
         self.stack[:] = _ZERO_STACK
+        self.clean = True
 
 
 def make_context(
@@ -158,14 +163,22 @@ class Vm:
         # tests); the product runs each program's compiled function.
         self.reference = reference
         self._free: RunState | None = None
+        self._pure: RunState | None = None  # for pure programs: never has anything mapped
 
     def _state(self, env: HelperEnv | None) -> RunState:
-        """The run state: the cached one when free and clean, else a new one."""
+        """The run state: the cached one when free (cleaned), else a new one.
+
+        Taking it clears ``_free``, so a run a helper starts meanwhile (a device write
+        raising an event) gets its own state."""
         st = self._free
+        self._free = None
         if st is None or not st.reusable():
             st = RunState(self.helpers, self.env, self.maps, self.prng)
+        elif st.clean:
+            st.stack[:] = _ZERO_STACK
+            st.helpers = self.helpers
+            st.maps = self.maps
         else:
-            self._free = None  # taken (a helper may start a nested run)
             st.reset()
             st.helpers = self.helpers
             st.maps = self.maps
@@ -181,16 +194,27 @@ class Vm:
         budget: int = DEFAULT_BUDGET,
         env: HelperEnv | None = None,
     ) -> int:
-        """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros)."""
-        if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
-            raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+        """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros).
+
+        The hot path of every hook: it reuses the state's context buffer (rewritten
+        only when the caller passes one or the payload length changes) and the
+        read-only view of a payload buffer the caller passes again. A `Program.pure`
+        program can observe no memory at all, so nothing is set up for it."""
+        if program.pure and not self.reference:
+            return self._run_pure(program, ctx, budget)
         st = self._state(env)
         ctx_buf = st.ctx_buf
         if ctx is not None:
+            if len(ctx) != BPF_CONTEXT_SIZE:
+                self._free = st
+                raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
             ctx_buf[:] = ctx
+            st.ctx_dirty = True
+            st.ctx_len = -2  # pointers must be rewritten
         elif st.ctx_dirty:
             ctx_buf[:] = _ZERO_CTX
-        st.ctx_dirty = ctx is not None
+            st.ctx_dirty = False
+            st.ctx_len = -2
         if payload is not None:
             if payload is not st.payload_src:  # a caller reusing its buffer: same view
                 st.payload_src = payload
@@ -198,11 +222,34 @@ class Vm:
                     memoryview(payload) if type(payload) is bytes else readonly(payload)
                 )
             st[SLOT_PAYLOAD] = st.payload_view
-            _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + len(payload), 0)
+            n = len(payload)
+            if st.ctx_len != n:
+                _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
+                st.ctx_len = n
         else:
-            _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+            st.pop(SLOT_PAYLOAD, None)
+            if st.ctx_len != -1:
+                _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+                st.ctx_len = -1
         st[SLOT_CTX] = st.ctx_view
         return self._execute(program, st, CTX_BASE, 0, budget)
+
+    def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
+        if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
+            raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+        st = self._pure
+        if st is None:
+            st = self._pure = RunState(self.helpers, self.env, self.maps, self.prng)
+        st.left = budget
+        fn = program._compiled or program.compiled
+        try:
+            return fn(st, CTX_BASE, 0, budget)
+        except BpfRuntimeError:
+            raise
+        except Exception as e:  # a compiler bug: still a VM error, never a crash
+            raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - st.left
 
     def run_with_memory(
         self,
@@ -219,10 +266,12 @@ class Vm:
         """
         st = self._state(env)
         st.pop(SLOT_CTX, None)
+        st.pop(SLOT_PAYLOAD, None)
         if memory is None:
             return self._execute(program, st, 0, 0, budget)
         buf = memory if isinstance(memory, bytearray) else readonly(memory)
         st.add(SLOT_MEMORY, buf, "memory")
+        st.clean = False
         return self._execute(program, st, MEMORY_BASE, len(memory), budget)
 
     def _execute(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
@@ -230,14 +279,17 @@ class Vm:
         try:
             if self.reference:
                 return self._interpret(program, st, r1, r2, budget)
+            fn = program._compiled or program.compiled
             try:
-                return program.compiled(st, r1, r2, budget)
+                return fn(st, r1, r2, budget)
             except BpfRuntimeError:
                 raise
             except Exception as e:  # a compiler bug: still a VM error, never a crash
                 raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
         finally:
             self.last_steps = budget - st.left
+            if st._next_slot != SLOT_DYNAMIC:
+                st.clean = False
             self._free = st
 
     def _interpret(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
