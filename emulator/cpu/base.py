@@ -215,6 +215,20 @@ class GuestCpu:
         self._sp.value = value & 0xFFFF_FFFF_FFFF_FFFF
         _reg_write(self._handle, self.SP_REG, self._sp_ref)
 
+    def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
+        """The syscall number and six arguments, as a trap at this point would see them."""
+        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
+        v = self._vals
+        return v[0], (v[1], v[2], v[3], v[4], v[5], v[6])
+
+    @property
+    def stop_requested(self) -> bool:
+        """A trap handler asked to end the slice (`request_stop`)."""
+        return self._stop_requested
+
+    def clear_stop_request(self) -> None:
+        self._stop_requested = False
+
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
         self._ret.value = value & 0xFFFF_FFFF_FFFF_FFFF
