@@ -38,6 +38,7 @@ def _run(arch: str, tmp: Path | None, monkeypatch: pytest.MonkeyPatch) -> tuple:
         kernel.sched.switches,
         kernel.exit_status,
     )
+    machine.close()
     return observed, len(traps)
 
 
