@@ -48,6 +48,9 @@ _reg_write = _lib.uc_reg_write
 _reg_write.argtypes = None
 _reg_read = _lib.uc_reg_read
 _reg_read.argtypes = None
+# The trap hook is registered with libunicorn directly: the binding's own callback
+# adds two Python frames (a dispatcher and an exception guard) to every syscall.
+_INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 
@@ -180,7 +183,19 @@ class GuestCpu:
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
-        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self._intr_callback = _INTR_CALLBACK(self._on_interrupt_raw)  # kept alive here
+        hook = ctypes.c_size_t()
+        status = _lib.uc_hook_add(
+            self._handle,
+            ctypes.byref(hook),
+            UC_HOOK_INTR,
+            self._intr_callback,
+            None,
+            ctypes.c_uint64(1),
+            ctypes.c_uint64(0),
+        )
+        if status != unicorn.UC_ERR_OK:
+            raise UcError(status)
         self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
         self._arch_setup()
 
@@ -327,6 +342,17 @@ class GuestCpu:
         return self._counter.executed(budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
+
+    def _on_interrupt_raw(self, _handle: int, intno: int, _data: object) -> None:
+        """libunicorn's callback. An exception is kept for `emu_start` to raise after
+        stopping, exactly as the binding's own hooks do."""
+        uc = self.uc
+        try:
+            self._on_interrupt(uc, intno, None)
+        except BaseException as e:
+            if uc._hook_exception is None:
+                uc._hook_exception = e
+            uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         if intno != self.SYSCALL_INTNO:
