@@ -32,6 +32,7 @@ falling off the end) run the reference op for that one slot. The result: a
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -271,7 +272,7 @@ class _Emitter:
         count = self._count(start, pc)
         if term is None:  # falls through into the next block
             term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
-        body = [line.replace("@L@", str(count)) for line in body]
+        body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
         check = [
             f"if left < {count}:",
             f"    return FINISH(OPS, m, {start}, left, budget, ({_REGS}))",
@@ -308,7 +309,7 @@ class _Emitter:
     def fixup(self, pc: int, start: int) -> str:
         """``m.left`` as the reference has it when slot ``pc`` raises."""
         done = self._count(start, pc + 1)
-        return f"m.left = left + @L@ - {done}"
+        return f"m.left = left@L-{done}@"  # resolved once the block's length is known
 
     def straight(self, pc: int, start: int, insn: Insn) -> list[str]:
         cls = insn.opcode & op.CLASS_MASK
@@ -513,6 +514,13 @@ class _Emitter:
                 k ^= SIGN64 if is64 else SIGN32
             b = str(k)
         return cond.format(a=a, b=b)
+
+
+_FIXUP = re.compile(r"@L-(\d+)@")
+
+
+def _plus(k: int) -> str:
+    return f" + {k}" if k else ""
 
 
 def _indent(lines: list[str], n: int) -> list[str]:
