@@ -231,7 +231,14 @@ class _Emitter:
             prologue.append("    frames = m.frames")
         if "hget" in code:
             prologue.append("    hget = m.helpers.get")
-        out = [*prologue, "    b = 0", "    while True:", *_indent(code.split("\n"), 8)]
+        self.consts["STARTS"] = leaders  # block number -> its first slot
+        out = [
+            *prologue,
+            "    b = 0",
+            "    while True:",
+            *_indent(code.split("\n"), 8),
+            f"    return {self.finish('STARTS[b]')}",  # a budget check failed in block b
+        ]
         return "\n".join(out) + "\n"
 
     def tree(self, blocks: list[list[str]], lo: int, hi: int) -> list[str]:
@@ -273,14 +280,14 @@ class _Emitter:
         if term is None:  # falls through into the next block
             term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
         body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
-        check = [
-            f"if left < {count}:",
-            f"    return FINISH(OPS, m, {start}, left, budget, ({_REGS}))",
-            f"left -= {count}",
-        ]
-        if self_loop:
-            return ["while True:", *_indent(check + body + term, 4)]
-        return check + body + term
+        if self_loop:  # inside its own loop: `break` would only leave that
+            check = [f"if left < {count}:", f"    return {self.finish(start)}"]
+            return ["while True:", *_indent([*check, f"left -= {count}", *body, *term], 4)]
+        # `b` is this block's number: the code after the dispatch loop finishes the run
+        return [f"if left < {count}:", "    break", f"left -= {count}", *body, *term]
+
+    def finish(self, start: str | int) -> str:
+        return f"FINISH(OPS, m, {start}, left, budget, ({_REGS}))"
 
     def _count(self, start: int, stop: int) -> int:
         """Instructions the reference executes from start to stop (ld_imm64 = 1)."""
@@ -295,7 +302,7 @@ class _Emitter:
         nxt = self.index.get(pc + self.width(pc)) if pc < self.n else None
         lines = [
             "if not left:",
-            f"    return FINISH(OPS, m, {pc}, left, budget, ({_REGS}))",
+            "    break",
             "left -= 1",
             "m.left = left",
             f"R = [{_REGS}]",
