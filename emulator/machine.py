@@ -17,7 +17,7 @@ from emulator.boards import MACHINES, Board, Rpi5Board
 from emulator.chardev import CharBackend
 from emulator.clock import VirtualClock
 from emulator.config import ARCHES, MACHINE_ARCH, MachineConfig
-from emulator.cpu import StopReason
+from emulator.cpu import SliceResult, StopReason
 from emulator.devices.blockdev import SECTOR_SIZE, BlockDevice
 from emulator.devlog import DeviceEventLog, open_device_log
 from emulator.trace.setup import Observability
@@ -124,6 +124,23 @@ class Machine:
             self.debugger.machine_ended(state, self.kernel.exit_status)
         return state
 
+    def _restart_syscall(self, cpu: Any, deadline: int | None) -> bool:
+        """Re-issue a woken process's blocked syscall in the kernel, accounted as the
+        one trap instruction the CPU would have re-executed. True if a slice should
+        follow now; False if the process stopped again or the next timer is due
+        (then the iteration's timers and interrupts are handled here)."""
+        clock, kernel = self.clock, self.kernel
+        start = clock.now_ns()
+        clock.end_slice(1)  # the trap instruction, before the call (as inside a slice)
+        runs = kernel.restart_syscall(cpu)
+        kernel.charge_cpu(cpu, clock.now_ns() - start)
+        if not runs:
+            kernel.after_slice(cpu, SliceResult(StopReason.REQUESTED, 1))
+        elif deadline is None or clock.now_ns() < deadline:
+            return True
+        _fire_and_interrupt(self)
+        return False
+
     def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
         dbg = self.debugger
@@ -161,9 +178,19 @@ class Machine:
                     self.cpu_tracer.cpu_running(None, deadline)
                 clock.idle_until(deadline)
             else:
+                cap = MAX_SLICE_INSNS
+                if kernel.take_deferred_restart(cpu):
+                    if dbg is not None or board.context_observers or self.cpu_tracer is not None:
+                        kernel.rewind_to_trap(cpu)  # watched: re-execute the trap itself
+                    elif not self._restart_syscall(cpu, deadline):
+                        continue
+                    else:
+                        now = clock.now_ns()
+                        cap -= 1  # the trap instruction was this slice's first
                 if self.cpu_tracer is not None:
                     self.cpu_tracer.cpu_running(cpu.owner)
-                cap = MAX_SLICE_INSNS if dbg is None else dbg.before_slice(cpu, MAX_SLICE_INSNS)
+                if dbg is not None:
+                    cap = dbg.before_slice(cpu, cap)
                 clock.begin_slice(cpu)
                 if host and cap != 1:
                     left_us = HOST_SLICE_US
@@ -187,6 +214,15 @@ class Machine:
             while board.irq_pending() and not kernel.powered_off and guard < 64:
                 kernel.interrupt()
                 guard += 1
+
+
+def _fire_and_interrupt(machine: Machine) -> None:
+    """What ends every loop iteration: expired timers, then pending interrupts."""
+    machine.clock.fire_expired()
+    guard = 0
+    while machine.board.irq_pending() and not machine.kernel.powered_off and guard < 64:
+        machine.kernel.interrupt()
+        guard += 1
 
 
 def _gpio_events(config: MachineConfig) -> list[stimulus.GpioEvent]:

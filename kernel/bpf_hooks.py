@@ -118,6 +118,9 @@ class BpfHooks(KernelHooks):
         self.gpio_events = 0
         self.pwm_events = 0
         self._pwm_queue: list[bytes] = []
+        self._sys_enter_buf = bytearray(SYS_ENTER_PAYLOAD.size)
+        self._sys_exit_buf = bytearray(SYS_EXIT_PAYLOAD.size)
+        self._sched_switch_buf = bytearray(SCHED_SWITCH_PAYLOAD.size)
         self._pwm_draining = False
 
     def init_bpf(self, kernel: Any) -> None:
@@ -267,18 +270,26 @@ class BpfHooks(KernelHooks):
             if bpf.active(AttachType.IIO):
                 bpf.run_hook(AttachType.IIO, make_context(), sample.payload())
 
+    # The per-event hooks pack into one buffer each, reused run after run (the VM
+    # keeps its read-only view), and pass no context: None is the all-zero one.
+
+    # Filling is skipped when no attached program can read memory at all.
+
     def sys_enter(self, nr: int, args: tuple[int, ...]) -> None:
-        assert self.bpf is not None
-        payload = SYS_ENTER_PAYLOAD.pack(nr & 0xFFFF_FFFF_FFFF_FFFF, *args)
-        self.bpf.run_hook(AttachType.SYS_ENTER, make_context(), payload)
+        bpf, buf = self.bpf, self._sys_enter_buf
+        if bpf.reads_memory[AttachType.SYS_ENTER]:  # type: ignore[union-attr]
+            SYS_ENTER_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, *args)
+        bpf.run_hook(AttachType.SYS_ENTER, None, buf)  # type: ignore[union-attr]
 
     def sys_exit(self, nr: int, result: int) -> None:
-        assert self.bpf is not None
-        payload = SYS_EXIT_PAYLOAD.pack(nr & _U64_MASK, _as_i64(result))
-        self.bpf.run_hook(AttachType.SYS_EXIT, make_context(), payload)
+        bpf, buf = self.bpf, self._sys_exit_buf
+        if bpf.reads_memory[AttachType.SYS_EXIT]:  # type: ignore[union-attr]
+            SYS_EXIT_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, _as_i64(result))
+        bpf.run_hook(AttachType.SYS_EXIT, None, buf)  # type: ignore[union-attr]
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:
-        assert self.bpf is not None
-        prev_pid = prev.pid if prev is not None else 0
-        payload = SCHED_SWITCH_PAYLOAD.pack(0, prev_pid, prev_pid, nxt.pid, nxt.pid)
-        self.bpf.run_hook(AttachType.SCHED_SWITCH, make_context(), payload)
+        bpf, buf = self.bpf, self._sched_switch_buf
+        if bpf.reads_memory[AttachType.SCHED_SWITCH]:  # type: ignore[union-attr]
+            prev_pid = prev.pid if prev is not None else 0
+            SCHED_SWITCH_PAYLOAD.pack_into(buf, 0, 0, prev_pid, prev_pid, nxt.pid, nxt.pid)
+        bpf.run_hook(AttachType.SCHED_SWITCH, None, buf)  # type: ignore[union-attr]

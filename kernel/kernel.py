@@ -437,9 +437,39 @@ class Kernel:
         if proc.restart_syscall:
             proc.restart_syscall = False
             proc.resuming_syscall = True
-            cpu.pc = cpu.pc - self.platform.trap_insn_len
+            proc.restart_deferred = True  # see `take_deferred_restart`
         if proc.state is not State.ZOMBIE:
             self._free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
+
+    # A process woken from a blocking syscall has to issue it again. Re-executing the
+    # trap instruction costs a whole CPU entry and trap (most of a context switch);
+    # its only effect is the trap itself, since the registers still hold the call.
+    # So the machine, when nothing watches instructions, re-issues the call here
+    # instead (`restart_syscall`, after charging that one instruction), or else
+    # rewinds the PC onto the trap (`rewind_to_trap`). Guest-visible state and time
+    # are the same either way.
+
+    def take_deferred_restart(self, cpu: Any) -> bool:
+        """True (once) if `cpu`'s process must re-issue the syscall it blocked in."""
+        proc: Process | None = getattr(cpu, "owner", None)
+        if proc is None or not proc.restart_deferred:
+            return False
+        proc.restart_deferred = False
+        return True
+
+    def rewind_to_trap(self, cpu: Any) -> None:
+        """Put the PC back on the trap instruction: the CPU re-executes the call."""
+        cpu.pc = cpu.pc - self.platform.trap_insn_len
+
+    def restart_syscall(self, cpu: Any) -> bool:
+        """Re-issue the blocked syscall as its trap would; True if the process runs on
+        (False: it blocked again, exited or otherwise asked to stop)."""
+        nr, args = cpu.syscall_args()
+        cpu.clear_stop_request()
+        result = self._trap(cpu, nr, args)
+        if result is not None:
+            cpu.set_return(result)
+        return not cpu.stop_requested
 
     def interrupt(self) -> None:
         """IRQ entry: acknowledge, handle, EOI; the tick runs hooks and preempts."""

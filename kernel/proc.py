@@ -109,6 +109,9 @@ class Process:
         self.wake_at: int | None = None  # nanosleep restart state
         self.restart_syscall = False  # blocked: re-execute the trap when woken
         self.resuming_syscall = False  # the next trap is that re-execution, not a new call
+        # Woken from a blocking call with the PC still after its trap instruction: the
+        # machine either re-issues the call in the kernel or rewinds the PC to re-trap.
+        self.restart_deferred = False
         self.retired_cpus: list[GuestCpu] = []  # contexts replaced by execve, freed later
         self.heap_blocks: dict[int, int] = {}  # malloc address -> size
         self.syscalls = 0  # traps taken (a restarted blocking call counts again)

@@ -81,10 +81,11 @@ def test_tmpfs_charges_its_highest_byte_and_refuses_before_allocating() -> None:
 class _RecordingBpf:
     def __init__(self) -> None:
         self.payloads: list[bytes] = []
+        self.reads_memory = {t: True for t in AttachType}  # payloads are filled
 
     def run_hook(self, kind: AttachType, ctx: bytes | None, payload: bytes | None) -> None:
         assert payload is not None
-        self.payloads.append(payload)
+        self.payloads.append(bytes(payload))  # the hooks reuse one buffer per event
 
 
 @pytest.mark.parametrize(

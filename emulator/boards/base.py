@@ -30,6 +30,9 @@ class Region:
     size: int
     read: Callable[[int, int], int]  # (offset, size) -> value
     write: Callable[[int, int, int], None]  # (offset, value, size)
+    # (offset, data, size): many writes of one register, e.g. a UART data register fed
+    # a whole console line; None = the bus repeats `write` per item.
+    write_block: Callable[[int, bytes, int], None] | None = None
 
 
 ACCESS_SIZES = (1, 2, 4, 8)
@@ -54,8 +57,9 @@ class Bus:
         size: int,
         read: Callable[[int, int], int],
         write: Callable[[int, int, int], None],
+        write_block: Callable[[int, bytes, int], None] | None = None,
     ) -> None:
-        self.regions.append(Region(name, base, size, read, write))
+        self.regions.append(Region(name, base, size, read, write, write_block))
 
     def _find(self, address: int, size: int) -> Region:
         if size not in ACCESS_SIZES:
@@ -74,6 +78,22 @@ class Bus:
         size = size or self.default_size
         region = self._find(address, size)
         region.write(address - region.base, value & ((1 << 8 * size) - 1), size)
+
+    def write_block(self, address: int, data: bytes, size: int | None = None) -> None:
+        """``write(address, byte, size)`` for each byte of ``data``, decoded once.
+
+        A device that registered a ``write_block`` takes the whole buffer in one call
+        (it still accounts for every byte as its register would); others get one
+        `write` per byte, so the result is the same either way."""
+        size = size or self.default_size
+        region = self._find(address, size)
+        offset = address - region.base
+        if region.write_block is not None:
+            region.write_block(offset, data, size)
+            return
+        write = region.write
+        for byte in data:
+            write(offset, byte, size)
 
 
 class Board:

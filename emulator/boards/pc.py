@@ -30,7 +30,14 @@ class PcBoard(Board):
         self.uart = Uart16550(console)
         self.lapic = LocalApic(clock, APIC_BUS_HZ)
         self.hpet = Hpet(clock)
-        self.io.add("com1", COM1_PORT, Uart16550.SIZE, self.uart.read, self.uart.write)
+        self.io.add(
+            "com1",
+            COM1_PORT,
+            Uart16550.SIZE,
+            self.uart.read,
+            self.uart.write,
+            self.uart.write_block,
+        )
         self.mmio.add("lapic", LAPIC_BASE, 0x1000, self.lapic.read, self.lapic.write)
         self.mmio.add("hpet", HPET_BASE, Hpet.SIZE, self.hpet.read, self.hpet.write)
         self.iio = IioAccelerometer(clock, IIO_PERIOD_NS)

@@ -63,7 +63,14 @@ class Rpi5Board(Board):
         )
         self.gpio = Rp1Gpio(self.events, lambda level: self.gic.set_level(RP1_GPIO_INTID, level))
         self.pwm = [Rp1Pwm(0, self.events), Rp1Pwm(1, self.events)]
-        self.mmio.add("uart10", UART10_BASE, Pl011.SIZE, self.uart.read, self.uart.write)
+        self.mmio.add(
+            "uart10",
+            UART10_BASE,
+            Pl011.SIZE,
+            self.uart.read,
+            self.uart.write,
+            self.uart.write_block,
+        )
         self.mmio.add(
             "gicd",
             GICD_BASE,

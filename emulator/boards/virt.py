@@ -29,7 +29,9 @@ class VirtBoard(Board):
         self.uart = Pl011(console)
         self.gic = GicV2()
         self.timer = GenericTimer(clock, lambda level: self.gic.set_level(PHYS_TIMER_PPI, level))
-        self.mmio.add("pl011", UART_BASE, Pl011.SIZE, self.uart.read, self.uart.write)
+        self.mmio.add(
+            "pl011", UART_BASE, Pl011.SIZE, self.uart.read, self.uart.write, self.uart.write_block
+        )
         self.mmio.add(
             "gicd",
             GICD_BASE,

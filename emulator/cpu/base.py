@@ -46,6 +46,11 @@ _reg_read_batch = _lib.uc_reg_read_batch
 _reg_read_batch.argtypes = None
 _reg_write = _lib.uc_reg_write
 _reg_write.argtypes = None
+_reg_read = _lib.uc_reg_read
+_reg_read.argtypes = None
+# The trap hook is registered with libunicorn directly: the binding's own callback
+# adds two Python frames (a dispatcher and an exception guard) to every syscall.
+_INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 
@@ -167,12 +172,30 @@ class GuestCpu:
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._ret = ctypes.c_uint64()
         self._ret_ref = ctypes.byref(self._ret)
+        # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
+        # machine reads the PC on every slice and every syscall restart.
+        self._pc = ctypes.c_uint64()
+        self._pc_ref = ctypes.byref(self._pc)
+        self._sp = ctypes.c_uint64()
+        self._sp_ref = ctypes.byref(self._sp)
         self._budget = 0
         self._stop_requested = False
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
-        self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self._intr_callback = _INTR_CALLBACK(self._on_interrupt_raw)  # kept alive here
+        hook = ctypes.c_size_t()
+        status = _lib.uc_hook_add(
+            self._handle,
+            ctypes.byref(hook),
+            UC_HOOK_INTR,
+            self._intr_callback,
+            None,
+            ctypes.c_uint64(1),
+            ctypes.c_uint64(0),
+        )
+        if status != unicorn.UC_ERR_OK:
+            raise UcError(status)
         self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
         self._arch_setup()
 
@@ -189,19 +212,37 @@ class GuestCpu:
 
     @property
     def pc(self) -> int:
-        return self.uc.reg_read(self.PC_REG)
+        _reg_read(self._handle, self.PC_REG, self._pc_ref)
+        return self._pc.value
 
     @pc.setter
     def pc(self, value: int) -> None:
-        self.uc.reg_write(self.PC_REG, value)
+        self._pc.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        _reg_write(self._handle, self.PC_REG, self._pc_ref)
 
     @property
     def sp(self) -> int:
-        return self.uc.reg_read(self.SP_REG)
+        _reg_read(self._handle, self.SP_REG, self._sp_ref)
+        return self._sp.value
 
     @sp.setter
     def sp(self, value: int) -> None:
-        self.uc.reg_write(self.SP_REG, value)
+        self._sp.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        _reg_write(self._handle, self.SP_REG, self._sp_ref)
+
+    def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
+        """The syscall number and six arguments, as a trap at this point would see them."""
+        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
+        v = self._vals
+        return v[0], (v[1], v[2], v[3], v[4], v[5], v[6])
+
+    @property
+    def stop_requested(self) -> bool:
+        """A trap handler asked to end the slice (`request_stop`)."""
+        return self._stop_requested
+
+    def clear_stop_request(self) -> None:
+        self._stop_requested = False
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
@@ -301,6 +342,17 @@ class GuestCpu:
         return self._counter.executed(budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
+
+    def _on_interrupt_raw(self, _handle: int, intno: int, _data: object) -> None:
+        """libunicorn's callback. An exception is kept for `emu_start` to raise after
+        stopping, exactly as the binding's own hooks do."""
+        uc = self.uc
+        try:
+            self._on_interrupt(uc, intno, None)
+        except BaseException as e:
+            if uc._hook_exception is None:
+                uc._hook_exception = e
+            uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
         if intno != self.SYSCALL_INTNO:

@@ -79,6 +79,16 @@ class Pl011:
             return _PCELL_ID[offset]
         return 0
 
+    def write_block(self, offset: int, data: bytes, size: int = 4) -> None:
+        """Writes of each byte of ``data`` to one register: DR sends them as one
+        backend write (each byte counted in ``bytes_sent``, as single writes are)."""
+        if offset == DR:
+            self.backend.write(bytes(data))
+            self.bytes_sent += len(data)
+            return
+        for byte in data:
+            self.write(offset, byte, size)
+
     def write(self, offset: int, value: int, size: int = 4) -> None:
         if offset % 4:
             return  # unaligned: the APB bus ignores it

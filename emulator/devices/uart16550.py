@@ -61,6 +61,16 @@ class Uart16550:
             return self.scr
         raise ValueError(f"16550: register offset {offset} out of range")
 
+    def write_block(self, offset: int, data: bytes, size: int = 1) -> None:
+        """Byte writes of ``data`` to one port: THR sends them as one backend write
+        (counted byte by byte in ``bytes_sent``, exactly as single writes would)."""
+        if offset == RBR_THR and size == 1 and not self.lcr & LCR_DLAB:
+            self.backend.write(bytes(data))
+            self.bytes_sent += len(data)
+            return
+        for byte in data:
+            self.write(offset, byte, size)
+
     def write(self, offset: int, value: int, size: int = 1) -> None:
         if size != 1:
             for k in range(size):

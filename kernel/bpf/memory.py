@@ -94,7 +94,11 @@ class Memory(dict):
         return buf, off
 
     def read(self, addr: int, size: int) -> bytes:
-        buf, off = self.region(addr, size)
+        # `region` inlined: helpers read keys and records on every call.
+        buf = self.get(addr >> SLOT_SHIFT) if 0 <= addr else None
+        off = addr & OFFSET_MASK
+        if buf is None or size < 0 or off + size > len(buf):
+            raise MemoryFault(self.describe(addr, size, False))
         return bytes(buf[off : off + size])
 
     def write(self, addr: int, data: bytes | bytearray | memoryview) -> None:
@@ -105,6 +109,9 @@ class Memory(dict):
         """Bytes up to the first NUL, at most ``limit`` and never past the region."""
         buf, off = self.region(addr, 1)
         end = min(len(buf), off + limit) if limit > 0 else len(buf)
+        if type(buf) is bytearray:  # a stack frame: search in place, copy only the string
+            nul = buf.find(0, off, end)
+            return bytes(buf[off : end if nul < 0 else nul])
         chunk = bytes(buf[off:end])
         nul = chunk.find(b"\0")
         return chunk if nul < 0 else chunk[:nul]

@@ -170,6 +170,7 @@ BPF_PSEUDO_KFUNC_CALL = 2  # call src: helper by BTF id (unsupported here)
 # ---------------------------------------------------------------- frequently used full opcodes
 LD_IMM64 = LD | IMM | DW  # 0x18
 CALL_OP = JMP | CALL  # 0x85
+CALLX_OP = JMP | CALL | X  # 0x8d: call the helper whose id is in the dst register
 EXIT_OP = JMP | EXIT  # 0x95
 JA_OP = JMP | JA  # 0x05
 JA32_OP = JMP32 | JA  # 0x06

@@ -33,6 +33,20 @@ return nxt
     _NS,
 )
 
+# callx (RFC 9669 "callx" conformance group, as the bpf_conformance suite encodes
+# it): the helper id is the value of the dst register, resolved at run time.
+_HELPER_X = make_factory(
+    """
+k = r[d]
+fn = m.helpers.get(k)
+if fn is None:
+    raise BpfRuntimeError(pc, f"unknown helper {k}")
+r[0] = fn(m, r[1], r[2], r[3], r[4], r[5]) & M64
+return nxt
+""",
+    _NS,
+)
+
 _LOCAL_CALL = make_factory(
     """
 frames = m.frames
@@ -62,6 +76,10 @@ return nxt
 
 def compile_helper_call(pc: int, helper_id: int) -> Op:
     return _HELPER(0, 0, helper_id, pc, pc + 1, 0)
+
+
+def compile_helper_callx(pc: int, reg: int) -> Op:
+    return _HELPER_X(reg, 0, 0, pc, pc + 1, 0)
 
 
 def compile_local_call(pc: int, target: int) -> Op:

@@ -1,7 +1,9 @@
 """`Program`: instructions decoded and pre-compiled once, at load.
 
 Compilation turns each slot into a closure ``op(r, m) -> next_pc`` (see `codegen`)
-so the run loop is just ``pc = ops[pc](r, m)``. Bad encodings do NOT fail the load:
+so the reference run loop is just ``pc = ops[pc](r, m)``; `Program.compiled` is
+the whole program as one function (`compiler`), which is what runs in the product.
+Bad encodings do NOT fail the load:
 the slot compiles to an op that raises `BpfRuntimeError` when reached, so the VM
 stays total (the verifier is the component that rejects programs up front).
 """
@@ -12,10 +14,16 @@ from collections.abc import Callable, Sequence
 
 from kernel.bpf import opcodes as op
 from kernel.bpf.codegen import M64, Op
+from kernel.bpf.compiler import CompiledFn, compile_program
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.insn import Insn, decode, ld_imm64_value
 from kernel.bpf.ops_alu import compile_alu
-from kernel.bpf.ops_call import compile_exit, compile_helper_call, compile_local_call
+from kernel.bpf.ops_call import (
+    compile_exit,
+    compile_helper_call,
+    compile_helper_callx,
+    compile_local_call,
+)
 from kernel.bpf.ops_jmp import compile_cond, compile_ja
 from kernel.bpf.ops_mem import compile_const, compile_ldx, compile_map_value, compile_store
 
@@ -24,13 +32,14 @@ def _raiser(pc: int, message: str) -> Op:
     def op_(r: list[int], m: object) -> int:
         raise BpfRuntimeError(pc, message)
 
+    op_.raises = True  # type: ignore[attr-defined]  # the compiler runs it as is
     return op_
 
 
 class Program:
     """A loaded program: its slots, the maps and helpers it names, and its ops."""
 
-    __slots__ = ("insns", "name", "map_ids", "helper_ids", "ops")
+    __slots__ = ("insns", "name", "map_ids", "helper_ids", "ops", "pure", "_compiled")
 
     def __init__(self, insns: Sequence[Insn] | bytes | bytearray, name: str = "") -> None:
         if isinstance(insns, bytes | bytearray | memoryview):
@@ -47,12 +56,34 @@ class Program:
         self.map_ids = frozenset(map_ids)
         self.helper_ids = frozenset(helper_ids)
         self.ops: list[Op] = compile_ops(self.insns)
+        # No load, store, atomic, call or map-value load: the run can observe no
+        # memory (context, payload, stack, maps), so the VM need not set any up.
+        self.pure = all(_is_pure(insn) for insn in self.insns)
+        self._compiled: CompiledFn | None = None
+
+    @property
+    def compiled(self) -> CompiledFn:
+        """The whole program as one Python function (`compiler`), built on first use."""
+        fn = self._compiled
+        if fn is None:
+            fn = self._compiled = compile_program(self.insns, self.ops)
+        return fn
 
     def __len__(self) -> int:
         return len(self.insns)
 
     def __repr__(self) -> str:
         return f"Program({self.name!r}, {len(self.insns)} insns)"
+
+
+def _is_pure(insn: Insn) -> bool:
+    cls = insn.opcode & op.CLASS_MASK
+    if cls in (op.ALU, op.ALU64):
+        return True
+    if cls in (op.JMP, op.JMP32):
+        return insn.opcode & op.OP_MASK != op.CALL
+    # LD: ld_imm64 of a constant or map id, and its second slot (opcode 0)
+    return cls == op.LD and (insn.opcode == 0 or (insn.is_ld_imm64 and insn.src in (0, 1)))
 
 
 def compile_ops(insns: Sequence[Insn]) -> list[Op]:
@@ -126,6 +157,10 @@ def _compile_jmp(insn: Insn, pc: int, n: int, invalid: Op) -> Op:
         if insn.src == op.BPF_PSEUDO_CALL:
             return _checked_target(pc, pc + 1 + insn.imm, n, compile_local_call, "call")
         return _raiser(pc, f"unsupported call source {insn.src} (only helpers and local calls)")
+    if insn.opcode == op.CALLX_OP:
+        if insn.src or insn.off or insn.imm:
+            return invalid
+        return compile_helper_callx(pc, insn.dst)
     if code == op.JA and not insn.opcode & op.SRC_MASK:
         rel = insn.imm if is_jmp32 else insn.off
         return _checked_target(pc, pc + 1 + rel, n, compile_ja, "jump")

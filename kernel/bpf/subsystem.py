@@ -29,7 +29,7 @@ from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
 MAX_PROGRAMS = 1024  # loaded programs are never freed: E2BIG past this many
-PROGRAM_BYTES_PER_INSN = 256  # host cost charged to the memory budget per instruction
+PROGRAM_BYTES_PER_INSN = 1024  # host cost per instruction (decoded + compiled code, ~700 B worst)
 LOG_MODULE = "kernel::bpf"
 
 HOOK_NAMES = {
@@ -87,6 +87,9 @@ class BpfSubsystem:
         self.programs: list[LoadedProgram] = []
         self.pins: dict[str, Pin] = {}
         self.attached: dict[AttachType, list[int]] = {t: [] for t in AttachType}
+        # Per hook: does any attached program read memory (so its payload must be
+        # filled)? A `Program.pure` one cannot; see `BpfHooks.sys_enter`.
+        self.reads_memory: dict[AttachType, bool] = {t: False for t in AttachType}
         self.on_change: Callable[[], None] = lambda: None
         self.ns_per_insn = 1  # the guest clock's rate; programs run outside guest time
         self.tracer_of: Callable[[], KernelTracer] = KernelTracer
@@ -126,7 +129,9 @@ class BpfSubsystem:
             hinted.insns_processed = err.insns_processed
             hinted.states_explored = err.states_explored
             raise hinted from None
-        return self._register(Program(insns, name), name, count, result, kind)
+        program = Program(insns, name)
+        program.compiled  # noqa: B018 - translate once, at load, not on the first hook run
+        return self._register(program, name, count, result, kind)
 
     def _register(
         self,
@@ -193,7 +198,7 @@ class BpfSubsystem:
         self._check_payload(kind, loaded)
         if prog_id not in self.attached[kind]:
             self.attached[kind].append(prog_id)
-            self.on_change()
+            self._attached_changed(kind)
 
     def _check_payload(self, kind: AttachType, loaded: LoadedProgram) -> None:
         """EACCES unless the hook's fixed payload covers what the program reads unchecked."""
@@ -212,6 +217,11 @@ class BpfSubsystem:
         if prog_id not in self.attached[kind]:
             raise BpfError(Errno.ENOENT, f"program {prog_id} is not attached to {kind.name}")
         self.attached[kind].remove(prog_id)
+        self._attached_changed(kind)
+
+    def _attached_changed(self, kind: AttachType) -> None:
+        programs = self.programs
+        self.reads_memory[kind] = any(not programs[p].program.pure for p in self.attached[kind])
         self.on_change()
 
     def active(self, kind: AttachType) -> bool:
@@ -243,11 +253,14 @@ class BpfSubsystem:
         """Run every program attached to `kind`, in attach order, logging as axiomOS."""
         tracer = self.tracer_of()
         vm, calls = self.vm, self._helper_calls
-        vm.helpers = self._recording_helpers if tracer.bpf else self._plain_helpers
-        for prog_id in list(self.attached[kind]):
-            loaded = self.programs[prog_id]
+        traced = tracer.bpf
+        vm.helpers = self._recording_helpers if traced else self._plain_helpers
+        programs = self.programs
+        for prog_id in tuple(self.attached[kind]):  # a helper may attach/detach meanwhile
+            loaded = programs[prog_id]
             loaded.runs += 1
-            calls.clear()
+            if traced:
+                calls.clear()
             error: str | None = None
             try:
                 r0: int | None = vm.run(loaded.program, ctx, payload, budget=RUN_BUDGET)
@@ -255,12 +268,13 @@ class BpfSubsystem:
                 loaded.failures += 1
                 r0, error = None, str(err)
                 self.log("ERROR", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={prog_id}] failed: {err}")
-            cost = vm.last_steps * self.ns_per_insn
-            loaded.insns_executed += vm.last_steps
+            steps = vm.last_steps
+            cost = steps * self.ns_per_insn
+            loaded.insns_executed += steps
             loaded.run_time_ns += cost
-            if tracer.bpf:
-                tracer.bpf_run(kind, loaded, r0, vm.last_steps, cost, list(calls), error)
-            if r0 is not None:
+            if traced:
+                tracer.bpf_run(kind, loaded, r0, steps, cost, list(calls), error)
+            if r0 is not None and (r0 or kind in _LOGS_ZERO):
                 self._log_result(kind, prog_id, r0, payload)
 
     def _log_result(self, kind: AttachType, prog_id: int, r0: int, payload: bytes | None) -> None:
@@ -289,5 +303,7 @@ def _recording(helper_id: int, fn: Callable[..., int], calls: list[int]) -> Call
 
 
 _ATTACH_VALUES = {int(t) for t in AttachType}
+# Hooks whose log line appears whatever the program returns (the others: only r0 != 0).
+_LOGS_ZERO = frozenset({AttachType.IIO, AttachType.PWM, AttachType.GPIO})
 
 __all__ = ["BpfSubsystem", "LoadedProgram", "VerifierError"]

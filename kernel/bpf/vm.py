@@ -1,4 +1,4 @@
-"""The interpreter: runs a pre-compiled `Program` against a fresh region table.
+"""The VM: runs a loaded `Program` (its compiled function) against a region table.
 
 Entry points:
 
@@ -28,6 +28,7 @@ from kernel.bpf.memory import (
     MEMORY_BASE,
     PAYLOAD_BASE,
     SLOT_CTX,
+    SLOT_DYNAMIC,
     SLOT_MEMORY,
     SLOT_PAYLOAD,
     SLOT_SHIFT,
@@ -42,6 +43,9 @@ DEFAULT_BUDGET = 1_000_000
 _CTX_POINTERS = struct.Struct("<QQQ")
 assert (CtxOff.DATA, CtxOff.DATA_END, CtxOff.DATA_META) == (0, 8, 16)
 STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE  # r10 of the main frame
+_ZERO_STACK = bytes(op.STACK_SIZE)
+_ZERO_CTX = bytes(BPF_CONTEXT_SIZE)
+_REUSE_DYNAMIC = 16  # a state with more map values mapped is dropped, not cleaned
 
 
 class Prng:
@@ -62,9 +66,29 @@ class Prng:
 
 
 class RunState(Memory):
-    """One run: the region table plus call frames and what helpers need."""
+    """One run: the region table plus call frames and what helpers need.
 
-    __slots__ = ("frames", "helpers", "env", "maps", "prng")
+    A `Vm` reuses one state (and its stack and context buffers) from run to run
+    when the previous run left nothing behind (no dynamic regions, no frames),
+    which keeps a hook invocation cheap; see `Vm._state`.
+    """
+
+    __slots__ = (
+        "frames",
+        "helpers",
+        "env",
+        "maps",
+        "prng",
+        "left",
+        "stack",
+        "ctx_buf",
+        "ctx_view",
+        "ctx_dirty",
+        "ctx_len",
+        "clean",
+        "payload_src",
+        "payload_view",
+    )
 
     def __init__(
         self, helpers: Mapping[int, HelperFn], env: HelperEnv, maps: MapTable, prng: Prng
@@ -75,6 +99,35 @@ class RunState(Memory):
         self.env = env
         self.maps = maps
         self.prng = prng
+        self.left = 0  # budget left, kept by the compiled code and the reference loop
+        self.stack = bytearray(op.STACK_SIZE)
+        self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
+        self.ctx_view = memoryview(self.ctx_buf).toreadonly()
+        self.ctx_dirty = True
+        self.ctx_len = -2  # payload length the context's data pointers describe
+        self.clean = True  # only the stack (and the context) to reset before reuse
+        self.payload_src: object = None
+        self.payload_view: memoryview | None = None
+        self[SLOT_STACK] = self.stack
+        self.names[SLOT_CTX] = "context"
+        self.names[SLOT_PAYLOAD] = "payload"
+
+    def reusable(self) -> bool:
+        """Cheap to clean: no frames left by a failed run, few map values mapped."""
+        return not self.frames and self._next_slot - SLOT_DYNAMIC <= _REUSE_DYNAMIC
+
+    def reset(self) -> None:
+        """Unmap what the last run added: its map values, payload and memory."""
+        if self._next_slot != SLOT_DYNAMIC:
+            for slot in range(SLOT_DYNAMIC, self._next_slot):
+                del self[slot]
+                del self.names[slot]
+            self._view_slots.clear()
+            self._next_slot = SLOT_DYNAMIC
+        self.pop(SLOT_PAYLOAD, None)
+        self.pop(SLOT_MEMORY, None)
+        self.stack[:] = _ZERO_STACK
+        self.clean = True
 
 
 def make_context(
@@ -99,12 +152,38 @@ class Vm:
         helpers: Mapping[int, HelperFn] | None = None,
         *,
         seed: int = 0x2545_F491,
+        reference: bool = False,
     ) -> None:
         self.maps = maps if maps is not None else MapTable()
         self.env: HelperEnv = env if env is not None else NullHelperEnv()
         self.helpers = dict(HELPERS if helpers is None else helpers)
         self.prng = Prng(seed)
         self.last_steps = 0  # instructions executed by the latest run
+        # reference=True runs the closure interpreter (the oracle of the differential
+        # tests); the product runs each program's compiled function.
+        self.reference = reference
+        self._free: RunState | None = None
+        self._pure: RunState | None = None  # for pure programs: never has anything mapped
+
+    def _state(self, env: HelperEnv | None) -> RunState:
+        """The run state: the cached one when free (cleaned), else a new one.
+
+        Taking it clears ``_free``, so a run a helper starts meanwhile (a device write
+        raising an event) gets its own state."""
+        st = self._free
+        self._free = None
+        if st is None or not st.reusable():
+            st = RunState(self.helpers, self.env, self.maps, self.prng)
+        elif st.clean:
+            st.stack[:] = _ZERO_STACK
+            st.helpers = self.helpers
+            st.maps = self.maps
+        else:
+            st.reset()
+            st.helpers = self.helpers
+            st.maps = self.maps
+        st.env = self.env if env is None else env
+        return st
 
     def run(
         self,
@@ -115,18 +194,62 @@ class Vm:
         budget: int = DEFAULT_BUDGET,
         env: HelperEnv | None = None,
     ) -> int:
-        """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros)."""
+        """Run a hook invocation. ``ctx`` is 56 bytes (or None for zeros).
+
+        The hot path of every hook: it reuses the state's context buffer (rewritten
+        only when the caller passes one or the payload length changes) and the
+        read-only view of a payload buffer the caller passes again. A `Program.pure`
+        program can observe no memory at all, so nothing is set up for it."""
+        if program.pure and not self.reference:
+            return self._run_pure(program, ctx, budget)
+        st = self._state(env)
+        ctx_buf = st.ctx_buf
+        if ctx is not None:
+            if len(ctx) != BPF_CONTEXT_SIZE:
+                self._free = st
+                raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+            ctx_buf[:] = ctx
+            st.ctx_dirty = True
+            st.ctx_len = -2  # pointers must be rewritten
+        elif st.ctx_dirty:
+            ctx_buf[:] = _ZERO_CTX
+            st.ctx_dirty = False
+            st.ctx_len = -2
+        if payload is not None:
+            if payload is not st.payload_src:  # a caller reusing its buffer: same view
+                st.payload_src = payload
+                st.payload_view = (
+                    memoryview(payload) if type(payload) is bytes else readonly(payload)
+                )
+            st[SLOT_PAYLOAD] = st.payload_view
+            n = len(payload)
+            if st.ctx_len != n:
+                _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
+                st.ctx_len = n
+        else:
+            st.pop(SLOT_PAYLOAD, None)
+            if st.ctx_len != -1:
+                _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+                st.ctx_len = -1
+        st[SLOT_CTX] = st.ctx_view
+        return self._execute(program, st, CTX_BASE, 0, budget)
+
+    def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
         if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
             raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
-        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
-        ctx_buf = bytearray(ctx) if ctx is not None else bytearray(BPF_CONTEXT_SIZE)
-        if payload is not None:
-            st.add(SLOT_PAYLOAD, readonly(payload), "payload")
-            _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + len(payload), 0)
-        else:
-            _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
-        st.add(SLOT_CTX, memoryview(ctx_buf).toreadonly(), "context")
-        return self._execute(program, st, CTX_BASE, 0, budget)
+        st = self._pure
+        if st is None:
+            st = self._pure = RunState(self.helpers, self.env, self.maps, self.prng)
+        st.left = budget
+        fn = program._compiled or program.compiled
+        try:
+            return fn(st, CTX_BASE, 0, budget)
+        except BpfRuntimeError:
+            raise
+        except Exception as e:  # a compiler bug: still a VM error, never a crash
+            raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - st.left
 
     def run_with_memory(
         self,
@@ -141,15 +264,36 @@ class Vm:
         A bytearray is mapped writable and aliased (the caller sees stores); bytes
         are mapped read-only.
         """
-        st = RunState(self.helpers, self.env if env is None else env, self.maps, self.prng)
+        st = self._state(env)
+        st.pop(SLOT_CTX, None)
+        st.pop(SLOT_PAYLOAD, None)
         if memory is None:
             return self._execute(program, st, 0, 0, budget)
         buf = memory if isinstance(memory, bytearray) else readonly(memory)
         st.add(SLOT_MEMORY, buf, "memory")
+        st.clean = False
         return self._execute(program, st, MEMORY_BASE, len(memory), budget)
 
     def _execute(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
-        st[SLOT_STACK] = bytearray(op.STACK_SIZE)
+        st.left = budget
+        try:
+            if self.reference:
+                return self._interpret(program, st, r1, r2, budget)
+            fn = program._compiled or program.compiled
+            try:
+                return fn(st, r1, r2, budget)
+            except BpfRuntimeError:
+                raise
+            except Exception as e:  # a compiler bug: still a VM error, never a crash
+                raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - st.left
+            if st._next_slot != SLOT_DYNAMIC:
+                st.clean = False
+            self._free = st
+
+    def _interpret(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
+        """The reference interpreter: one closure call per instruction."""
         r = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP]
         ops = program.ops
         left = budget
@@ -165,5 +309,5 @@ class Vm:
         except Exception as e:  # a bug in an op or helper: still report it as a VM error
             raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
         finally:
-            self.last_steps = budget - left
+            st.left = left
         return r[0]

@@ -17,10 +17,17 @@ class RegisterBus(Protocol):
 
     def read(self, address: int, size: int = 4) -> int: ...
     def write(self, address: int, value: int, size: int = 4) -> None: ...
+    def write_block(self, address: int, data: bytes, size: int = 4) -> None:
+        """``write(address, b, size)`` for every byte ``b`` of ``data``, in order."""
+        ...
 
 
 class Uart16550Console:
-    """COM1: wait for LSR.THRE, then write THR, byte by byte (8-bit port accesses)."""
+    """COM1: wait for LSR.THRE, then write THR (8-bit port accesses).
+
+    A buffer goes to THR as one block of byte writes after one THRE poll: the
+    modelled UART transmits instantly (THRE never drops), so polling before every
+    byte would only cost time; the device still sees, and counts, every byte."""
 
     def __init__(self, io: RegisterBus) -> None:
         self._io = io
@@ -33,15 +40,18 @@ class Uart16550Console:
         io.write(COM1 + 4, 0x0B, 1)  # DTR, RTS, OUT2
 
     def write(self, data: bytes) -> None:
+        if not data:
+            return
         io = self._io
-        for byte in data:
-            while not io.read(COM1 + LSR, 1) & LSR_THRE:
-                pass
-            io.write(COM1, byte, 1)
+        while not io.read(COM1 + LSR, 1) & LSR_THRE:
+            pass
+        io.write_block(COM1, data, 1)
 
 
 class Pl011Console:
-    """PL011: wait while FR.TXFF, write DR; `\\n` goes out as `\\r\\n`."""
+    """PL011: wait while FR.TXFF, write DR; `\\n` goes out as `\\r\\n`.
+
+    A buffer goes to DR as one block after one FR poll (see `Uart16550Console`)."""
 
     def __init__(self, mmio: RegisterBus, base: int = PL011_BASE) -> None:
         self._mmio = mmio
@@ -49,10 +59,12 @@ class Pl011Console:
         self._fr = base + PL011_FR
 
     def write(self, data: bytes) -> None:
-        for byte in data:
-            if byte == 0x0A:
-                self.put(0x0D)
-            self.put(byte)
+        if not data:
+            return
+        mmio = self._mmio
+        while mmio.read(self._fr) & FR_TXFF:
+            pass
+        mmio.write_block(self._dr, data.replace(b"\n", b"\r\n"))
 
     def put(self, byte: int) -> None:
         """One byte, as the original's raw debug-marker writes and `putc` do."""

@@ -61,8 +61,7 @@ class RingBufMap(BpfMap):
                 Errno.ENOSPC,
                 f"ringbuf {self.id} full: {total}-byte record, {self.max_entries - self.used} free",
             )
-        self._put(self._producer, _HDR.pack(len(data), 0))
-        self._put(self._producer + RINGBUF_HDR_SIZE, bytes(data))
+        self._put(self._producer, _HDR.pack(len(data), 0) + data)  # header + payload
         self._producer += total
         self.records += 1
 
@@ -104,9 +103,13 @@ class RingBufMap(BpfMap):
 
     def _put(self, pos: int, data: bytes) -> None:
         start = pos & self._mask
-        first = min(len(data), self.max_entries - start)
+        n = len(data)
+        if start + n <= self.max_entries:  # the common case: no wrap
+            self._ring[start : start + n] = data
+            return
+        first = self.max_entries - start
         self._ring[start : start + first] = data[:first]
-        self._ring[: len(data) - first] = data[first:]
+        self._ring[: n - first] = data[first:]
 
     def _get(self, pos: int, n: int) -> bytes:
         start = pos & self._mask

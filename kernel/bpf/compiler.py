@@ -1,0 +1,567 @@
+"""The program compiler: one Python function per loaded program.
+
+The closure interpreter (`program.compile_ops` + `Vm` reference loop) pays one
+Python call per BPF instruction. This module translates a whole program, once,
+into the source of a single function and ``compile()``s it:
+
+* registers are local variables ``r0``..``r10``;
+* each basic block is straight-line code (no call per instruction); branches,
+  loops, local calls and returns are a block dispatch: ``while True:`` around a
+  binary tree of ``if b < N`` tests on the block number ``b``; a block that jumps to
+  itself becomes an inner ``while`` loop (the common counted loop);
+* helpers are called directly through the run's helper table, as the reference
+  does (the table is per run: the kernel swaps in recording helpers for tracing);
+* memory goes through the same region table (`memory.Memory`): ``m[a >> 32]`` then a
+  ``struct`` bounds-checked pack/unpack, so every access lands in exactly one region
+  or raises `BpfRuntimeError` with the pc and the reference's message. The one check
+  removed is provably redundant without any verifier help: an access ``[r10 + K]``
+  with ``-512 <= K`` and ``K + size <= 0`` hits the current frame's stack, which is
+  always mapped and writable (r10 is read-only), so it goes straight to that frame's
+  bytearray (kept in the local ``stk``);
+* the instruction budget is exact: a block of L instructions first checks
+  ``left < L``; if so, the run finishes in the reference interpreter from the
+  block start (at most L more instructions), so the exhaustion pc, the side effects
+  before it and the step count are the reference's by construction.
+
+Slots the compiler has no fast form for (invalid encodings, which the reference
+compiles to raisers, ``ld_imm64`` of a map value, a jump into an ``ld_imm64``,
+falling off the end) run the reference op for that one slot. The result: a
+``CompiledFn(m, r1, r2, budget) -> r0`` that leaves the remaining budget in
+``m.left``.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kernel.bpf import opcodes as op
+from kernel.bpf.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
+from kernel.bpf.errors import BpfRuntimeError
+from kernel.bpf.insn import Insn, ld_imm64_value
+from kernel.bpf.memory import SLOT_SHIFT, SLOT_STACK
+
+CompiledFn = Callable[[Any, int, int, int], int]
+
+STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE
+_FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
+_FMT = {op.B: "B", op.H: "H", op.W: "I", op.DW: "Q"}
+_SFMT = {op.B: "b", op.H: "h", op.W: "i"}
+_MASK = {op.B: 0xFF, op.H: 0xFFFF, op.W: M32, op.DW: M64}
+_REGS = ", ".join(f"r{i}" for i in range(11))
+
+# name -> (ALU64, ALU32) statements over {d} (dst) and {b} (operand expression).
+_ALU: dict[int, tuple[str, str]] = {
+    op.ADD: ("{d} = ({d} + {b}) & M64", "{d} = ({d} + {b}) & M32"),
+    op.SUB: ("{d} = ({d} - {b}) & M64", "{d} = ({d} - {b}) & M32"),
+    op.MUL: ("{d} = ({d} * {b}) & M64", "{d} = ({d} * {b}) & M32"),
+    op.DIV: (
+        "t = {b}\n{d} = {d} // t if t else 0",
+        "t = {b} & M32\n{d} = ({d} & M32) // t if t else 0",
+    ),
+    op.MOD: (
+        "t = {b}\nif t:\n    {d} = {d} % t",
+        "t = {b} & M32\n{d} = ({d} & M32) % t if t else {d} & M32",
+    ),
+    op.OR: ("{d} = {d} | {b}", "{d} = ({d} | {b}) & M32"),
+    op.AND: ("{d} = {d} & {b}", "{d} = {d} & {b} & M32"),
+    op.XOR: ("{d} = {d} ^ {b}", "{d} = ({d} ^ {b}) & M32"),
+    op.LSH: ("{d} = ({d} << ({b} & 63)) & M64", "{d} = ({d} << ({b} & 31)) & M32"),
+    op.RSH: ("{d} = {d} >> ({b} & 63)", "{d} = ({d} & M32) >> ({b} & 31)"),
+    op.ARSH: (
+        "{d} = (s64({d}) >> ({b} & 63)) & M64",
+        "{d} = (s32({d}) >> ({b} & 31)) & M32",
+    ),
+    op.MOV: ("{d} = {b}", "{d} = {b} & M32"),
+}
+_SIGNED_ALU: dict[int, tuple[str, str]] = {
+    op.DIV: (
+        "t = s64({b})\n{d} = sdiv(s64({d}), t) & M64 if t else 0",
+        "t = s32({b})\n{d} = sdiv(s32({d}), t) & M32 if t else 0",
+    ),
+    op.MOD: (
+        "t = s64({b})\nif t:\n    {d} = smod(s64({d}), t) & M64",
+        "t = s32({b})\n{d} = smod(s32({d}), t) & M32 if t else {d} & M32",
+    ),
+}
+_SWAP = {
+    16: "{d} = (({d} & 0xFF) << 8) | (({d} >> 8) & 0xFF)",
+    32: "{d} = int.from_bytes(({d} & M32).to_bytes(4, 'little'), 'big')",
+    64: "{d} = int.from_bytes({d}.to_bytes(8, 'little'), 'big')",
+}
+_TRUNC = {16: "{d} = {d} & 0xFFFF", 32: "{d} = {d} & M32", 64: ""}
+_CONDS: dict[int, tuple[str, bool]] = {
+    op.JEQ: ("{a} == {b}", False),
+    op.JNE: ("{a} != {b}", False),
+    op.JGT: ("{a} > {b}", False),
+    op.JGE: ("{a} >= {b}", False),
+    op.JLT: ("{a} < {b}", False),
+    op.JLE: ("{a} <= {b}", False),
+    op.JSET: ("{a} & {b}", False),
+    op.JSGT: ("{a} > {b}", True),
+    op.JSGE: ("{a} >= {b}", True),
+    op.JSLT: ("{a} < {b}", True),
+    op.JSLE: ("{a} <= {b}", True),
+}
+_ATOMIC = {
+    op.ATOMIC_ADD: "(old + {s}) & MASK",
+    op.ATOMIC_OR: "(old | {s}) & MASK",
+    op.ATOMIC_AND: "old & {s}",
+    op.ATOMIC_XOR: "(old ^ {s}) & MASK",
+    op.XCHG: "{s} & MASK",
+    op.CMPXCHG: "{s} & MASK if old == r0 & MASK else old",
+}
+
+
+def finish(ops: Sequence[Op], m: Any, pc: int, left: int, budget: int, regs: tuple) -> int:
+    """Run the rest of a run in the reference interpreter (exact budget accounting)."""
+    r = list(regs)
+    try:
+        while pc >= 0:
+            if not left:
+                raise BpfRuntimeError(pc, f"instruction budget of {budget} exhausted")
+            left -= 1
+            pc = ops[pc](r, m)
+    except BpfRuntimeError:
+        raise
+    except Exception as e:
+        raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
+    finally:
+        m.left = left
+    return r[0]
+
+
+def helper_error(pc: int, e: Exception) -> BpfRuntimeError:
+    return BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}")
+
+
+def unknown_helper(pc: int, helper_id: int) -> BpfRuntimeError:
+    return BpfRuntimeError(pc, f"unknown helper {helper_id}")
+
+
+class _Emitter:
+    """Generates the function source for one program."""
+
+    def __init__(self, insns: Sequence[Insn], ops: Sequence[Op]) -> None:
+        self.insns = insns
+        self.n = len(insns)
+        self.ops = ops
+        # Slots that run through their reference op: raisers and map-value loads.
+        self.slow = [
+            getattr(ops[pc], "raises", False)
+            or (insn.is_ld_imm64 and insn.src == op.BPF_PSEUDO_MAP_VALUE)
+            for pc, insn in enumerate(insns)
+        ]
+        self.consts: dict[str, Any] = {}
+        self.has_calls = any(
+            i.opcode == op.CALL_OP and i.src == op.BPF_PSEUDO_CALL and not self.slow[pc]
+            for pc, i in enumerate(insns)
+        )
+
+    # ------------------------------------------------------------ structure
+
+    def width(self, pc: int) -> int:
+        """Slots the reference steps over at ``pc`` (an ld_imm64 takes two)."""
+        return 2 if self.insns[pc].is_ld_imm64 and pc + 1 < self.n else 1
+
+    def leaders(self) -> list[int]:
+        n, insns = self.n, self.insns
+        lead = {0, n}
+        pc = 0
+        wide = []
+        while pc < n:
+            insn = insns[pc]
+            nxt = pc + self.width(pc)
+            if nxt == pc + 2:
+                wide.append(pc)
+            if self.slow[pc]:
+                lead.add(pc)
+                lead.add(nxt)
+            elif insn.is_jmp:
+                kind, target = self._jump(pc)
+                if kind in ("ja", "cond", "call"):
+                    lead.add(target)
+                if kind != "helper":
+                    lead.add(nxt)
+            pc = nxt
+        for pc in wide:  # a jump into an ld_imm64's second slot: its block ends after
+            if pc + 1 in lead:
+                lead.add(pc + 2)
+        return sorted(lead)
+
+    def _jump(self, pc: int) -> tuple[str, int]:
+        """Classify a (valid, non-slow) JMP/JMP32 slot: kind and static target."""
+        insn = self.insns[pc]
+        if insn.opcode == op.EXIT_OP:
+            return "exit", -1
+        if insn.opcode == op.CALL_OP:
+            if insn.src == op.BPF_PSEUDO_CALL:
+                return "call", pc + 1 + insn.imm
+            return "helper", -1
+        if insn.opcode == op.CALLX_OP:
+            return "helper", -1
+        code = insn.opcode & op.OP_MASK
+        if code == op.JA:
+            rel = insn.imm if insn.opcode & op.CLASS_MASK == op.JMP32 else insn.off
+            return "ja", pc + 1 + rel
+        return "cond", pc + 1 + insn.off
+
+    # ------------------------------------------------------------ code
+
+    def source(self) -> str:
+        leaders = self.leaders()
+        self.index = {pc: i for i, pc in enumerate(leaders)}
+        blocks = []
+        for i, start in enumerate(leaders):
+            end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
+            blocks.append(self.block(i, start, end))
+        code = "\n".join(self.tree(blocks, 0, len(blocks)))
+        prologue = [
+            "def bpf_program(m, r1, r2, budget):",
+            "    r0 = r3 = r4 = r5 = r6 = r7 = r8 = r9 = 0",
+            "    r10 = STACK_TOP",
+            "    left = budget",
+        ]
+        # Only what the body uses: an empty program's run is mostly this prologue.
+        if "stk" in code:
+            prologue.append("    stk = m[SLOT_STACK]")
+        if "frames" in code:
+            prologue.append("    frames = m.frames")
+        if "hget" in code:
+            prologue.append("    hget = m.helpers.get")
+        self.consts["STARTS"] = leaders  # block number -> its first slot
+        out = [
+            *prologue,
+            "    b = 0",
+            "    while True:",
+            *_indent(code.split("\n"), 8),
+            f"    return {self.finish('STARTS[b]')}",  # a budget check failed in block b
+        ]
+        return "\n".join(out) + "\n"
+
+    def tree(self, blocks: list[list[str]], lo: int, hi: int) -> list[str]:
+        """Binary dispatch over block numbers lo..hi-1."""
+        if hi - lo == 1:
+            return blocks[lo]
+        if hi - lo == 2:
+            return [f"if b == {lo}:", *_indent(blocks[lo], 4), "else:", *_indent(blocks[lo + 1], 4)]
+        mid = (lo + hi) // 2
+        return [
+            f"if b < {mid}:",
+            *_indent(self.tree(blocks, lo, mid), 4),
+            "else:",
+            *_indent(self.tree(blocks, mid, hi), 4),
+        ]
+
+    def block(self, idx: int, start: int, end: int) -> list[str]:
+        """Code of the block [start, end): budget check, body, terminator."""
+        if start >= self.n or self.slow[start]:
+            return self.slow_block(start)
+        body: list[str] = []
+        pc = start
+        term: list[str] | None = None
+        self_loop = False
+        while pc < end:
+            insn = self.insns[pc]
+            if insn.is_jmp:
+                kind, target = self._jump(pc)
+                if kind == "helper":
+                    body += self.helper(pc, start, insn)
+                    pc += 1
+                    continue
+                term, self_loop = self.terminator(pc, kind, target, idx)
+                pc += 1
+                break
+            body += self.straight(pc, start, insn)
+            pc += self.width(pc)
+        count = self._count(start, pc)
+        if term is None:  # falls through into the next block
+            term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
+        body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
+        if self_loop:  # inside its own loop: `break` would only leave that
+            check = [f"if left < {count}:", f"    return {self.finish(start)}"]
+            return ["while True:", *_indent([*check, f"left -= {count}", *body, *term], 4)]
+        # `b` is this block's number: the code after the dispatch loop finishes the run
+        return [f"if left < {count}:", "    break", f"left -= {count}", *body, *term]
+
+    def finish(self, start: str | int) -> str:
+        return f"FINISH(OPS, m, {start}, left, budget, ({_REGS}))"
+
+    def _count(self, start: int, stop: int) -> int:
+        """Instructions the reference executes from start to stop (ld_imm64 = 1)."""
+        count, pc = 0, start
+        while pc < stop:
+            count += 1
+            pc += self.width(pc)
+        return count
+
+    def slow_block(self, pc: int) -> list[str]:
+        """One slot through its reference op (raisers, map values, ...)."""
+        nxt = self.index.get(pc + self.width(pc)) if pc < self.n else None
+        lines = [
+            "if not left:",
+            "    break",
+            "left -= 1",
+            "m.left = left",
+            f"R = [{_REGS}]",
+            f"OPS[{pc}](R, m)",
+            f"{_REGS} = R",
+        ]
+        if nxt is None:  # only reachable for raisers: the op above raised
+            return [*lines, "raise AssertionError('unreachable')"]
+        return [*lines, f"b = {nxt}", "continue"]
+
+    def fixup(self, pc: int, start: int) -> str:
+        """``m.left`` as the reference has it when slot ``pc`` raises."""
+        done = self._count(start, pc + 1)
+        return f"m.left = left@L-{done}@"  # resolved once the block's length is known
+
+    def straight(self, pc: int, start: int, insn: Insn) -> list[str]:
+        cls = insn.opcode & op.CLASS_MASK
+        if cls in (op.ALU, op.ALU64):
+            return self.alu(insn)
+        if cls == op.LDX:
+            return self.load(pc, start, insn)
+        if cls in (op.ST, op.STX):
+            return self.store(pc, start, insn)
+        if insn.is_ld_imm64:
+            hi = self.insns[pc + 1]
+            if insn.src == 0:
+                return [f"r{insn.dst} = {ld_imm64_value(insn, hi) & M64}"]
+            return [f"r{insn.dst} = {insn.imm & M32}"]  # BPF_PSEUDO_MAP_FD: the map id
+        raise AssertionError(f"no fast form for slot {pc}")
+
+    def alu(self, insn: Insn) -> list[str]:
+        is64 = insn.opcode & op.CLASS_MASK == op.ALU64
+        code = insn.opcode & op.OP_MASK
+        reg = bool(insn.opcode & op.SRC_MASK)
+        d = f"r{insn.dst}"
+        if code == op.END:
+            table = _SWAP if (reg or is64) else _TRUNC
+            text = table[insn.imm].format(d=d)
+            return [text] if text else []
+        if code == op.NEG:
+            return [f"{d} = -{d} & {'M64' if is64 else 'M32'}"]
+        if code == op.MOV and insn.off:
+            bits = insn.off
+            mask = "M64" if is64 else "M32"
+            return [
+                f"t = r{insn.src} & {(1 << bits) - 1}",
+                f"{d} = (t - ((t & {1 << (bits - 1)}) << 1)) & {mask}",
+            ]
+        b = f"r{insn.src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
+        table = _SIGNED_ALU if insn.off else _ALU
+        text = table[code][0 if is64 else 1].format(d=d, b=b)
+        if not reg and code in (op.LSH, op.RSH, op.ARSH):
+            width = 63 if is64 else 31
+            text = text.replace(f"({b} & {width})", str(int(b) & width))
+        return text.split("\n")
+
+    def _stack_off(self, base: int, off: int, size: int) -> int | None:
+        """Offset into the current frame for ``[r10 + off]``, if provably in bounds."""
+        if base == op.FP and -op.STACK_SIZE <= off and off + size <= 0:
+            return op.STACK_SIZE + off
+        return None
+
+    def _struct(self, fmt: str) -> str:
+        name = f"S_{fmt}"
+        if name not in self.consts:
+            st = struct.Struct("<" + fmt)
+            self.consts[name + "_U"] = st.unpack_from
+            self.consts[name + "_P"] = st.pack_into
+            self.consts[name] = st
+        return name
+
+    def load(self, pc: int, start: int, insn: Insn) -> list[str]:
+        size = insn.opcode & op.SIZE_MASK
+        signed = insn.opcode & op.MODE_MASK == op.MEMSX
+        name = self._struct(_SFMT[size] if signed else _FMT[size])
+        sx = " & M64" if signed else ""
+        d, s = f"r{insn.dst}", f"r{insn.src}"
+        nbytes = op.SIZE_BYTES[size]
+        so = self._stack_off(insn.src, insn.off, nbytes)
+        if so is not None:
+            return [f"{d} = {name}_U(stk, {so})[0]{sx}"]
+        return [
+            f"a = {s} + {insn.off}" if insn.off else f"a = {s}",
+            "try:",
+            f"    {d} = {name}_U(m[a >> 32], a & M32)[0]{sx}",
+            "except FAULTS:",
+            f"    {self.fixup(pc, start)}",
+            f"    raise m.fault({pc}, a & M64, {nbytes}, False) from None",
+        ]
+
+    def store(self, pc: int, start: int, insn: Insn) -> list[str]:
+        size = insn.opcode & op.SIZE_MASK
+        mode = insn.opcode & op.MODE_MASK
+        is_stx = insn.opcode & op.CLASS_MASK == op.STX
+        name = self._struct(_FMT[size])
+        nbytes = op.SIZE_BYTES[size]
+        mask = _MASK[size]
+        d, s = f"r{insn.dst}", f"r{insn.src}"
+        if mode == op.ATOMIC:
+            return self.atomic(pc, start, insn, name, nbytes, mask)
+        value = f"{s} & {mask}" if is_stx else str(insn.imm & mask)
+        so = self._stack_off(insn.dst, insn.off, nbytes)
+        if so is not None:
+            return [f"{name}_P(stk, {so}, {value})"]
+        return [
+            f"a = {d} + {insn.off}" if insn.off else f"a = {d}",
+            "try:",
+            f"    {name}_P(m[a >> 32], a & M32, {value})",
+            "except FAULTS:",
+            f"    {self.fixup(pc, start)}",
+            f"    raise m.fault({pc}, a & M64, {nbytes}, True) from None",
+        ]
+
+    def atomic(
+        self, pc: int, start: int, insn: Insn, name: str, nbytes: int, mask: int
+    ) -> list[str]:
+        code = insn.imm
+        base = code if code in (op.XCHG, op.CMPXCHG) else code & ~op.FETCH
+        s = f"r{insn.src}"
+        new = _ATOMIC[base].format(s=s).replace("MASK", str(mask))
+        if code == op.CMPXCHG:
+            result = ["r0 = old"]
+        elif code & op.FETCH:
+            result = [f"{s} = old"]
+        else:
+            result = []
+        return [
+            f"a = r{insn.dst} + {insn.off}",
+            "try:",
+            "    buf = m[a >> 32]",
+            "    o = a & M32",
+            f"    old = {name}_U(buf, o)[0]",
+            f"    {name}_P(buf, o, {new})",
+            "except FAULTS:",
+            f"    {self.fixup(pc, start)}",
+            f"    raise m.fault({pc}, a & M64, {nbytes}, True) from None",
+            *result,
+        ]
+
+    def helper(self, pc: int, start: int, insn: Insn) -> list[str]:
+        """``call imm`` (helper) or ``callx dst`` (helper id in a register)."""
+        hid = f"r{insn.dst}" if insn.opcode == op.CALLX_OP else str(insn.imm)
+        return [
+            f"fn = hget({hid})",
+            f"{self.fixup(pc, start)}",
+            "if fn is None:",
+            f"    raise UNKNOWN_HELPER({pc}, {hid})",
+            "try:",
+            "    r0 = fn(m, r1, r2, r3, r4, r5) & M64",
+            "except BpfRuntimeError:",
+            "    raise",
+            "except Exception as e:",
+            f"    raise HELPER_ERROR({pc}, e) from e",
+        ]
+
+    def terminator(self, pc: int, kind: str, target: int, idx: int) -> tuple[list[str], bool]:
+        """Lines ending a block, and whether the block jumps back to itself."""
+        nxt = self.index.get(pc + 1)
+        if kind == "exit":
+            if not self.has_calls:  # no local call: exit always ends the run
+                return ["m.left = left", "return r0"], False
+            return [
+                "if not frames:",
+                "    m.left = left",
+                "    return r0",
+                "del m[SLOT_STACK + len(frames)]",
+                "ret, r6, r7, r8, r9, r10 = frames.pop()",
+                "stk = m[SLOT_STACK + len(frames)]",
+                f"b = {self.ret_dispatch()}",
+                "continue",
+            ], False
+        if kind == "call":
+            return [
+                f"if len(frames) >= {op.MAX_CALL_FRAMES - 1}:",
+                "    m.left = left",
+                f"    raise BpfRuntimeError({pc}, "
+                f"'call depth exceeds {op.MAX_CALL_FRAMES} frames')",
+                f"frames.append(({pc + 1}, r6, r7, r8, r9, r10))",
+                "stk = bytearray(STACK_SIZE)",
+                "m[SLOT_STACK + len(frames)] = stk",
+                f"r10 = ((SLOT_STACK + len(frames)) << {SLOT_SHIFT}) + STACK_SIZE",
+                f"b = {self.index[target]}",
+                "continue",
+            ], False
+        tgt = self.index[target]
+        if kind == "ja":
+            if tgt == idx:
+                return [], True
+            return [f"b = {tgt}", "continue"], False
+        cond = self.condition(self.insns[pc])
+        if tgt == idx:  # counted loop: stay in the inner while
+            return [f"if {cond}:", "    continue", f"b = {nxt}", "break"], True
+        return [f"b = {tgt} if {cond} else {nxt}", "continue"], False
+
+    def ret_dispatch(self) -> str:
+        """Block number for a dynamic return pc (``ret``)."""
+        self.consts["RET_BLOCK"] = self.index
+        return "RET_BLOCK[ret]"
+
+    def condition(self, insn: Insn) -> str:
+        code = insn.opcode & op.OP_MASK
+        cond, signed = _CONDS[code]
+        is64 = insn.opcode & op.CLASS_MASK == op.JMP
+        reg = bool(insn.opcode & op.SRC_MASK)
+        flip = (" ^ SIGN64" if is64 else " ^ SIGN32") if signed else ""
+        d, s = f"r{insn.dst}", f"r{insn.src}"
+        if is64:
+            a = f"({d}{flip})" if flip else d
+            b = (f"({s}{flip})" if flip else s) if reg else None
+        else:
+            a = f"(({d} & M32){flip})"
+            b = f"(({s} & M32){flip})" if reg else None
+        if b is None:
+            k = insn.imm & (M64 if is64 else M32)
+            if signed:
+                k ^= SIGN64 if is64 else SIGN32
+            b = str(k)
+        return cond.format(a=a, b=b)
+
+
+_FIXUP = re.compile(r"@L-(\d+)@")
+
+
+def _plus(k: int) -> str:
+    return f" + {k}" if k else ""
+
+
+def _indent(lines: list[str], n: int) -> list[str]:
+    pad = " " * n
+    return [pad + line if line else line for line in lines]
+
+
+def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
+    """Translate ``insns`` into one function; ``ops`` are the reference ops (n + 1 of
+    them, raisers marked ``raises``), used for slots with no fast form."""
+    em = _Emitter(insns, ops)
+    src = em.source()
+    ns: dict[str, Any] = {
+        "M64": M64,
+        "M32": M32,
+        "SIGN64": SIGN64,
+        "SIGN32": SIGN32,
+        "s64": s64,
+        "s32": s32,
+        "sdiv": sdiv,
+        "smod": smod,
+        "STACK_TOP": STACK_TOP,
+        "STACK_SIZE": op.STACK_SIZE,
+        "SLOT_STACK": SLOT_STACK,
+        "FAULTS": _FAULTS,
+        "FINISH": finish,
+        "OPS": ops,
+        "BpfRuntimeError": BpfRuntimeError,
+        "HELPER_ERROR": helper_error,
+        "UNKNOWN_HELPER": unknown_helper,
+        **em.consts,
+    }
+    code = compile(src, "<bpf-compiled>", "exec")
+    exec(code, ns)  # noqa: S102 - source generated from validated instructions
+    fn = ns["bpf_program"]
+    fn.source = src  # type: ignore[attr-defined]
+    return fn
