@@ -29,7 +29,7 @@ from kernel.bpf.verifier.mem import (
     check_helper_mem_write,
     sized_unknown,
 )
-from kernel.bpf.verifier.precision import backtrack, slot_key
+from kernel.bpf.verifier.precision import NONE, History, backtrack, backtrack_above, slot_key
 from kernel.bpf.verifier.printk_fmt import check_const_format
 from kernel.bpf.verifier.prune import states_equal, states_same
 from kernel.bpf.verifier.state import (
@@ -101,11 +101,13 @@ class TraceLog:
 
     def insn(self, v: Verifier, st: State, idx: int) -> None:
         self.v = v
-        hist = st.hist[1] if st.hist is not None else None
-        width = 2 if hist is not None and v.insns[hist[0]].opcode == op.LD_IMM64 else 1
-        if hist is None or hist[0] + width != idx:
+        nodes = v.history.nodes
+        prev = nodes[st.hist + 1] if st.hist != NONE else NONE
+        prev_idx = nodes[prev] if prev != NONE else -1
+        width = 2 if prev != NONE and v.insns[prev_idx].opcode == op.LD_IMM64 else 1
+        if prev == NONE or prev_idx + width != idx:
             # a path starts (or resumes after a jump): Linux prints the state first
-            where = f"from {hist[0]} to {idx}: " if hist is not None else f"{idx}: "
+            where = f"from {prev_idx} to {idx}: " if prev != NONE else f"{idx}: "
             f = st.cur
             self.entries.append((where, list(f.regs), dict(f.stack)))
         self.entries.append((idx, None, None))
@@ -221,6 +223,7 @@ class Verifier:
         # current path or of a pending one: only the infinite-loop check uses them)
         self.explored: dict[int, list[Checkpoint]] = {}
         self.unfinished: dict[int, list[Checkpoint]] = {}
+        self.history = History()  # path nodes of every path, checkpoints by number
         self.jmps = 0
         # pending paths per target insn: the current path stores its state when it
         # gets there first, so the sibling arriving later is pruned at the join
@@ -294,16 +297,20 @@ class Verifier:
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
         jmps = self.jmps
-        # ``n`` and ``idx`` live in locals; self.processed, self.idx and st.idx are
-        # written back before anything that reads them (state storing, the general
-        # instruction handlers, a rejection's log)
+        nodes = self.history.nodes
+        hist = st.hist
+        nh = len(nodes)  # the next node's name
+        # ``n``, ``idx`` and ``hist`` live in locals; self.processed, self.idx, st.idx
+        # and st.hist are written back before anything that reads them (state
+        # storing, precision marks, the general instruction handlers, a rejection's log)
         while True:
             n += 1
             if n > limit:
                 st.idx = self.idx = idx
+                st.hist = hist
                 self.processed, self.jmps = n, jmps
                 self._too_complex(st)
-            cp = None
+            cp = NONE
             if prune[idx] and not (
                 # inside a loop, between two stored states: nothing to compare or store
                 idx in unfinished
@@ -314,12 +321,17 @@ class Verifier:
                 and not hints.get(idx)
             ):
                 st.idx = self.idx = idx
+                st.hist = hist
                 self.processed, self.jmps = n, jmps
-                cp = self._visited(st)
-                if cp is True:
+                c = self._visited(st)
+                if c is True:
                     self._finish(st)
                     return
-            st.hist = (idx, st.hist, depth, cp)
+                if c is not None:
+                    cp = c.no
+            nodes += (idx, hist, depth, cp)
+            hist = nh
+            nh += 4
             f = fast[idx]
             if f is not None:
                 # known values (loop counters): same result as the general path
@@ -346,6 +358,7 @@ class Verifier:
                         jmps += 1
                         if not (d.prec and bprec):
                             self.processed, self.idx = n, idx
+                            st.hist = hist
                             self.mark_precise(st, f[1], src)
                         if f[4](d.s[0] & f[5], b):
                             if f[6] <= idx:
@@ -355,6 +368,7 @@ class Verifier:
                             idx += 1
                         continue
             st.idx = idx
+            st.hist = hist
             self.processed, self.idx, self.jmps = n, idx, jmps
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
@@ -396,6 +410,7 @@ class Verifier:
             idx = st.idx
             depth = len(frames) - 1
             jmps = self.jmps
+            nh = len(nodes)
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -444,12 +459,12 @@ class Verifier:
                 keys.add(fi * 16 + r)
                 f.regs[r] = reg.replace(prec=True)
         if keys:
-            backtrack(self.insns, st.hist, keys)
+            backtrack(self.insns, self.history, st.hist, keys)
 
     def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
         """The bytes ``[off, off+size)`` of a frame's stack decided something."""
         keys = {slot_key(frameno, b) for b in range(off, off + size)}
-        backtrack(self.insns, st.hist, keys)
+        backtrack(self.insns, self.history, st.hist, keys)
 
     def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
@@ -465,7 +480,7 @@ class Verifier:
                 ):
                     keys.add(slot_key(fi, k * 8))
         if keys:
-            backtrack(self.insns, (st.idx, st.hist, len(st.frames) - 1, None), keys)
+            backtrack_above(self.insns, self.history, st.hist, len(st.frames) - 1, keys)
 
     def _visited(self, st: State) -> Checkpoint | bool | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
@@ -525,6 +540,8 @@ class Verifier:
             self.fail(f"program too complex: more than {self.max_states} states explored")
         cp = Checkpoint(_snapshot(st, live), st.parent)
         cp.idx = idx
+        cp.no = len(self.history.checkpoints)
+        self.history.checkpoints.append(cp)
         cp.precise = _flagged_keys(cp.state)
         st.parent = cp
         self.unfinished.setdefault(idx, []).append(cp)
@@ -1038,7 +1055,7 @@ def _snapshot(st: State, live: list[int]) -> State:
     dropped, scalar ids that link nothing live dropped, so neither can make a
     later comparison fail."""
     snap = st.copy()
-    snap.hist = None
+    snap.hist = NONE
     snap.last_back_edge = None
     frames = snap.frames
     for i, f in enumerate(frames):
