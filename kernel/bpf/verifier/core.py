@@ -12,6 +12,7 @@ coming back to a state already seen on the same path is an infinite loop.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -296,10 +297,14 @@ class Verifier:
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
+        regs = frames[-1].regs  # its registers (the list changes only with the frame)
         jmps = self.jmps
         nodes = self.history.nodes
         hist = st.hist
         nh = len(nodes)  # the next node's name
+        # no state is stored in a loop before n reaches add_n or jmps reaches add_j
+        add_n = self._last_add[0] + LOOP_ADD_INSNS
+        add_j = self._last_add[1] + LOOP_ADD_JMPS
         # ``n``, ``idx`` and ``hist`` live in locals; self.processed, self.idx, st.idx
         # and st.hist are written back before anything that reads them (state
         # storing, precision marks, the general instruction handlers, a rejection's log)
@@ -313,11 +318,10 @@ class Verifier:
             cp = NONE
             if prune[idx] and not (
                 # inside a loop, between two stored states: nothing to compare or store
-                idx in unfinished
-                and unfinished[idx]
+                n < add_n
+                and jmps < add_j
+                and unfinished.get(idx)
                 and idx not in explored
-                and n - self._last_add[0] < LOOP_ADD_INSNS
-                and jmps - self._last_add[1] < LOOP_ADD_JMPS
                 and not hints.get(idx)
             ):
                 st.idx = self.idx = idx
@@ -329,28 +333,30 @@ class Verifier:
                     return
                 if c is not None:
                     cp = c.no
+                add_n = self._last_add[0] + LOOP_ADD_INSNS
+                add_j = self._last_add[1] + LOOP_ADD_JMPS
             nodes += (idx, hist, depth, cp)
             hist = nh
             nh += 4
             f = fast[idx]
             if f is not None:
                 # known values (loop counters): same result as the general path
-                regs = frames[-1].regs
-                d = regs[f[1]]
-                if d.type == _scalar and not d.s[1]:
-                    src = f[2]
-                    b = None
-                    if src < 0:
-                        b, bprec = f[3], True
-                    else:
+                kind, dst, src, b, fn, mask, target, edge = f
+                d = regs[dst]
+                ds = d.s
+                if d.type == _scalar and not ds[1]:
+                    bprec = True
+                    if src >= 0:
                         sr = regs[src]
                         if sr.type == _scalar and not sr.s[1]:
-                            b, bprec = sr.s[0] & f[5], sr.prec
+                            b, bprec = sr.s[0] & mask, sr.prec
+                        else:
+                            b = None
                     if b is not None:
-                        if f[0] == 0:
-                            u = f[4](d.s[0] & f[5], b) & f[5]
+                        if kind != 1:  # ALU (0: add, inlined)
+                            u = (ds[0] + b) & mask if kind == 0 else fn(ds[0] & mask, b) & mask
                             sv = u - (1 << 64) if u >> 63 else u
-                            regs[f[1]] = _reg(
+                            regs[dst] = _reg(
                                 _scalar, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
                             )
                             idx += 1
@@ -359,11 +365,11 @@ class Verifier:
                         if not (d.prec and bprec):
                             self.processed, self.idx = n, idx
                             st.hist = hist
-                            self.mark_precise(st, f[1], src)
-                        if f[4](d.s[0] & f[5], b):
-                            if f[6] <= idx:
-                                st.last_back_edge = f[7]
-                            idx = f[6]
+                            self.mark_precise(st, dst, src)
+                        if fn(ds[0] & mask, b):
+                            if target <= idx:
+                                st.last_back_edge = edge
+                            idx = target
                         else:
                             idx += 1
                         continue
@@ -409,6 +415,7 @@ class Verifier:
                 self.trace.state(st)
             idx = st.idx
             depth = len(frames) - 1
+            regs = frames[-1].regs
             jmps = self.jmps
             nh = len(nodes)
 
@@ -941,13 +948,14 @@ class Verifier:
 
 
 _M64, _M32 = scalar.U64, scalar.U32
+# the `operator` functions: C calls, cheaper than lambdas on the walk's hot path
 _ALU_FN = {
-    op.ADD: lambda a, b: a + b,
-    op.SUB: lambda a, b: a - b,
-    op.AND: lambda a, b: a & b,
-    op.OR: lambda a, b: a | b,
-    op.XOR: lambda a, b: a ^ b,
-    op.MUL: lambda a, b: a * b,
+    op.ADD: operator.add,
+    op.SUB: operator.sub,
+    op.AND: operator.and_,
+    op.OR: operator.or_,
+    op.XOR: operator.xor,
+    op.MUL: operator.mul,
 }
 
 
@@ -959,14 +967,14 @@ def _s32(v: int) -> int:
     return v - (1 << 32) if v >> 31 else v
 
 
-_JMP_FN = {
-    op.JEQ: lambda a, b: a == b,
-    op.JNE: lambda a, b: a != b,
-    op.JGT: lambda a, b: a > b,
-    op.JGE: lambda a, b: a >= b,
-    op.JLT: lambda a, b: a < b,
-    op.JLE: lambda a, b: a <= b,
-    op.JSET: lambda a, b: a & b != 0,
+_JMP_FN = {  # a result's truth value is the outcome
+    op.JEQ: operator.eq,
+    op.JNE: operator.ne,
+    op.JGT: operator.gt,
+    op.JGE: operator.ge,
+    op.JLT: operator.lt,
+    op.JLE: operator.le,
+    op.JSET: operator.and_,
 }
 _SJMP = {
     op.JSGT: lambda x, y: x > y,
@@ -981,6 +989,9 @@ def _signed_fn(cmp, bits: int):
     return lambda a, b: cmp(conv(a), conv(b))
 
 
+_FAST_ADD, _FAST_JMP, _FAST_ALU = 0, 1, 2  # kinds of `_fast_entry`: add is inlined
+
+
 def _fast_entry(insn: Insn, idx: int) -> tuple | None:
     """Decoded operands for the known-value fast path of `Verifier._walk`, or None."""
     code = insn.opcode
@@ -990,7 +1001,8 @@ def _fast_entry(insn: Insn, idx: int) -> tuple | None:
     if cls in (op.ALU, op.ALU64) and aop in _ALU_FN and insn.off == 0:
         mask = _M64 if cls == op.ALU64 else _M32
         src = insn.src if x else -1
-        return (0, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
+        kind = _FAST_ADD if aop == op.ADD else _FAST_ALU
+        return (kind, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
     if cls in (op.JMP, op.JMP32) and (aop in _JMP_FN or aop in _SJMP):
         if code in (op.CALL_OP, op.EXIT_OP) or aop == op.JA:
             return None
@@ -999,7 +1011,7 @@ def _fast_entry(insn: Insn, idx: int) -> tuple | None:
         fn = _JMP_FN[aop] if aop in _JMP_FN else _signed_fn(_SJMP[aop], bits)
         src = insn.src if x else -1
         target = insn.jump_target(idx)
-        return (1, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
+        return (_FAST_JMP, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
     return None
 
 

@@ -70,12 +70,15 @@ def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
         lines.extend(v.trace.lines)  # the whole walk already shows the path
     elif st is not None:
         path: list[int] = []
+        nodes = v.history.nodes
+        node = st.hist
+        while node != -1 and len(path) < MAX_PATH_LINES:
+            path.append(nodes[node])
+            node = nodes[node + 1]
         earlier = 0
-        for i in v.history.path(st.hist):
-            if len(path) < MAX_PATH_LINES:
-                path.append(i)
-            else:
-                earlier += 1
+        while node != -1:
+            earlier += 1
+            node = nodes[node + 1]
         if earlier:
             lines.append(f"... ({earlier} earlier insns on this path not shown)")
         lines.extend(format_insn(insns, i, v.maps.names) for i in reversed(path))

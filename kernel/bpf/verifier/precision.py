@@ -52,19 +52,6 @@ class History:
         self.nodes: list[int] = []
         self.checkpoints: list[Checkpoint] = []
 
-    def add(self, idx: int, prev: int, frame: int, cpno: int = NONE) -> int:
-        """Append a node; return its name (the walk inlines this)."""
-        n = len(self.nodes)
-        self.nodes += (idx, prev, frame, cpno)
-        return n
-
-    def path(self, node: int):
-        """Instruction indices from ``node`` back to the path's start."""
-        nodes = self.nodes
-        while node != NONE:
-            yield nodes[node]
-            node = nodes[node + 1]
-
 
 def reg_key(frame: int, regno: int) -> int:
     return frame * 16 + regno
