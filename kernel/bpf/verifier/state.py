@@ -73,6 +73,7 @@ class Reg:
     checkpoint taken from a state compares such scalars by range.
     """
 
+    # (core.Verifier._walk builds known scalars slot by slot: a new slot goes there too)
     __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec")
 
     def __init__(
