@@ -30,7 +30,14 @@ from kernel.bpf.verifier.mem import (
     check_helper_mem_write,
     sized_unknown,
 )
-from kernel.bpf.verifier.precision import NONE, History, backtrack, backtrack_above, slot_key
+from kernel.bpf.verifier.precision import (
+    NONE,
+    RECENT_MAX,
+    History,
+    backtrack,
+    backtrack_above,
+    slot_key,
+)
 from kernel.bpf.verifier.printk_fmt import check_const_format
 from kernel.bpf.verifier.prune import states_equal, states_same
 from kernel.bpf.verifier.state import (
@@ -299,9 +306,10 @@ class Verifier:
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
         regs = frames[-1].regs  # its registers (the list changes only with the frame)
         jmps = self.jmps
-        nodes = self.history.nodes
+        history = self.history
+        nodes = history.recent
         hist = st.hist
-        nh = len(nodes)  # the next node's name
+        nh = len(history)  # the next node's name
         # no state is stored in a loop before n reaches add_n or jmps reaches add_j
         add_n = self._last_add[0] + LOOP_ADD_INSNS
         add_j = self._last_add[1] + LOOP_ADD_JMPS
@@ -327,6 +335,8 @@ class Verifier:
                 st.idx = self.idx = idx
                 st.hist = hist
                 self.processed, self.jmps = n, jmps
+                if len(nodes) > RECENT_MAX:
+                    history.flush()
                 c = self._visited(st)
                 if c is True:
                     self._finish(st)
@@ -423,7 +433,7 @@ class Verifier:
             depth = len(frames) - 1
             regs = frames[-1].regs
             jmps = self.jmps
-            nh = len(nodes)
+            nh = len(history)
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"

@@ -20,6 +20,7 @@ the spilled value carries the ``prec`` flag (`state.Reg.prec`).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -33,24 +34,42 @@ SLOT_BASE = 1 << 12
 WILD = 1 << 20
 
 # Path history. Every processed instruction appends a node of four ints to one flat
-# list shared by all paths of a run (`History`): its index, the previous node on its
-# path, its frame index, and the number of the checkpoint stored there. A node is
+# sequence shared by all paths of a run (`History`): its index, the previous node on
+# its path, its frame index, and the number of the checkpoint stored there. A node is
 # named by its position; NONE ends a path and marks "no checkpoint". Forked paths
-# share their common prefix. Plain ints in one list cost the garbage collector
-# nothing: a persistent chain of tuples (one per insn, 1 M on a long walk) stays
-# GC-tracked on CPython 3.11, and every full collection walked all of it.
+# share their common prefix. The walk appends to a short list (the cheapest append),
+# moved now and then into an int64 array, which the garbage collector never scans: a
+# persistent chain of tuples (one per insn, 1 M on a long walk) stays GC-tracked on
+# CPython 3.11, and every full collection walked all of it (a list of 4 M ints too).
 NONE = -1
 NODE = 4  # ints per node
+RECENT_MAX = 1 << 14  # ints kept in the list before they move to the array
 
 
 class History:
-    """The flat node list of one verifier run, and its checkpoints by number."""
+    """The node sequence of one verifier run, and its checkpoints by number."""
 
-    __slots__ = ("nodes", "checkpoints")
+    __slots__ = ("_nodes", "recent", "checkpoints")
 
     def __init__(self) -> None:
-        self.nodes: list[int] = []
+        self._nodes = array("q")
+        self.recent: list[int] = []  # the newest nodes (the walk appends here)
         self.checkpoints: list[Checkpoint] = []
+
+    def __len__(self) -> int:
+        return len(self._nodes) + len(self.recent)
+
+    def flush(self) -> None:
+        """Move the recent nodes into the array (the list keeps its identity)."""
+        if self.recent:
+            self._nodes.fromlist(self.recent)
+            self.recent.clear()
+
+    @property
+    def nodes(self) -> array:
+        """Every node so far, flat (index a node's name + 0..3)."""
+        self.flush()
+        return self._nodes
 
 
 def reg_key(frame: int, regno: int) -> int:

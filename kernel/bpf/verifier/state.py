@@ -235,7 +235,7 @@ class Checkpoint:
         self.idx = state.idx
         self.hits = 0
         self.misses = 0
-        self.no = -1  # index in `Verifier.checkpoints` (path history refers to it so)
+        self.no = -1  # index in `History.checkpoints` (path history nodes name it so)
         # precision demands from below: register keys frame*16+regno, plus stack
         # slot keys and WILD used only to route demands (see core.backtrack)
         self.precise: set[int] = set()
