@@ -323,7 +323,6 @@ class Verifier:
                 st.hist = hist
                 self.processed, self.jmps = n, jmps
                 self._too_complex(st)
-            cp = NONE
             if prune[idx] and not (
                 # inside a loop, between two stored states: nothing to compare or store
                 n < add_n
@@ -341,11 +340,11 @@ class Verifier:
                 if c is True:
                     self._finish(st)
                     return
-                if c is not None:
-                    cp = c.no
                 add_n = self._last_add[0] + LOOP_ADD_INSNS
                 add_j = self._last_add[1] + LOOP_ADD_JMPS
-            nodes += (idx, hist, depth, cp)
+                nodes += (idx, hist, depth, NONE if c is None else c.no)
+            else:
+                nodes += (idx, hist, depth, NONE)
             hist = nh
             nh += 4
             f = fast[idx]
