@@ -309,7 +309,7 @@ class Verifier:
         history = self.history
         nodes = history.recent
         hist = st.hist
-        nh = len(history)  # the next node's name
+        nh = len(history)  # the next node's name (only this walk appends nodes)
         # no state is stored in a loop before n reaches add_n or jmps reaches add_j
         add_n = self._last_add[0] + LOOP_ADD_INSNS
         add_j = self._last_add[1] + LOOP_ADD_JMPS
@@ -432,7 +432,6 @@ class Verifier:
             depth = len(frames) - 1
             regs = frames[-1].regs
             jmps = self.jmps
-            nh = len(history)
 
     def _too_complex(self, st: State) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
@@ -531,6 +530,9 @@ class Verifier:
                 cp.misses += 1
                 if cp.misses > cp.hits * 3 + 3:
                     del lst[i]  # rarely useful: stop paying for the comparison
+                    # and free its state: never compared again (`History` keeps the
+                    # checkpoint itself, whose precision marks backtracking still reads)
+                    cp.state = None
         # Store a new state only after some work since the last one (Linux: two
         # jumps and eight instructions; twenty jumps or a hundred instructions
         # between two iterations of a loop, whose states differ anyway).
