@@ -12,6 +12,7 @@ coming back to a state already seen on the same path is an infinite loop.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -29,7 +30,14 @@ from kernel.bpf.verifier.mem import (
     check_helper_mem_write,
     sized_unknown,
 )
-from kernel.bpf.verifier.precision import backtrack, slot_key
+from kernel.bpf.verifier.precision import (
+    NONE,
+    RECENT_MAX,
+    History,
+    backtrack,
+    backtrack_above,
+    slot_key,
+)
 from kernel.bpf.verifier.printk_fmt import check_const_format
 from kernel.bpf.verifier.prune import states_equal, states_same
 from kernel.bpf.verifier.state import (
@@ -101,11 +109,13 @@ class TraceLog:
 
     def insn(self, v: Verifier, st: State, idx: int) -> None:
         self.v = v
-        hist = st.hist[1] if st.hist is not None else None
-        width = 2 if hist is not None and v.insns[hist[0]].opcode == op.LD_IMM64 else 1
-        if hist is None or hist[0] + width != idx:
+        nodes = v.history.nodes
+        prev = nodes[st.hist + 1] if st.hist != NONE else NONE
+        prev_idx = nodes[prev] if prev != NONE else -1
+        width = 2 if prev != NONE and v.insns[prev_idx].opcode == op.LD_IMM64 else 1
+        if prev == NONE or prev_idx + width != idx:
             # a path starts (or resumes after a jump): Linux prints the state first
-            where = f"from {hist[0]} to {idx}: " if hist is not None else f"{idx}: "
+            where = f"from {prev_idx} to {idx}: " if prev != NONE else f"{idx}: "
             f = st.cur
             self.entries.append((where, list(f.regs), dict(f.stack)))
         self.entries.append((idx, None, None))
@@ -221,6 +231,7 @@ class Verifier:
         # current path or of a pending one: only the infinite-loop check uses them)
         self.explored: dict[int, list[Checkpoint]] = {}
         self.unfinished: dict[int, list[Checkpoint]] = {}
+        self.history = History()  # path nodes of every path, checkpoints by number
         self.jmps = 0
         # pending paths per target insn: the current path stores its state when it
         # gets there first, so the sibling arriving later is pruned at the join
@@ -289,72 +300,96 @@ class Verifier:
         limit = self.max_insns
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
         unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
-        _scalar, _reg = SCALAR, Reg
+        _scalar, _reg, _new = SCALAR, Reg, object.__new__
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
+        regs = frames[-1].regs  # its registers (the list changes only with the frame)
         jmps = self.jmps
-        # ``n`` and ``idx`` live in locals; self.processed, self.idx and st.idx are
-        # written back before anything that reads them (state storing, the general
-        # instruction handlers, a rejection's log)
+        history = self.history
+        nodes = history.recent
+        hist = st.hist
+        nh = len(history)  # the next node's name (only this walk appends nodes)
+        # no state is stored in a loop before n reaches add_n or jmps reaches add_j
+        add_n = self._last_add[0] + LOOP_ADD_INSNS
+        add_j = self._last_add[1] + LOOP_ADD_JMPS
+        # ``n``, ``idx`` and ``hist`` live in locals; self.processed, self.idx, st.idx
+        # and st.hist are written back before anything that reads them (state
+        # storing, precision marks, the general instruction handlers, a rejection's log)
         while True:
             n += 1
             if n > limit:
                 st.idx = self.idx = idx
+                st.hist = hist
                 self.processed, self.jmps = n, jmps
                 self._too_complex(st)
-            cp = None
             if prune[idx] and not (
                 # inside a loop, between two stored states: nothing to compare or store
-                idx in unfinished
-                and unfinished[idx]
+                n < add_n
+                and jmps < add_j
+                and unfinished.get(idx)
                 and idx not in explored
-                and n - self._last_add[0] < LOOP_ADD_INSNS
-                and jmps - self._last_add[1] < LOOP_ADD_JMPS
                 and not hints.get(idx)
             ):
                 st.idx = self.idx = idx
+                st.hist = hist
                 self.processed, self.jmps = n, jmps
-                cp = self._visited(st)
-                if cp is True:
+                if len(nodes) > RECENT_MAX:
+                    history.flush()
+                c = self._visited(st)
+                if c is True:
                     self._finish(st)
                     return
-            st.hist = (idx, st.hist, depth, cp)
+                add_n = self._last_add[0] + LOOP_ADD_INSNS
+                add_j = self._last_add[1] + LOOP_ADD_JMPS
+                nodes += (idx, hist, depth, NONE if c is None else c.no)
+            else:
+                nodes += (idx, hist, depth, NONE)
+            hist = nh
+            nh += 4
             f = fast[idx]
             if f is not None:
                 # known values (loop counters): same result as the general path
-                regs = frames[-1].regs
-                d = regs[f[1]]
-                if d.type == _scalar and not d.s[1]:
-                    src = f[2]
-                    b = None
-                    if src < 0:
-                        b, bprec = f[3], True
-                    else:
+                kind, dst, src, b, fn, mask, target, edge = f
+                d = regs[dst]
+                ds = d.s
+                if d.type == _scalar and not ds[1]:
+                    bprec = True
+                    if src >= 0:
                         sr = regs[src]
                         if sr.type == _scalar and not sr.s[1]:
-                            b, bprec = sr.s[0] & f[5], sr.prec
+                            b, bprec = sr.s[0] & mask, sr.prec
+                        else:
+                            b = None
                     if b is not None:
-                        if f[0] == 0:
-                            u = f[4](d.s[0] & f[5], b) & f[5]
+                        if kind != 1:  # ALU (0: add, inlined)
+                            u = (ds[0] + b) & mask if kind == 0 else fn(ds[0] & mask, b) & mask
                             sv = u - (1 << 64) if u >> 63 else u
-                            regs[f[1]] = _reg(
-                                _scalar, (u, 0, sv, sv, u, u), 0, 0, 0, None, 0, d.prec and bprec
-                            )
+                            # = Reg(SCALAR, (u, 0, sv, sv, u, u), prec=...) without the
+                            # __init__ call (a third of this instruction's cost)
+                            r = _new(_reg)
+                            r.type = _scalar
+                            r.s = (u, 0, sv, sv, u, u)
+                            r.off = r.id = r.rng = r.frame = 0
+                            r.map = None
+                            r.prec = d.prec and bprec
+                            regs[dst] = r
                             idx += 1
                             continue
                         jmps += 1
                         if not (d.prec and bprec):
                             self.processed, self.idx = n, idx
-                            self.mark_precise(st, f[1], src)
-                        if f[4](d.s[0] & f[5], b):
-                            if f[6] <= idx:
-                                st.last_back_edge = f[7]
-                            idx = f[6]
+                            st.hist = hist
+                            self.mark_precise(st, dst, src)
+                        if fn(ds[0] & mask, b):
+                            if target <= idx:
+                                st.last_back_edge = edge
+                            idx = target
                         else:
                             idx += 1
                         continue
             st.idx = idx
+            st.hist = hist
             self.processed, self.idx, self.jmps = n, idx, jmps
             insn = insns[idx]
             cls = insn.opcode & op.CLASS_MASK
@@ -395,6 +430,7 @@ class Verifier:
                 self.trace.state(st)
             idx = st.idx
             depth = len(frames) - 1
+            regs = frames[-1].regs
             jmps = self.jmps
 
     def _too_complex(self, st: State) -> NoReturn:
@@ -444,12 +480,12 @@ class Verifier:
                 keys.add(fi * 16 + r)
                 f.regs[r] = reg.replace(prec=True)
         if keys:
-            backtrack(self.insns, st.hist, keys)
+            backtrack(self.insns, self.history, st.hist, keys)
 
     def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
         """The bytes ``[off, off+size)`` of a frame's stack decided something."""
         keys = {slot_key(frameno, b) for b in range(off, off + size)}
-        backtrack(self.insns, st.hist, keys)
+        backtrack(self.insns, self.history, st.hist, keys)
 
     def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
@@ -465,7 +501,7 @@ class Verifier:
                 ):
                     keys.add(slot_key(fi, k * 8))
         if keys:
-            backtrack(self.insns, (st.idx, st.hist, len(st.frames) - 1, None), keys)
+            backtrack_above(self.insns, self.history, st.hist, len(st.frames) - 1, keys)
 
     def _visited(self, st: State) -> Checkpoint | bool | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
@@ -494,6 +530,9 @@ class Verifier:
                 cp.misses += 1
                 if cp.misses > cp.hits * 3 + 3:
                     del lst[i]  # rarely useful: stop paying for the comparison
+                    # and free its state: never compared again (`History` keeps the
+                    # checkpoint itself, whose precision marks backtracking still reads)
+                    cp.state = None
         # Store a new state only after some work since the last one (Linux: two
         # jumps and eight instructions; twenty jumps or a hundred instructions
         # between two iterations of a loop, whose states differ anyway).
@@ -525,6 +564,8 @@ class Verifier:
             self.fail(f"program too complex: more than {self.max_states} states explored")
         cp = Checkpoint(_snapshot(st, live), st.parent)
         cp.idx = idx
+        cp.no = len(self.history.checkpoints)
+        self.history.checkpoints.append(cp)
         cp.precise = _flagged_keys(cp.state)
         st.parent = cp
         self.unfinished.setdefault(idx, []).append(cp)
@@ -924,13 +965,14 @@ class Verifier:
 
 
 _M64, _M32 = scalar.U64, scalar.U32
+# the `operator` functions: C calls, cheaper than lambdas on the walk's hot path
 _ALU_FN = {
-    op.ADD: lambda a, b: a + b,
-    op.SUB: lambda a, b: a - b,
-    op.AND: lambda a, b: a & b,
-    op.OR: lambda a, b: a | b,
-    op.XOR: lambda a, b: a ^ b,
-    op.MUL: lambda a, b: a * b,
+    op.ADD: operator.add,
+    op.SUB: operator.sub,
+    op.AND: operator.and_,
+    op.OR: operator.or_,
+    op.XOR: operator.xor,
+    op.MUL: operator.mul,
 }
 
 
@@ -942,14 +984,14 @@ def _s32(v: int) -> int:
     return v - (1 << 32) if v >> 31 else v
 
 
-_JMP_FN = {
-    op.JEQ: lambda a, b: a == b,
-    op.JNE: lambda a, b: a != b,
-    op.JGT: lambda a, b: a > b,
-    op.JGE: lambda a, b: a >= b,
-    op.JLT: lambda a, b: a < b,
-    op.JLE: lambda a, b: a <= b,
-    op.JSET: lambda a, b: a & b != 0,
+_JMP_FN = {  # a result's truth value is the outcome
+    op.JEQ: operator.eq,
+    op.JNE: operator.ne,
+    op.JGT: operator.gt,
+    op.JGE: operator.ge,
+    op.JLT: operator.lt,
+    op.JLE: operator.le,
+    op.JSET: operator.and_,
 }
 _SJMP = {
     op.JSGT: lambda x, y: x > y,
@@ -964,6 +1006,9 @@ def _signed_fn(cmp, bits: int):
     return lambda a, b: cmp(conv(a), conv(b))
 
 
+_FAST_ADD, _FAST_JMP, _FAST_ALU = 0, 1, 2  # kinds of `_fast_entry`: add is inlined
+
+
 def _fast_entry(insn: Insn, idx: int) -> tuple | None:
     """Decoded operands for the known-value fast path of `Verifier._walk`, or None."""
     code = insn.opcode
@@ -973,7 +1018,8 @@ def _fast_entry(insn: Insn, idx: int) -> tuple | None:
     if cls in (op.ALU, op.ALU64) and aop in _ALU_FN and insn.off == 0:
         mask = _M64 if cls == op.ALU64 else _M32
         src = insn.src if x else -1
-        return (0, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
+        kind = _FAST_ADD if aop == op.ADD else _FAST_ALU
+        return (kind, insn.dst, src, insn.imm & mask, _ALU_FN[aop], mask, 0, None)
     if cls in (op.JMP, op.JMP32) and (aop in _JMP_FN or aop in _SJMP):
         if code in (op.CALL_OP, op.EXIT_OP) or aop == op.JA:
             return None
@@ -982,7 +1028,7 @@ def _fast_entry(insn: Insn, idx: int) -> tuple | None:
         fn = _JMP_FN[aop] if aop in _JMP_FN else _signed_fn(_SJMP[aop], bits)
         src = insn.src if x else -1
         target = insn.jump_target(idx)
-        return (1, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
+        return (_FAST_JMP, insn.dst, src, insn.imm & mask, fn, mask, target, (idx, target))
     return None
 
 
@@ -1038,19 +1084,23 @@ def _snapshot(st: State, live: list[int]) -> State:
     dropped, scalar ids that link nothing live dropped, so neither can make a
     later comparison fail."""
     snap = st.copy()
-    snap.hist = None
+    snap.hist = NONE
     snap.last_back_edge = None
     frames = snap.frames
-    for i, f in enumerate(frames):
-        mask = live[snap.idx] if i == len(frames) - 1 else live[frames[i + 1].callsite + 1]
-        regs = f.regs
-        for r in range(op.FP):
-            if not mask >> r & 1:
-                regs[r] = REG_NOT_INIT
+    last = len(frames) - 1
     counts: dict[int, int] = {}
-    for _f, _w, r in snap.all_regs():
-        if r.type == SCALAR and r.id:
-            counts[r.id] = counts.get(r.id, 0) + 1
+    for i, f in enumerate(frames):
+        regs = f.regs
+        for r in _dead_regs(live[snap.idx] if i == last else live[frames[i + 1].callsite + 1]):
+            regs[r] = REG_NOT_INIT
+        # the same registers, in the same order, as `State.all_regs`
+        for reg in regs:
+            if reg.id and reg.type == SCALAR:
+                counts[reg.id] = counts.get(reg.id, 0) + 1
+        for slot in f.stack.values():
+            reg = slot.spill
+            if reg is not None and reg.id and reg.type == SCALAR:
+                counts[reg.id] = counts.get(reg.id, 0) + 1
     if counts and any(c == 1 for c in counts.values()):
         for f, where, r in list(snap.all_regs()):
             if r.type == SCALAR and r.id and counts[r.id] == 1:
@@ -1059,6 +1109,17 @@ def _snapshot(st: State, live: list[int]) -> State:
                 else:
                     f.stack[where[1]] = Slot(SLOT_SPILL, r.replace(id=0))
     return snap
+
+
+_DEAD: dict[int, tuple[int, ...]] = {}
+
+
+def _dead_regs(mask: int) -> tuple[int, ...]:
+    """R0-R9 not in the liveness ``mask`` (memoised: a program has few masks)."""
+    dead = _DEAD.get(mask)
+    if dead is None:
+        dead = _DEAD[mask] = tuple(r for r in range(op.FP) if not mask >> r & 1)
+    return dead
 
 
 def _flagged_keys(st: State) -> set[int]:

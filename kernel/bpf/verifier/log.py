@@ -70,12 +70,17 @@ def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
         lines.extend(v.trace.lines)  # the whole walk already shows the path
     elif st is not None:
         path: list[int] = []
+        nodes = v.history.nodes
         node = st.hist
-        while node is not None and len(path) < MAX_PATH_LINES:
-            path.append(node[0])
-            node = node[1]
-        if node is not None:
-            lines.append(f"... ({_count(node)} earlier insns on this path not shown)")
+        while node != -1 and len(path) < MAX_PATH_LINES:
+            path.append(nodes[node])
+            node = nodes[node + 1]
+        earlier = 0
+        while node != -1:
+            earlier += 1
+            node = nodes[node + 1]
+        if earlier:
+            lines.append(f"... ({earlier} earlier insns on this path not shown)")
         lines.extend(format_insn(insns, i, v.maps.names) for i in reversed(path))
         try:
             lines.append(st.fmt_regs())
@@ -86,14 +91,6 @@ def error_log(v: Verifier, insns: Sequence[Insn], reason: str) -> str:
     lines.append(f"{v.idx}: {reason}")
     lines.append(summary(v))
     return "\n".join(lines) + "\n"
-
-
-def _count(node: tuple | None) -> int:
-    n = 0
-    while node is not None:
-        n += 1
-        node = node[1]
-    return n
 
 
 def static_error_log(insns: Sequence[Insn], idx: int, reason: str) -> str:

@@ -20,16 +20,56 @@ the spilled value carries the ``prec`` flag (`state.Reg.prec`).
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kernel.bpf import opcodes as op
 from kernel.bpf.insn import Insn
 
+if TYPE_CHECKING:
+    from kernel.bpf.verifier.state import Checkpoint
+
 SLOT_BASE = 1 << 12
 WILD = 1 << 20
 
-# a path history node: (insn index, previous node, frame index, checkpoint or None)
-Node = tuple
+# Path history. Every processed instruction appends a node of four ints to one flat
+# sequence shared by all paths of a run (`History`): its index, the previous node on
+# its path, its frame index, and the number of the checkpoint stored there. A node is
+# named by its position; NONE ends a path and marks "no checkpoint". Forked paths
+# share their common prefix. The walk appends to a short list (the cheapest append),
+# moved now and then into an int64 array, which the garbage collector never scans: a
+# persistent chain of tuples (one per insn, 1 M on a long walk) stays GC-tracked on
+# CPython 3.11, and every full collection walked all of it (a list of 4 M ints too).
+NONE = -1
+NODE = 4  # ints per node
+RECENT_MAX = 1 << 14  # ints kept in the list before they move to the array
+
+
+class History:
+    """The node sequence of one verifier run, and its checkpoints by number."""
+
+    __slots__ = ("_nodes", "recent", "checkpoints")
+
+    def __init__(self) -> None:
+        self._nodes = array("q")
+        self.recent: list[int] = []  # the newest nodes (the walk appends here)
+        self.checkpoints: list[Checkpoint] = []
+
+    def __len__(self) -> int:
+        return len(self._nodes) + len(self.recent)
+
+    def flush(self) -> None:
+        """Move the recent nodes into the array (the list keeps its identity)."""
+        if self.recent:
+            self._nodes.fromlist(self.recent)
+            self.recent.clear()
+
+    @property
+    def nodes(self) -> array:
+        """Every node so far, flat (index a node's name + 0..3)."""
+        self.flush()
+        return self._nodes
 
 
 def reg_key(frame: int, regno: int) -> int:
@@ -41,19 +81,34 @@ def slot_key(frame: int, stack_off: int) -> int:
     return SLOT_BASE + frame * 64 + (stack_off // 8 + 64)
 
 
-def backtrack(insns: Sequence[Insn], node: Node | None, keys: set[int]) -> None:
+def backtrack(insns: Sequence[Insn], hist: History, node: int, keys: set[int]) -> None:
     """Record ``keys`` (demanded before ``node``'s insn) in every checkpoint up the path."""
-    demand = set(keys)
-    while node is not None and demand:
-        _idx, prev, frame, cp = node
-        if cp is not None:
+    if node != NONE:
+        nodes = hist.nodes
+        _walk_back(insns, hist, nodes[node + 1], nodes[node + 2], nodes[node + 3], set(keys))
+
+
+def backtrack_above(
+    insns: Sequence[Insn], hist: History, prev: int, frame: int, keys: set[int]
+) -> None:
+    """Like `backtrack` from a node without checkpoint, in ``frame``, after ``prev``."""
+    _walk_back(insns, hist, prev, frame, NONE, set(keys))
+
+
+def _walk_back(
+    insns: Sequence[Insn], hist: History, prev: int, frame: int, cpno: int, demand: set[int]
+) -> None:
+    nodes, checkpoints = hist.nodes, hist.checkpoints
+    while demand:
+        if cpno != NONE:
+            cp = checkpoints[cpno]
             if demand <= cp.precise:
                 return  # everything above was marked when cp got these
             cp.precise |= demand
-        if prev is None:
+        if prev == NONE:
             return
-        demand = _transfer(insns[prev[0]], prev[2], frame, demand)
-        node = prev
+        demand = _transfer(insns[nodes[prev]], nodes[prev + 2], frame, demand)
+        frame, cpno, prev = nodes[prev + 2], nodes[prev + 3], nodes[prev + 1]
 
 
 def _transfer(insn: Insn, fi: int, fi_next: int, after: set[int]) -> set[int]:

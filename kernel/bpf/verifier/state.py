@@ -73,6 +73,7 @@ class Reg:
     checkpoint taken from a state compares such scalars by range.
     """
 
+    # (core.Verifier._walk builds known scalars slot by slot: a new slot goes there too)
     __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec")
 
     def __init__(
@@ -225,7 +226,7 @@ class Frame:
 class Checkpoint:
     """A state stored at a prune point, with the count of unfinished paths below it."""
 
-    __slots__ = ("state", "branches", "parent", "precise", "idx", "hits", "misses")
+    __slots__ = ("state", "branches", "parent", "precise", "idx", "hits", "misses", "no")
 
     def __init__(self, state: State, parent: Checkpoint | None) -> None:
         self.state = state
@@ -234,6 +235,7 @@ class Checkpoint:
         self.idx = state.idx
         self.hits = 0
         self.misses = 0
+        self.no = -1  # index in `History.checkpoints` (path history nodes name it so)
         # precision demands from below: register keys frame*16+regno, plus stack
         # slot keys and WILD used only to route demands (see core.backtrack)
         self.precise: set[int] = set()
@@ -248,8 +250,9 @@ class State:
         self.frames = frames
         self.idx = idx
         self.parent: Checkpoint | None = None
-        # persistent (idx, prev) chain of the instructions on this path, for the log
-        self.hist: tuple | None = None
+        # the path's last history node (`precision.History`; -1: none yet), for
+        # precision backtracking and the log
+        self.hist: int = -1
         self.last_back_edge: tuple[int, int] | None = None
 
     @property
