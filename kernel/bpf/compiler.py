@@ -42,6 +42,7 @@ from kernel.bpf.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smo
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.insn import Insn, ld_imm64_value
 from kernel.bpf.memory import SLOT_SHIFT, SLOT_STACK
+from kernel.bpf.ops_jmp import JUMP_CONDITIONS
 
 CompiledFn = Callable[[Any, int, int, int], int]
 
@@ -92,19 +93,6 @@ _SWAP = {
     64: "{d} = int.from_bytes({d}.to_bytes(8, 'little'), 'big')",
 }
 _TRUNC = {16: "{d} = {d} & 0xFFFF", 32: "{d} = {d} & M32", 64: ""}
-_CONDS: dict[int, tuple[str, bool]] = {
-    op.JEQ: ("{a} == {b}", False),
-    op.JNE: ("{a} != {b}", False),
-    op.JGT: ("{a} > {b}", False),
-    op.JGE: ("{a} >= {b}", False),
-    op.JLT: ("{a} < {b}", False),
-    op.JLE: ("{a} <= {b}", False),
-    op.JSET: ("{a} & {b}", False),
-    op.JSGT: ("{a} > {b}", True),
-    op.JSGE: ("{a} >= {b}", True),
-    op.JSLT: ("{a} < {b}", True),
-    op.JSLE: ("{a} <= {b}", True),
-}
 _ATOMIC = {
     op.ATOMIC_ADD: "(old + {s}) & MASK",
     op.ATOMIC_OR: "(old | {s}) & MASK",
@@ -504,7 +492,7 @@ class _Emitter:
 
     def condition(self, insn: Insn) -> str:
         code = insn.opcode & op.OP_MASK
-        cond, signed = _CONDS[code]
+        cond, signed = JUMP_CONDITIONS[code]
         is64 = insn.opcode & op.CLASS_MASK == op.JMP
         reg = bool(insn.opcode & op.SRC_MASK)
         flip = (" ^ SIGN64" if is64 else " ^ SIGN32") if signed else ""

@@ -11,8 +11,8 @@ from kernel.bpf import opcodes as op
 from kernel.bpf.codegen import M32, M64, SIGN32, SIGN64, Factory, Op, make_factory
 from kernel.bpf.insn import Insn
 
-# op -> (condition over a, b, signed?)
-_CONDS: dict[int, tuple[str, bool]] = {
+# op -> (condition over a, b, signed?); the compiler uses the same table
+JUMP_CONDITIONS: dict[int, tuple[str, bool]] = {
     op.JEQ: ("{a} == {b}", False),
     op.JNE: ("{a} != {b}", False),
     op.JGT: ("{a} > {b}", False),
@@ -40,7 +40,7 @@ def _operands(is64: bool, reg: bool, signed: bool) -> tuple[str, str]:
 
 def _build() -> dict[tuple[int, bool, bool], Factory]:
     out = {}
-    for code, (cond, signed) in _CONDS.items():
+    for code, (cond, signed) in JUMP_CONDITIONS.items():
         for is64 in (True, False):
             for reg in (True, False):
                 a, b = _operands(is64, reg, signed)
@@ -60,7 +60,7 @@ def compile_ja(pc: int, target: int) -> Op:
 def compile_cond(insn: Insn, pc: int, target: int, invalid: Op) -> Op:
     """Closure for a conditional jump whose (already validated) target is ``target``."""
     code = insn.opcode & op.OP_MASK
-    cond = _CONDS.get(code)
+    cond = JUMP_CONDITIONS.get(code)
     if cond is None:
         return invalid
     is64 = insn.opcode & op.CLASS_MASK == op.JMP
