@@ -25,6 +25,40 @@ static inline void orig_banner(const char *title, const char *subtitle)
            title, subtitle);
 }
 
+/* Steps 1-3 of every hook demo, with the originals' text; exit 1 on a failing step.
+ * "[1/4] Creating ringbuf map... OK (id=<n>)" -> the map id. */
+static inline long orig_create_ringbuf(void)
+{
+    print("[1/4] Creating ringbuf map... ");
+    long rb = bpf_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
+    if (rb < 0) {
+        print("FAILED\n");
+        exit(1);
+    }
+    printf("OK (id=%ld)\n", rb);
+    return rb;
+}
+
+/* "[2/4] Loading <hook> trace program... OK (id=<p>)", "[3/4] Attaching to <hook>... OK"
+ * (the caller prints the rest of step 4's line) -> the program id. */
+static inline long orig_load_and_attach(const struct bpf_insn *insns, int cnt, const char *hook,
+                                        uint32_t attach_type)
+{
+    printf("[2/4] Loading %s trace program... ", hook);
+    long id = orig_prog_load(insns, cnt);
+    if (id < 0) {
+        print("FAILED\n");
+        exit(1);
+    }
+    printf("OK (id=%ld)\n", id);
+    printf("[3/4] Attaching to %s... ", hook);
+    if (bpf_prog_attach(id, attach_type) != 0) {
+        print("FAILED\n");
+        exit(1);
+    }
+    return id;
+}
+
 /* "  launch <path> -> pid=<n>"; exits 1 if spawn fails. */
 static inline void orig_launch(const char *path)
 {

@@ -12,26 +12,9 @@
 int main(void)
 {
     orig_banner("Axiom sched_switch Export Demo", "Runtime attach + pinned object export");
-    print("[1/4] Creating ringbuf map... ");
-    long rb = bpf_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
-    if (rb < 0) {
-        print("FAILED\n");
-        exit(1);
-    }
-    printf("OK (id=%ld)\n", rb);
-    print("[2/4] Loading sched_switch trace program... ");
+    long rb = orig_create_ringbuf();
     struct bpf_insn prog[] = ORIG_SCHED_SWITCH_PROG((int32_t)rb);
-    long id = orig_prog_load(prog, BPF_INSN_COUNT(prog));
-    if (id < 0) {
-        print("FAILED\n");
-        exit(1);
-    }
-    printf("OK (id=%ld)\n", id);
-    print("[3/4] Attaching to sched_switch... ");
-    if (bpf_prog_attach(id, BPF_ATTACH_SCHED_SWITCH) != 0) {
-        print("FAILED\n");
-        exit(1);
-    }
+    orig_load_and_attach(prog, BPF_INSN_COUNT(prog), "sched_switch", BPF_ATTACH_SCHED_SWITCH);
     print("OK\n[4/4] Pinning ringbuf map object... ");
     if (bpf_obj_pin(rb, PIN_PATH) != 0) {
         print("FAILED\n");

@@ -44,26 +44,9 @@ static const char *syscall_name(uint64_t nr)
 int main(void)
 {
     orig_banner("Axiom sys_exit Hook Demo", "Live hook -> ringbuf -> userspace");
-    print("[1/4] Creating ringbuf map... ");
-    long rb = bpf_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
-    if (rb < 0) {
-        print("FAILED\n");
-        exit(1);
-    }
-    printf("OK (id=%ld)\n", rb);
-    print("[2/4] Loading sys_exit trace program... ");
+    long rb = orig_create_ringbuf();
     prog[RB_SLOT].imm = (int32_t)rb;
-    long id = orig_prog_load(prog, BPF_INSN_COUNT(prog));
-    if (id < 0) {
-        print("FAILED\n");
-        exit(1);
-    }
-    printf("OK (id=%ld)\n", id);
-    print("[3/4] Attaching to sys_exit... ");
-    if (bpf_prog_attach(id, BPF_ATTACH_SYS_EXIT) != 0) {
-        print("FAILED\n");
-        exit(1);
-    }
+    orig_load_and_attach(prog, BPF_INSN_COUNT(prog), "sys_exit", BPF_ATTACH_SYS_EXIT);
     print("OK\n[4/4] Triggering syscalls and polling events...\n");
     char cwd[64];
     printf("  getcwd returned %d\n", (int)getcwd(cwd, sizeof cwd));
