@@ -372,14 +372,9 @@ class _Emitter:
         so = self._stack_off(insn.src, insn.off, nbytes)
         if so is not None:
             return [f"{d} = {name}_U(stk, {so})[0]{sx}"]
-        return [
-            f"a = {s} + {insn.off}" if insn.off else f"a = {s}",
-            "try:",
-            f"    {d} = {name}_U(m[a >> 32], a & M32)[0]{sx}",
-            "except FAULTS:",
-            f"    {self.fixup(pc, start)}",
-            f"    raise m.fault({pc}, a & M64, {nbytes}, False) from None",
-        ]
+        return self._checked(
+            pc, start, s, insn.off, [f"{d} = {name}_U(m[a >> 32], a & M32)[0]{sx}"], nbytes, False
+        )
 
     def store(self, pc: int, start: int, insn: Insn) -> list[str]:
         size = insn.opcode & op.SIZE_MASK
@@ -395,13 +390,22 @@ class _Emitter:
         so = self._stack_off(insn.dst, insn.off, nbytes)
         if so is not None:
             return [f"{name}_P(stk, {so}, {value})"]
+        return self._checked(
+            pc, start, d, insn.off, [f"{name}_P(m[a >> 32], a & M32, {value})"], nbytes, True
+        )
+
+    def _checked(
+        self, pc: int, start: int, base: str, off: int, access: list[str], nbytes: int, write: bool
+    ) -> list[str]:
+        """`access` (lines) at address `a` = base + off, through the region table: a
+        fault leaves the registers as the reference interpreter would and names the pc."""
         return [
-            f"a = {d} + {insn.off}" if insn.off else f"a = {d}",
+            f"a = {base} + {off}" if off else f"a = {base}",
             "try:",
-            f"    {name}_P(m[a >> 32], a & M32, {value})",
+            *(f"    {line}" for line in access),
             "except FAULTS:",
             f"    {self.fixup(pc, start)}",
-            f"    raise m.fault({pc}, a & M64, {nbytes}, True) from None",
+            f"    raise m.fault({pc}, a & M64, {nbytes}, {write}) from None",
         ]
 
     def atomic(
@@ -417,18 +421,9 @@ class _Emitter:
             result = [f"{s} = old"]
         else:
             result = []
-        return [
-            f"a = r{insn.dst} + {insn.off}",
-            "try:",
-            "    buf = m[a >> 32]",
-            "    o = a & M32",
-            f"    old = {name}_U(buf, o)[0]",
-            f"    {name}_P(buf, o, {new})",
-            "except FAULTS:",
-            f"    {self.fixup(pc, start)}",
-            f"    raise m.fault({pc}, a & M64, {nbytes}, True) from None",
-            *result,
-        ]
+        access = ["buf = m[a >> 32]", "o = a & M32", f"old = {name}_U(buf, o)[0]",
+                  f"{name}_P(buf, o, {new})"]  # fmt: skip
+        return [*self._checked(pc, start, f"r{insn.dst}", insn.off, access, nbytes, True), *result]
 
     def helper(self, pc: int, start: int, insn: Insn) -> list[str]:
         """``call imm`` (helper) or ``callx dst`` (helper id in a register)."""
