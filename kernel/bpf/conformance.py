@@ -6,10 +6,10 @@ r1 = a pointer to that (writable) memory and r2 = its length (r1 = r2 = 0 withou
 memory). On success r0 is printed in lowercase hex without ``0x`` and the exit
 status is 0; any load or runtime error prints the reason on stderr and exits 1.
 
-Options: ``--verify`` also runs `kernel.bpf.verifier.verify` first, when that module
-exists (off by default: conformance programs treat r1 as raw memory, which the
-kernel's verifier rightly rejects as a context); ``--no-verify`` is the default;
-``--budget=N`` sets the instruction budget. Unknown ``--options`` from the runner
+Options: ``--verify`` also runs `kernel.bpf.verifier.verify` first (off by
+default: conformance programs treat r1 as raw memory, which the kernel's verifier
+rightly rejects as a context); ``--no-verify`` is the default; ``--budget=N`` sets
+the instruction budget. Unknown ``--options`` from the runner
 are ignored.
 
 Console script: ``bpf-conformance``; also ``python -m kernel.bpf.conformance``.
@@ -17,7 +17,6 @@ Console script: ``bpf-conformance``; also ``python -m kernel.bpf.conformance``.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Sequence
 from typing import TextIO
@@ -26,6 +25,7 @@ from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
 from kernel.bpf.insn import Insn, decode
 from kernel.bpf.maps import MapTable
 from kernel.bpf.program import Program
+from kernel.bpf.verifier import verify
 from kernel.bpf.vm import DEFAULT_BUDGET, Vm
 
 USAGE = "usage: bpf-conformance [--verify|--no-verify] [--budget=N] [MEMORY_HEX] < PROGRAM_HEX"
@@ -63,13 +63,6 @@ def run_conformance(
 
 
 def _verify(insns: list[Insn], maps: MapTable) -> None:
-    try:
-        verifier = importlib.import_module("kernel.bpf.verifier")
-    except ImportError:
-        return
-    verify = getattr(verifier, "verify", None)
-    if verify is None:
-        return
     try:
         verify(insns, maps)
     except VerifierError as e:
