@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
 BusName = Literal["mmio", "io", "sysreg"]
@@ -49,45 +50,42 @@ class MemMapEntry:
             raise ValueError(f"{self.name}: a window needs a size")
 
 
+@dataclasses.dataclass(frozen=True)
 class BoardDescription(Mapping[str, MemMapEntry]):
     """A board's memory map, read-only: ``desc["uart"].base``, iteration in table
-    order. Also names the board, its architecture and the kernel's platform code."""
+    order. Also names the board, its architecture and the kernel's platform code
+    (the `kernel.arch.PLATFORMS` key)."""
 
-    __slots__ = ("name", "arch", "platform", "_regions")
+    name: str
+    arch: str
+    platform: str
+    entries: tuple[MemMapEntry, ...]
+    _by_name: Mapping[str, MemMapEntry] = dataclasses.field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
 
-    def __init__(
-        self, name: str, arch: str, platform: str, regions: tuple[MemMapEntry, ...]
-    ) -> None:
-        by_name = {r.name: r for r in regions}
-        if len(by_name) != len(regions):
-            raise ValueError(f"{name}: duplicate region names")
+    def __post_init__(self) -> None:
+        by_name = {r.name: r for r in self.entries}
+        if len(by_name) != len(self.entries):
+            raise ValueError(f"{self.name}: duplicate region names")
         for bus in ("mmio", "io"):
-            windows = sorted((r for r in regions if r.bus == bus), key=lambda r: r.address)
+            windows = sorted((r for r in self.entries if r.bus == bus), key=lambda r: r.address)
             for a, b in zip(windows, windows[1:], strict=False):
                 if a.address + a.size > b.address:
-                    raise ValueError(f"{name}: {a.name} overlaps {b.name}")
-        object.__setattr__(self, "name", name)
-        object.__setattr__(self, "arch", arch)
-        object.__setattr__(self, "platform", platform)  # PLATFORMS key of kernel/arch
-        object.__setattr__(self, "_regions", by_name)
-
-    def __setattr__(self, key: str, value: object) -> None:
-        raise AttributeError("a board description is read-only")
+                    raise ValueError(f"{self.name}: {a.name} overlaps {b.name}")
+        object.__setattr__(self, "_by_name", MappingProxyType(by_name))
 
     def __getitem__(self, name: str) -> MemMapEntry:
         try:
-            return self._regions[name]
+            return self._by_name[name]
         except KeyError:
             raise KeyError(f"board {self.name} has no {name!r}") from None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._regions)
+        return iter(self._by_name)
 
     def __len__(self) -> int:
-        return len(self._regions)
-
-    def __repr__(self) -> str:
-        return f"BoardDescription({self.name!r}, {len(self)} regions)"
+        return len(self._by_name)
 
     def table(self) -> list[str]:
         """The memory map as text lines, as `run-virt --machine-info` prints it:
@@ -96,7 +94,7 @@ class BoardDescription(Mapping[str, MemMapEntry]):
             f"board {self.name} ({self.arch})",
             _row("name", "device", "bus", "base", "size", "irq"),
         ]
-        for r in self._regions.values():
+        for r in self.entries:
             if r.base is None:
                 base = size = "-"
             else:
@@ -131,7 +129,8 @@ class GuestTimer(Protocol):
 class GuestClock(Protocol):
     """Guest time as the kernel sees it (the machine owns and advances it)."""
 
-    ns_per_insn: int
+    @property
+    def ns_per_insn(self) -> int: ...
 
     def now_ns(self) -> int: ...
     def add_ns(self, ns: int) -> None: ...
@@ -141,7 +140,8 @@ class GuestClock(Protocol):
 class BlockStore(Protocol):
     """The root disk: sector reads."""
 
-    sectors: int
+    @property
+    def sectors(self) -> int: ...
 
     def read_sectors(self, lba: int, count: int) -> bytes: ...
 
@@ -150,14 +150,20 @@ class BoardPort(Protocol):
     """Everything the kernel needs from the machine: the description, the buses its
     drivers program, the CPU's interrupt acknowledge, CPU contexts, time and disk."""
 
-    description: BoardDescription
-    arch: str
-    clock: GuestClock
-    block: BlockStore
-    mmio: RegisterBus
-    io: RegisterBus
-    # guest time up to which inputs from outside are scheduled (None: none pending)
-    inputs_until_ns: int | None
+    @property
+    def description(self) -> BoardDescription: ...
+    @property
+    def clock(self) -> GuestClock: ...
+    @property
+    def block(self) -> BlockStore: ...
+    @property
+    def mmio(self) -> RegisterBus: ...
+    @property
+    def io(self) -> RegisterBus: ...
+    @property
+    def inputs_until_ns(self) -> int | None:
+        """Guest time up to which inputs from outside are scheduled (None: none)."""
+        ...
 
     def new_context(self, trap_handler: Callable[..., int | None]) -> Any:
         """A fresh CPU context (registers + address space) for one process."""

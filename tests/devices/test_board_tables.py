@@ -24,6 +24,7 @@ from emulator.devices.blockdev import BlockDevice
 from emulator.devices.gicv2 import GicV2
 from emulator.devices.lapic import LocalApic
 from kernel.arch import PLATFORMS
+from kernel.arch.x86_64 import X86_64Platform
 from kernel.board import BoardDescription, MemMapEntry
 
 from .helpers import step
@@ -241,10 +242,11 @@ def test_the_kernel_takes_its_addresses_from_the_table(tmp_path: Path) -> None:
     class Moved(VirtBoard):
         description = BoardDescription("virt", "aarch64", "aarch64", entries)
 
-    board = Moved(*_parts(tmp_path))
+    clock, backend, block = _parts(tmp_path)
+    board = Moved(clock, backend, block)
     platform = PLATFORMS[board.description.platform](board)
     platform.console_write(b"hi\n")
-    assert board.console_backend.data == b"hi\r\n"
+    assert backend.data == b"hi\r\n"
     log = type("Log", (), {"info": lambda *_: None})()
     platform.init_interrupts(log)
     assert board.gic.dist_enabled and board.gic.cpu_enabled and board.gic.enabled[30]
@@ -254,7 +256,8 @@ def test_the_kernel_takes_its_addresses_from_the_table(tmp_path: Path) -> None:
 
 def test_pc_kernel_platform_uses_the_pc_table(tmp_path: Path) -> None:
     board = MACHINES["pc"](*_parts(tmp_path))
-    platform = PLATFORMS[PC_MAP.platform](board)
+    assert PLATFORMS[PC_MAP.platform] is X86_64Platform
+    platform = X86_64Platform(board)
     assert (platform.lapic, platform.hpet, platform.iio_base) == (
         0xFEE0_0000,
         0xFED0_0000,
