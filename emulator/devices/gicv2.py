@@ -59,6 +59,7 @@ class GicV2:
         self.pmr = 0
         self.enabled = [False] * self.num_irqs
         self.pending = [False] * self.num_irqs
+        self._pending_ids: set[int] = set()  # the True entries of `pending`, for the scan
         self.level = [False] * self.num_irqs
         self.active: list[int] = []
         self.priority = [0] * self.num_irqs
@@ -72,11 +73,18 @@ class GicV2:
         was = self.level[intid], self.pending[intid]
         self.level[intid] = level
         if level:
-            self.pending[intid] = True
+            self._set_pending(intid, True)
         elif not self._edge(intid):
-            self.pending[intid] = False
+            self._set_pending(intid, False)
         if (level, self.pending[intid]) != was:
             self._update()
+
+    def _set_pending(self, intid: int, state: bool) -> None:
+        self.pending[intid] = state
+        if state:
+            self._pending_ids.add(intid)
+        else:
+            self._pending_ids.discard(intid)
 
     def _update(self) -> None:
         """Recompute the CPU's IRQ line; tell the CPU side only when it changes."""
@@ -89,14 +97,17 @@ class GicV2:
         return bool((self.config[intid // 16] >> ((intid % 16) * 2 + 1)) & 1)
 
     def _best_pending(self) -> int | None:
-        """The highest-priority (lowest value, then lowest INTID) deliverable one."""
-        best = None
-        pending, enabled, priority, pmr = self.pending, self.enabled, self.priority, self.pmr
-        for intid in range(self.num_irqs):
-            if pending[intid] and enabled[intid] and intid not in self.active:
-                if priority[intid] < pmr and (best is None or priority[intid] < priority[best]):
-                    best = intid
-        return best
+        """The highest-priority (lowest value, then lowest INTID) deliverable one.
+
+        Only pending interrupts are looked at (usually none or one), not all lines."""
+        best, best_priority = -1, 0x100
+        enabled, priority, pmr, active = self.enabled, self.priority, self.pmr, self.active
+        for intid in self._pending_ids:
+            prio = priority[intid]
+            if enabled[intid] and prio < pmr and intid not in active:
+                if prio < best_priority or (prio == best_priority and intid < best):
+                    best, best_priority = intid, prio
+        return None if best < 0 else best
 
     def irq_asserted(self) -> bool:
         """Is the CPU's IRQ line high (something deliverable is pending)?"""
@@ -178,8 +189,10 @@ class GicV2:
             self._bitmap_write(self.enabled, offset - GICD_ICENABLER, value, False)
         elif GICD_ISPENDR <= offset < GICD_ISPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
+            self._pending_ids = {i for i, p in enumerate(self.pending) if p}
         elif GICD_ICPENDR <= offset < GICD_ICPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
+            self._pending_ids = {i for i, p in enumerate(self.pending) if p}
         elif GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
 
@@ -199,7 +212,7 @@ class GicV2:
                 return SPURIOUS
             self.active.append(intid)
             if self._edge(intid) or not self.level[intid]:
-                self.pending[intid] = False
+                self._set_pending(intid, False)
             self.acknowledged += 1
             self._update()
             return intid
@@ -226,4 +239,4 @@ class GicV2:
             if intid in self.active:
                 self.active.remove(intid)
                 if self.level[intid]:
-                    self.pending[intid] = True
+                    self._set_pending(intid, True)

@@ -9,6 +9,8 @@ import ast
 import dataclasses
 import random
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,6 +100,17 @@ def test_machine_info_prints_the_board_table(args: list[str], board: str) -> Non
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == MACHINE_INFO[board]
     assert MACHINES[board].description.table() == MACHINE_INFO[board]
+
+
+def test_machine_info_from_the_real_command() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "emulator", "-M", "rpi5", "--machine-info"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.splitlines() == MACHINE_INFO["rpi5"]
 
 
 def test_machine_info_needs_no_image_and_refuses_a_wrong_arch(tmp_path: Path) -> None:
@@ -269,10 +282,20 @@ def test_pc_kernel_platform_uses_the_pc_table(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ IRQ lines
 
 
+def _full_scan(gic: GicV2) -> int | None:
+    """The GIC's choice by definition: every line in INTID order, strictly better wins."""
+    best = None
+    for i in range(gic.num_irqs):
+        if gic.pending[i] and gic.enabled[i] and i not in gic.active and gic.priority[i] < gic.pmr:
+            if best is None or gic.priority[i] < gic.priority[best]:
+                best = i
+    return best
+
+
 def test_gic_output_follows_its_state_through_every_kind_of_change() -> None:
     """Random register writes, input changes, acknowledges and EOIs: the line the GIC
-    drives through its callback always equals a fresh scan of its state, and the
-    callback fires only on a change."""
+    drives through its callback always equals its state, its choice equals a scan of
+    every line, and the callback fires only on a change."""
     rng = random.Random(15)
     levels: list[bool] = []
     gic = GicV2(96, irq_out=levels.append)
@@ -302,6 +325,7 @@ def test_gic_output_follows_its_state_through_every_kind_of_change() -> None:
         if levels:
             line = levels[-1]
         assert line == gic.irq_asserted()
+        assert gic._best_pending() == _full_scan(gic)
     assert all(a != b for a, b in zip(levels, levels[1:], strict=False))  # changes only
     assert len(levels) > 50
 
