@@ -1,7 +1,7 @@
 """ARM PL011 UART (the console of the `virt` and `rpi5` boards).
 
-The registers a polled driver uses: DR (+0x000), FR (+0x018, TXFF bit 5, RXFE bit 4,
-TXFE bit 7), IBRD/FBRD, LCR_H, CR, IMSC, ICR and the PrimeCell id registers.
+The registers a polled driver uses (map: `kernel.hw.pl011`, shared with the driver):
+DR, FR (TXFF, RXFE, TXFE), IBRD/FBRD, LCR_H, CR, IMSC, ICR and the PrimeCell ids.
 Transmission is instantaneous, so FR.TXFF never reads 1. Line-ending translation
 (`\\n` -> `\\r\\n`) is the driver's job, as in axiomOS, not the device's.
 """

@@ -1,7 +1,7 @@
 """RP1 GPIO bank 0 (Raspberry Pi 5): 28 pins, a STATUS and a CTRL register each.
 
-The registers axiomOS's `rpi5/gpio.rs` driver uses (Linux pinctrl-rp1 layout), at
-a stride of 8 bytes per pin:
+The registers axiomOS's `rpi5/gpio.rs` driver uses (Linux pinctrl-rp1 layout; the
+map is `kernel.hw.rp1`, shared with the driver), at a stride of 8 bytes per pin:
 
 - STATUS (+0, read-only): bit 17 the pad level; latched events bit 20 falling edge,
   21 rising edge, 22 level low, 23 level high.

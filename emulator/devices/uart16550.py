@@ -1,8 +1,9 @@
 """16550A UART (COM1 on the `pc` board), the registers a polled driver uses.
 
-Registers at base + 0..7: RBR/THR (DLL when LCR.DLAB), IER (DLM when DLAB), IIR/FCR,
-LCR, MCR, LSR, MSR, SCR. Transmission is instantaneous: LSR.THRE and TEMT always read 1,
-so a driver that waits for THRE before each byte never spins.
+Registers at base + 0..7 (map: `kernel.hw.uart16550`, shared with the driver):
+RBR/THR (DLL when LCR.DLAB), IER (DLM when DLAB), IIR/FCR, LCR, MCR, LSR, MSR, SCR.
+Transmission is instantaneous: LSR.THRE and TEMT always read 1, so a driver that
+waits for THRE before each byte never spins.
 """
 
 from __future__ import annotations
