@@ -18,7 +18,6 @@ class Platform:
     trap_insn_len: int  # bytes to rewind to re-execute a trap (syscall restart)
     default_log_level: str | None = "INFO"  # None: runtime logging off
     announces_platform = True  # AArch64: log "Platform initialized"
-    has_iio = True  # whether this kernel build drives the board's IIO sensor
 
     def __init__(self, board: BoardPort) -> None:
         self.board = board
@@ -27,7 +26,7 @@ class Platform:
     @property
     def iio_base(self) -> int | None:
         """MMIO base of the simulated IIO accelerometer (None: none on this board)."""
-        return self.desc["iio"].address if self.has_iio and "iio" in self.desc else None
+        return self.desc["iio"].address if "iio" in self.desc else None
 
     @property
     def gpio_base(self) -> int | None:

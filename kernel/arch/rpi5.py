@@ -58,7 +58,6 @@ MARKS = {
 class Rpi5Platform(Aarch64Platform):
     name = "rpi5"
     console_entry = "uart10"
-    has_iio = False  # the original has no simulated IIO device on the Pi 5
     default_log_level = None  # runtime logging off
     announces_platform = False  # no "Platform initialized" line (a virt message)
 
