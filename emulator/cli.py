@@ -27,6 +27,7 @@ from emulator.chardev import (
 )
 from emulator.config import (
     ARCHES,
+    DEFAULT_MACHINE,
     EXIT_BAD_INPUT,
     EXIT_KILLED,
     EXIT_PANIC,
@@ -262,6 +263,11 @@ class RunVirtCommand(click.Command):
 @click.option(
     "-S", "gdb_wait", is_flag=True, help="Stop before the first guest instruction; wait for gdb."
 )
+@click.option(
+    "--machine-info",
+    is_flag=True,
+    help="Print the board's memory map (name, device, bus, base, size, IRQ) and exit.",
+)
 def main(
     arch: str | None,
     machine_name: str | None,
@@ -286,10 +292,13 @@ def main(
     gdb: str | None,
     gdb_default: bool,
     gdb_wait: bool,
+    machine_info: bool,
 ) -> None:
     """Boot the modelled axiomOS kernel and show its serial console."""
     if arch is None:
         arch = MACHINE_ARCH[machine_name] if machine_name else "aarch64"
+    if machine_info:
+        sys.exit(_print_machine_info(arch, machine_name))
     if gdb is None and gdb_default:
         gdb = f"tcp::{DEFAULT_PORT}"
     if gdb_wait and gdb is None:
@@ -360,6 +369,21 @@ def main(
     if reason:
         click.echo(f"run-virt: {reason}", err=True)
     sys.exit(code)
+
+
+def _print_machine_info(arch: str, machine_name: str | None) -> int:
+    """`--machine-info`: the board's table, the one the buses and the kernel use."""
+    from emulator.boards import MACHINES
+
+    board = machine_name or DEFAULT_MACHINE[arch]
+    if MACHINE_ARCH[board] != arch:
+        click.echo(
+            f"run-virt: error: machine {board} is {MACHINE_ARCH[board]}, not {arch}", err=True
+        )
+        return EXIT_BAD_INPUT
+    for line in MACHINES[board].description.table():
+        click.echo(line)
+    return 0
 
 
 def end_reason(machine: object, state: object, timeout: float | None) -> str | None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from kernel.abi import USER_ALLOC_BASE, USER_EXEC_ALLOC_BASE, Arch, Errno, Sys, SyscallError
 from kernel.arch import PLATFORMS
+from kernel.board import BoardPort
 from kernel.bpf_hooks import BpfHooks
 from kernel.config import KernelConfig
 from kernel.elfload import build_process, parse_executable
@@ -58,12 +59,12 @@ MODEL_IMAGE_BYTES = 1536 << 10
 class Kernel:
     """One instance per machine; no global state."""
 
-    def __init__(self, board: Any, config: KernelConfig) -> None:
+    def __init__(self, board: BoardPort, config: KernelConfig) -> None:
         self.board = board
         self.config = config
         self.clock = board.clock
-        self.arch = Arch(board.arch)
-        self.platform = PLATFORMS[getattr(board, "platform", "") or board.arch](board)
+        self.arch = Arch(board.description.arch)
+        self.platform = PLATFORMS[board.description.platform](board)
         self.log = KernelLog(self.platform.console_write)
         self.log.where = self._where
         self.log.max_level = (

@@ -11,9 +11,11 @@ from __future__ import annotations
 import bisect
 import dataclasses
 
-from kernel.abi import PAGE_SIZE, Errno, SyscallError
+from kernel.abi import PAGE_SIZE, Errno, Prot, SyscallError
 
-PROT_R, PROT_W, PROT_X = 1, 2, 4
+# The ABI's mmap bits (`Prot`) as plain ints: checked on every user access, where
+# enum.IntFlag arithmetic would cost more than the check itself.
+PROT_R, PROT_W, PROT_X = int(Prot.READ), int(Prot.WRITE), int(Prot.EXEC)
 USER_TOP = 0x0000_7FFF_FFFF_0000
 # Mappings per address space (Linux: vm.max_map_count, ENOMEM past it). Each is a
 # Unicorn region, and Unicorn's cost per map grows with the number of regions: 1024

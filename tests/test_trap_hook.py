@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from emulator.cpu import CPU_CLASSES
-from emulator.cpu.base import PROT_EXEC, PROT_READ
+from kernel.mm import PROT_R as PROT_READ
+from kernel.mm import PROT_X as PROT_EXEC
 
 CODE = {"x86_64": b"\xcd\x80" * 2, "aarch64": (0xD4000001).to_bytes(4, "little") * 2}
 BASE = 0x400000

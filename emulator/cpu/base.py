@@ -41,6 +41,7 @@ from unicorn.unicorn_py3.unicorn import uclib as _lib
 
 from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
+from kernel.mm import PROT_R, PROT_W, PROT_X
 
 _reg_read_batch = _lib.uc_reg_read_batch
 _reg_read_batch.argtypes = None
@@ -52,17 +53,15 @@ _reg_read.argtypes = None
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
-PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
-
 
 def to_uc_prot(prot: int) -> int:
-    """Map R=1 W=2 X=4 (the kernel's mmap bits) to Unicorn's permission bits."""
+    """Map the kernel's mmap protection bits (`kernel.abi.Prot`) to Unicorn's."""
     out = 0
-    if prot & PROT_READ:
+    if prot & PROT_R:
         out |= UC_PROT_READ
-    if prot & PROT_WRITE:
+    if prot & PROT_W:
         out |= UC_PROT_WRITE
-    if prot & PROT_EXEC:
+    if prot & PROT_X:
         out |= UC_PROT_EXEC
     return out
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from emulator.clock import VirtualClock
+from kernel.hw.generic_timer import CTL_ENABLE, CTL_IMASK, CTL_ISTATUS, PHYS_TIMER_PPI
 
-CTL_ENABLE = 1 << 0
-CTL_IMASK = 1 << 1
-CTL_ISTATUS = 1 << 2
-PHYS_TIMER_PPI = 30  # INTID of the EL1 physical timer (PPI 14)
+__all__ = ["CTL_ENABLE", "CTL_IMASK", "CTL_ISTATUS", "PHYS_TIMER_PPI", "GenericTimer"]
 
 
 class GenericTimer:

@@ -4,48 +4,62 @@ Distributor (GICD): CTLR, TYPER, ISENABLER/ICENABLER, ISPENDR/ICPENDR,
 ISACTIVER/ICACTIVER, IPRIORITYR, ITARGETSR, ICFGR. CPU interface (GICC): CTLR, PMR,
 IAR (acknowledge; 1023 when nothing is pending), EOIR, RPR, HPPIR.
 Inputs are level lines (`set_level`); a level-high enabled interrupt is pending.
+The output is the CPU's IRQ line, driven through a callback whenever its level
+changes (QEMU's `gic_update()` on a `qemu_irq`): every register write, acknowledge
+and input change recomputes it, so the machine reads a wire instead of scanning
+the interrupt state after every CPU slice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from kernel.hw import gicv2 as regs
+from kernel.hw.gicv2 import (
+    CTLR_ENABLE,
+    GICC_CTLR,
+    GICC_EOIR,
+    GICC_HPPIR,
+    GICC_IAR,
+    GICC_PMR,
+    GICC_RPR,
+    GICD_CTLR,
+    GICD_ICACTIVER,
+    GICD_ICENABLER,
+    GICD_ICFGR,
+    GICD_ICPENDR,
+    GICD_IIDR,
+    GICD_IPRIORITYR,
+    GICD_ISACTIVER,
+    GICD_ISENABLER,
+    GICD_ISPENDR,
+    GICD_ITARGETSR,
+    GICD_TYPER,
+    INTID_MASK,
+    SPURIOUS,
+)
+
 NUM_IRQS = 96
-SPURIOUS = 1023
-
-GICD_CTLR = 0x000
-GICD_TYPER = 0x004
-GICD_IIDR = 0x008
-GICD_ISENABLER = 0x100
-GICD_ICENABLER = 0x180
-GICD_ISPENDR = 0x200
-GICD_ICPENDR = 0x280
-GICD_ISACTIVER = 0x300
-GICD_ICACTIVER = 0x380
-GICD_IPRIORITYR = 0x400
-GICD_ITARGETSR = 0x800
-GICD_ICFGR = 0xC00
-
-GICC_CTLR = 0x000
-GICC_PMR = 0x004
-GICC_BPR = 0x008
-GICC_IAR = 0x00C
-GICC_EOIR = 0x010
-GICC_RPR = 0x014
-GICC_HPPIR = 0x018
 
 
 class GicV2:
     """Single-CPU GICv2; `distributor_*` and `cpu_*` are the two register frames."""
 
-    DIST_SIZE = 0x1000
-    CPU_SIZE = 0x2000
+    DIST_SIZE = regs.DIST_SIZE
+    CPU_SIZE = regs.CPU_SIZE
 
-    def __init__(self, num_irqs: int = NUM_IRQS) -> None:
+    def __init__(
+        self, num_irqs: int = NUM_IRQS, irq_out: Callable[[bool], None] | None = None
+    ) -> None:
         self.num_irqs = num_irqs  # a multiple of 32 (GICD_TYPER.ITLinesNumber)
+        self.irq_out = irq_out or (lambda _level: None)  # the CPU's IRQ input
+        self._out = False
         self.dist_enabled = False
         self.cpu_enabled = False
         self.pmr = 0
         self.enabled = [False] * self.num_irqs
         self.pending = [False] * self.num_irqs
+        self._pending_ids: set[int] = set()  # the True entries of `pending`, for the scan
         self.level = [False] * self.num_irqs
         self.active: list[int] = []
         self.priority = [0] * self.num_irqs
@@ -56,24 +70,44 @@ class GicV2:
     # ------------------------------------------------------------ inputs
 
     def set_level(self, intid: int, level: bool) -> None:
+        was = self.level[intid], self.pending[intid]
         self.level[intid] = level
         if level:
-            self.pending[intid] = True
+            self._set_pending(intid, True)
         elif not self._edge(intid):
-            self.pending[intid] = False
+            self._set_pending(intid, False)
+        if (level, self.pending[intid]) != was:
+            self._update()
+
+    def _set_pending(self, intid: int, state: bool) -> None:
+        self.pending[intid] = state
+        if state:
+            self._pending_ids.add(intid)
+        else:
+            self._pending_ids.discard(intid)
+
+    def _update(self) -> None:
+        """Recompute the CPU's IRQ line; tell the CPU side only when it changes."""
+        out = self.irq_asserted()
+        if out != self._out:
+            self._out = out
+            self.irq_out(out)
 
     def _edge(self, intid: int) -> bool:
         return bool((self.config[intid // 16] >> ((intid % 16) * 2 + 1)) & 1)
 
     def _best_pending(self) -> int | None:
-        best = None
-        for intid in range(self.num_irqs):
-            if self.pending[intid] and self.enabled[intid] and intid not in self.active:
-                if self.priority[intid] < self.pmr and (
-                    best is None or self.priority[intid] < self.priority[best]
-                ):
-                    best = intid
-        return best
+        """The highest-priority (lowest value, then lowest INTID) deliverable one.
+
+        Only pending interrupts are looked at (usually none or one), not all lines."""
+        best, best_priority = -1, 0x100
+        enabled, priority, pmr, active = self.enabled, self.priority, self.pmr, self.active
+        for intid in self._pending_ids:
+            prio = priority[intid]
+            if enabled[intid] and prio < pmr and intid not in active:
+                if prio < best_priority or (prio == best_priority and intid < best):
+                    best, best_priority = intid, prio
+        return None if best < 0 else best
 
     def irq_asserted(self) -> bool:
         """Is the CPU's IRQ line high (something deliverable is pending)?"""
@@ -134,6 +168,10 @@ class GicV2:
         return sum(self.priority[i + k] << (8 * k) for k in range(size) if i + k < self.num_irqs)
 
     def distributor_write(self, offset: int, value: int, size: int = 4) -> None:
+        self._distributor_write(offset, value, size)
+        self._update()
+
+    def _distributor_write(self, offset: int, value: int, size: int) -> None:
         if self._byte_accessible(offset):
             if offset < GICD_ITARGETSR:  # targets are fixed: one CPU
                 i = offset - GICD_IPRIORITYR
@@ -144,15 +182,17 @@ class GicV2:
         if size != 4 or offset % 4:
             return  # word-only register: other widths are ignored
         if offset == GICD_CTLR:
-            self.dist_enabled = bool(value & 1)
+            self.dist_enabled = bool(value & CTLR_ENABLE)
         elif GICD_ISENABLER <= offset < GICD_ISENABLER + self.num_irqs // 8:
             self._bitmap_write(self.enabled, offset - GICD_ISENABLER, value, True)
         elif GICD_ICENABLER <= offset < GICD_ICENABLER + self.num_irqs // 8:
             self._bitmap_write(self.enabled, offset - GICD_ICENABLER, value, False)
         elif GICD_ISPENDR <= offset < GICD_ISPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ISPENDR, value, True)
+            self._pending_ids = {i for i, p in enumerate(self.pending) if p}
         elif GICD_ICPENDR <= offset < GICD_ICPENDR + self.num_irqs // 8:
             self._bitmap_write(self.pending, offset - GICD_ICPENDR, value, False)
+            self._pending_ids = {i for i, p in enumerate(self.pending) if p}
         elif GICD_ICFGR <= offset < GICD_ICFGR + self.num_irqs // 4:
             self.config[(offset - GICD_ICFGR) // 4] = value & 0xFFFF_FFFF
 
@@ -172,8 +212,9 @@ class GicV2:
                 return SPURIOUS
             self.active.append(intid)
             if self._edge(intid) or not self.level[intid]:
-                self.pending[intid] = False
+                self._set_pending(intid, False)
             self.acknowledged += 1
+            self._update()
             return intid
         if offset == GICC_RPR:
             return self.priority[self.active[-1]] if self.active else 0xFF
@@ -183,15 +224,19 @@ class GicV2:
         return 0
 
     def cpu_write(self, offset: int, value: int, size: int = 4) -> None:
+        self._cpu_write(offset, value, size)
+        self._update()
+
+    def _cpu_write(self, offset: int, value: int, size: int) -> None:
         if size != 4 or offset % 4:
             return
         if offset == GICC_CTLR:
-            self.cpu_enabled = bool(value & 1)
+            self.cpu_enabled = bool(value & CTLR_ENABLE)
         elif offset == GICC_PMR:
             self.pmr = value & 0xFF
         elif offset == GICC_EOIR:
-            intid = value & 0x3FF
+            intid = value & INTID_MASK
             if intid in self.active:
                 self.active.remove(intid)
                 if self.level[intid]:
-                    self.pending[intid] = True
+                    self._set_pending(intid, True)

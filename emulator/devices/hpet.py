@@ -6,17 +6,14 @@ The counter period is 1 ns (1 000 000 fs), so time is exact nanoseconds.
 from __future__ import annotations
 
 from emulator.clock import VirtualClock
-
-GCAP_ID = 0x000
-GEN_CONF = 0x010
-MAIN_COUNTER = 0x0F0
-PERIOD_FS = 1_000_000
+from kernel.hw import hpet as regs
+from kernel.hw.hpet import GCAP_ID, GEN_CONF, GEN_CONF_ENABLE, MAIN_COUNTER, PERIOD_FS
 
 
 class Hpet:
     """High Precision Event Timer, main counter only (no comparators)."""
 
-    SIZE = 0x400
+    SIZE = regs.SIZE
 
     def __init__(self, clock: VirtualClock) -> None:
         self.clock = clock
@@ -34,7 +31,7 @@ class Hpet:
         if offset == GCAP_ID:
             return (PERIOD_FS << 32) | 0x8086_A201  # vendor, 64-bit counter, rev 1
         if offset == GEN_CONF:
-            return int(self.enabled)
+            return GEN_CONF_ENABLE if self.enabled else 0
         if offset == MAIN_COUNTER:
             return self.clock.now_ns() - self._offset_ns if self.enabled else 0
         return 0
@@ -43,6 +40,6 @@ class Hpet:
         if size not in (4, 8) or offset % size:
             return
         if offset == GEN_CONF:
-            if value & 1 and not self.enabled:
+            if value & GEN_CONF_ENABLE and not self.enabled:
                 self._offset_ns = 0
-            self.enabled = bool(value & 1)
+            self.enabled = bool(value & GEN_CONF_ENABLE)

@@ -2,26 +2,36 @@
 
 It takes one sample every `period_ns` (the boards choose 100 timer ticks: 500 ms on
 `pc`, 1 s on `virt`); sample k reads (k * 137) mod 1000, so values cycle through
-0..999 and hit every residue. Registers (32-bit):
-
-  0x00 ID (0x11A0_0001)   0x04 CTRL (bit 0 enable)   0x08 STATUS (bit 0 data ready,
-  cleared by reading DATA)   0x0C DATA (i32 sample)   0x10 SCALE (1 000 000)
-  0x14 OFFSET (0)   0x18 TS_LO / 0x1C TS_HI (ns of the sample)   0x20 COUNT (samples taken)
+0..999 and hit every residue. The register map is `kernel.hw.iio` (shared with the
+kernel's driver); SCALE reads 1 000 000 and OFFSET 0.
 """
 
 from __future__ import annotations
 
 from emulator.clock import VirtualClock
+from kernel.hw import iio as regs
+from kernel.hw.iio import (
+    COUNT,
+    CTRL,
+    CTRL_ENABLE,
+    DATA,
+    DEVICE_ID,
+    ID,
+    OFFSET,
+    SCALE,
+    STATUS,
+    STATUS_READY,
+    TS_HI,
+    TS_LO,
+)
 
-ID, CTRL, STATUS, DATA, SCALE, OFFSET, TS_LO, TS_HI, COUNT = range(0, 0x24, 4)
-DEVICE_ID = 0x11A0_0001
 VALUE_STEP = 137
 
 
 class IioAccelerometer:
     """Samples on its own timer once enabled; the driver polls STATUS."""
 
-    SIZE = 0x100
+    SIZE = regs.SIZE
 
     def __init__(self, clock: VirtualClock, period_ns: int) -> None:
         self.clock = clock
@@ -46,9 +56,9 @@ class IioAccelerometer:
         if offset == ID:
             return DEVICE_ID
         if offset == CTRL:
-            return int(self.enabled)
+            return CTRL_ENABLE if self.enabled else 0
         if offset == STATUS:
-            return int(self.ready)
+            return STATUS_READY if self.ready else 0
         if offset == DATA:
             self.ready = False
             return self.value & 0xFFFF_FFFF
@@ -68,7 +78,7 @@ class IioAccelerometer:
         if size != 4 or offset % 4:
             return
         if offset == CTRL:
-            enable = bool(value & 1)
+            enable = bool(value & CTRL_ENABLE)
             if enable and not self.enabled:
                 self._timer.arm(self.clock.now_ns() + self.period_ns)
             elif not enable:

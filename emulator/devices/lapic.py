@@ -3,27 +3,32 @@
 Register offsets are those of the xAPIC MMIO page. The timer counts down at the APIC
 bus frequency divided by the divide configuration; in periodic mode it reloads from
 the initial count. An expiry makes the LVT vector pending (IRR); the kernel's IRQ
-entry takes it and writes EOI.
+entry takes it and writes EOI. The APIC's interrupt request to its CPU core (INTR)
+is a callback, called whenever it changes: high while a vector is requested.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from emulator.clock import VirtualClock
+from kernel.hw import lapic as regs
+from kernel.hw.lapic import (
+    EOI,
+    ID,
+    IRR_BASE,
+    ISR_BASE,
+    LVT_MASKED,
+    LVT_MODE_PERIODIC,
+    LVT_TIMER,
+    SVR,
+    TIMER_CURRENT,
+    TIMER_DIVIDE,
+    TIMER_INITIAL,
+    TPR,
+    VERSION,
+)
 
-ID = 0x020
-VERSION = 0x030
-TPR = 0x080
-EOI = 0x0B0
-SVR = 0x0F0
-ISR_BASE = 0x100
-IRR_BASE = 0x200
-LVT_TIMER = 0x320
-TIMER_INITIAL = 0x380
-TIMER_CURRENT = 0x390
-TIMER_DIVIDE = 0x3E0
-
-LVT_MASKED = 1 << 16
-LVT_MODE_PERIODIC = 1 << 17
 _DIVIDE = {
     0b0000: 2,
     0b0001: 4,
@@ -39,7 +44,17 @@ _DIVIDE = {
 class LocalApic:
     """One CPU's local APIC (the timer and the interrupt request/service state)."""
 
-    def __init__(self, clock: VirtualClock, bus_hz: int = 1_000_000_000, apic_id: int = 0) -> None:
+    SIZE = regs.SIZE
+
+    def __init__(
+        self,
+        clock: VirtualClock,
+        bus_hz: int = 1_000_000_000,
+        apic_id: int = 0,
+        irq_out: Callable[[bool], None] | None = None,
+    ) -> None:
+        self.irq_out = irq_out or (lambda _level: None)  # INTR of the CPU core
+        self._out = False
         self.clock = clock
         self.bus_hz = bus_hz
         self.apic_id = apic_id
@@ -57,6 +72,13 @@ class LocalApic:
         self._start_ns = 0
         self._timer.cancel()
         self.expirations = 0
+        self._update()
+
+    def _update(self) -> None:
+        out = bool(self.irr)
+        if out != self._out:
+            self._out = out
+            self.irq_out(out)
 
     @property
     def divisor(self) -> int:
@@ -141,6 +163,7 @@ class LocalApic:
         self.expirations += 1
         if not self.lvt_timer & LVT_MASKED:
             self.irr.add(self.lvt_timer & 0xFF)
+            self._update()
         if self.lvt_timer & LVT_MODE_PERIODIC:
             self._start_ns = deadline
             self._timer.arm(deadline + self.period_ns())
@@ -157,4 +180,5 @@ class LocalApic:
         vector = max(self.irr)
         self.irr.discard(vector)
         self.isr.append(vector)
+        self._update()
         return vector

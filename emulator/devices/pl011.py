@@ -1,7 +1,7 @@
-"""ARM PL011 UART (the `virt` board's console at 0x0900_0000).
+"""ARM PL011 UART (the console of the `virt` and `rpi5` boards).
 
-The registers a polled driver uses: DR (+0x000), FR (+0x018, TXFF bit 5, RXFE bit 4,
-TXFE bit 7), IBRD/FBRD, LCR_H, CR, IMSC, ICR and the PrimeCell id registers.
+The registers a polled driver uses (map: `kernel.hw.pl011`, shared with the driver):
+DR, FR (TXFF, RXFE, TXFE), IBRD/FBRD, LCR_H, CR, IMSC, ICR and the PrimeCell ids.
 Transmission is instantaneous, so FR.TXFF never reads 1. Line-ending translation
 (`\\n` -> `\\r\\n`) is the driver's job, as in axiomOS, not the device's.
 """
@@ -9,21 +9,23 @@ Transmission is instantaneous, so FR.TXFF never reads 1. Line-ending translation
 from __future__ import annotations
 
 from emulator.chardev import CharBackend
+from kernel.hw import pl011 as regs
+from kernel.hw.pl011 import (
+    CR,
+    DR,
+    FBRD,
+    FR,
+    FR_RXFE,
+    FR_TXFE,
+    IBRD,
+    ICR,
+    IMSC,
+    LCR_H,
+    MIS,
+    RIS,
+    RSR,
+)
 
-DR = 0x000
-RSR = 0x004
-FR = 0x018
-IBRD = 0x024
-FBRD = 0x028
-LCR_H = 0x02C
-CR = 0x030
-IMSC = 0x038
-RIS = 0x03C
-MIS = 0x040
-ICR = 0x044
-FR_RXFE = 1 << 4
-FR_TXFF = 1 << 5
-FR_TXFE = 1 << 7
 _PERIPH_ID = {0xFE0: 0x11, 0xFE4: 0x10, 0xFE8: 0x14, 0xFEC: 0x00}
 _PCELL_ID = {0xFF0: 0x0D, 0xFF4: 0xF0, 0xFF8: 0x05, 0xFFC: 0xB1}
 
@@ -31,7 +33,7 @@ _PCELL_ID = {0xFF0: 0x0D, 0xFF4: 0xF0, 0xFF8: 0x05, 0xFFC: 0xB1}
 class Pl011:
     """Memory-mapped PL011 with a 4 KiB register window."""
 
-    SIZE = 0x1000
+    SIZE = regs.SIZE
 
     def __init__(self, backend: CharBackend) -> None:
         self.backend = backend

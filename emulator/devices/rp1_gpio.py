@@ -1,7 +1,7 @@
 """RP1 GPIO bank 0 (Raspberry Pi 5): 28 pins, a STATUS and a CTRL register each.
 
-The registers axiomOS's `rpi5/gpio.rs` driver uses (Linux pinctrl-rp1 layout), at
-a stride of 8 bytes per pin:
+The registers axiomOS's `rpi5/gpio.rs` driver uses (Linux pinctrl-rp1 layout; the
+map is `kernel.hw.rp1`, shared with the driver), at a stride of 8 bytes per pin:
 
 - STATUS (+0, read-only): bit 17 the pad level; latched events bit 20 falling edge,
   21 rising edge, 22 level low, 23 level high.
@@ -22,24 +22,32 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from emulator.devlog import DeviceEventLog
+from kernel.hw.rp1 import (
+    CTRL,
+    EV_FALL,
+    EV_HIGH,
+    EV_LOW,
+    EV_RISE,
+    EVENT_MASK,
+    GPIO_SIZE,
+    IRQRESET,
+    LEVEL_BIT,
+    NUM_PINS,
+    OUTOVER_HIGH,
+    OUTOVER_LOW,
+    OUTOVER_MASK,
+    OUTOVER_SHIFT,
+    STATUS,
+    STRIDE,
+)
 
-NUM_PINS = 28
-STRIDE = 8
-STATUS, CTRL = 0x0, 0x4
-LEVEL_BIT = 1 << 17
-EV_FALL, EV_RISE, EV_LOW, EV_HIGH = 1 << 20, 1 << 21, 1 << 22, 1 << 23
-EDGE_EVENTS = EV_FALL | EV_RISE
-EVENT_MASK = 0xF << 20
-FUNCSEL_MASK = 0x1F
-OUTOVER_SHIFT = 13
-OUTOVER_LOW, OUTOVER_HIGH = 2, 3
-IRQRESET = 1 << 28
+__all__ = ["CTRL", "EV_FALL", "EV_RISE", "LEVEL_BIT", "NUM_PINS", "STATUS", "Rp1Gpio"]
 
 
 class Rp1Gpio:
     """The bank's register window; `irq_line(level)` drives the interrupt input."""
 
-    SIZE = 0x4000
+    SIZE = GPIO_SIZE
 
     def __init__(
         self, events: DeviceEventLog | None = None, irq_line: Callable[[bool], None] | None = None
@@ -55,7 +63,7 @@ class Rp1Gpio:
 
     def driven(self, pin: int) -> int | None:
         """The level the pin's output override forces, or None if not driven."""
-        over = (self.ctrl[pin] >> OUTOVER_SHIFT) & 3
+        over = (self.ctrl[pin] >> OUTOVER_SHIFT) & OUTOVER_MASK
         if over == OUTOVER_HIGH:
             return 1
         if over == OUTOVER_LOW:

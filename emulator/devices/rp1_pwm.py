@@ -1,9 +1,9 @@
 """RP1 PWM controller (Raspberry Pi 5 has PWM0 and PWM1), two channels each.
 
-The registers axiomOS's `rpi5/pwm.rs` driver uses (BCM2835-style layout): CTL (+0x00:
-PWEN1 bit 0, MSEN1 bit 7, PWEN2 bit 8, MSEN2 bit 15), STA (+0x04, write 1 to clear),
-RNG1/DAT1 (+0x10/+0x14), RNG2/DAT2 (+0x20/+0x24). The range counts 8 ns ticks of the
-125 MHz PWM clock; the duty cycle is DAT/RNG. RNG resets to 0x20 and DAT to 0, the
+The registers axiomOS's `rpi5/pwm.rs` driver uses (BCM2835-style layout; the map is
+`kernel.hw.rp1`, shared with the driver): CTL (PWENn, MSENn), STA (write 1 to clear),
+RNG1/DAT1, RNG2/DAT2. The range counts 8 ns ticks of the 125 MHz PWM clock; the duty
+cycle is DAT/RNG. RNG resets to 0x20 and DAT to 0, the
 BCM2835 block's reset values, so a driver that never sets a frequency still gets a
 meaningful duty. Changes of a channel's duty percentage, period or enable are reported
 on the device-event channel, e.g. `pwm0.1: duty 50%`.
@@ -12,17 +12,15 @@ on the device-event channel, e.g. `pwm0.1: duty 50%`.
 from __future__ import annotations
 
 from emulator.devlog import DeviceEventLog
+from kernel.hw.rp1 import CTL, DAT1, DAT2, PWEN, PWM_SIZE, PWM_TICK_NS, RESET_RANGE, RNG1, RNG2, STA
 
-CTL, STA, RNG1, DAT1, RNG2, DAT2 = 0x00, 0x04, 0x10, 0x14, 0x20, 0x24
-PWEN = {1: 1 << 0, 2: 1 << 8}
-RESET_RANGE = 0x20
-TICK_NS = 8
+__all__ = ["CTL", "DAT1", "DAT2", "RNG1", "RNG2", "STA", "Rp1Pwm"]
 
 
 class Rp1Pwm:
     """One controller's register window."""
 
-    SIZE = 0x4000
+    SIZE = PWM_SIZE
 
     def __init__(self, chip: int, events: DeviceEventLog | None = None) -> None:
         self.chip = chip
@@ -38,7 +36,7 @@ class Rp1Pwm:
         return min(100, self.data[channel] * 100 // rng) if rng else 0
 
     def period_ns(self, channel: int) -> int:
-        return self.range[channel] * TICK_NS
+        return self.range[channel] * PWM_TICK_NS
 
     def enabled(self, channel: int) -> bool:
         return bool(self.ctl & PWEN[channel])

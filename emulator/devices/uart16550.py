@@ -1,27 +1,36 @@
 """16550A UART (COM1 on the `pc` board), the registers a polled driver uses.
 
-Registers at base + 0..7: RBR/THR (DLL when LCR.DLAB), IER (DLM when DLAB), IIR/FCR,
-LCR, MCR, LSR, MSR, SCR. Transmission is instantaneous: LSR.THRE and TEMT always read 1,
-so a driver that waits for THRE before each byte never spins.
+Registers at base + 0..7 (map: `kernel.hw.uart16550`, shared with the driver):
+RBR/THR (DLL when LCR.DLAB), IER (DLM when DLAB), IIR/FCR, LCR, MCR, LSR, MSR, SCR.
+Transmission is instantaneous: LSR.THRE and TEMT always read 1, so a driver that
+waits for THRE before each byte never spins.
 """
 
 from __future__ import annotations
 
 from emulator.chardev import CharBackend
-
-RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR = range(8)
-LSR_DR = 0x01
-LSR_THRE = 0x20
-LSR_TEMT = 0x40
-LCR_DLAB = 0x80
-IIR_NO_INTERRUPT = 0x01
-IIR_FIFO_ENABLED = 0xC0
+from kernel.hw import uart16550 as regs
+from kernel.hw.uart16550 import (
+    IER,
+    IIR_FCR,
+    IIR_FIFO_ENABLED,
+    IIR_NO_INTERRUPT,
+    LCR,
+    LCR_DLAB,
+    LSR,
+    LSR_TEMT,
+    LSR_THRE,
+    MCR,
+    MSR,
+    RBR_THR,
+    SCR,
+)
 
 
 class Uart16550:
     """Port-mapped 16550 with an 8-byte register window."""
 
-    SIZE = 8
+    SIZE = regs.SIZE
 
     def __init__(self, backend: CharBackend) -> None:
         self.backend = backend

@@ -5,7 +5,7 @@ from kernel.arch.base import Platform
 from kernel.arch.rpi5 import Rpi5Platform
 from kernel.arch.x86_64 import X86_64Platform
 
-# Keyed by the board's `platform` name, or by its architecture when that is empty.
+# Keyed by the board description's `platform` (kernel.board.BoardDescription.platform).
 PLATFORMS: dict[str, type[Platform]] = {
     "x86_64": X86_64Platform,
     "aarch64": Aarch64Platform,

@@ -1,28 +1,48 @@
-"""AArch64 virt: PL011 console, GICv2, EL1 physical timer re-armed at CNTFRQ/100."""
+"""AArch64 virt: PL011 console, GICv2, EL1 physical timer re-armed at CNTFRQ/100.
+
+Addresses and interrupt numbers come from the board's table: the console is the
+entry `console_entry`, the GIC the entries `gicd` / `gicc`, the tick the `timer`
+entry's INTID."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kernel.arch.base import Platform
+from kernel.board import BoardPort
 from kernel.drivers.console import Pl011Console
+from kernel.hw.generic_timer import CTL_ENABLE
+from kernel.hw.gicv2 import (
+    CTLR_ENABLE,
+    GICC_CTLR,
+    GICC_EOIR,
+    GICC_IAR,
+    GICC_PMR,
+    GICD_CTLR,
+    GICD_IPRIORITYR,
+    GICD_ISENABLER,
+    INTID_MASK,
+    SPURIOUS,
+)
 
-GICD = 0x0800_0000
-GICC = 0x0801_0000
-TIMER_INTID = 30
-SPURIOUS = 1023
-IIO = 0x090C_0000
+PMR_ALL = 0xFF  # priority mask: let every priority through
 
 
 class Aarch64Platform(Platform):
     arch = "aarch64"
     tick_hz = 100
     trap_insn_len = 4  # svc #0
-    iio_base = IIO
+    console_entry = "pl011"
 
-    def __init__(self, board: Any) -> None:
+    def __init__(self, board: BoardPort) -> None:
         super().__init__(board)
-        self._console = Pl011Console(board.mmio)
+        self.uart = self.desc[self.console_entry].address
+        self._console = Pl011Console(board.mmio, self.uart)
+        self.gicd = self.desc["gicd"].address
+        self.gicc = self.desc["gicc"].address
+        timer_irq = self.desc["timer"].irq
+        assert timer_irq is not None, "the board table gives the timer no INTID"
+        self.timer_intid = timer_irq
 
     def console_write(self, data: bytes) -> None:
         self._console.write(data)
@@ -32,15 +52,15 @@ class Aarch64Platform(Platform):
         log.raw("\n=== axiom-ebpf on QEMU virt ===\n")
 
     def init_interrupts(self, log: Any) -> None:
-        mmio = self.board.mmio
-        mmio.write(GICD + 0x000, 1)  # distributor on
-        mmio.write(GICD + 0x400 + TIMER_INTID, 0, 1)  # byte write: priority 0 for INTID 30 only
-        mmio.write(GICD + 0x100, 1 << TIMER_INTID)  # ISENABLER0: INTID 30
-        mmio.write(GICC + 0x004, 0xFF)  # PMR: everything
-        mmio.write(GICC + 0x000, 1)  # CPU interface on
+        mmio, gicd, gicc, timer = self.board.mmio, self.gicd, self.gicc, self.timer_intid
+        mmio.write(gicd + GICD_CTLR, CTLR_ENABLE)  # distributor on
+        mmio.write(gicd + GICD_IPRIORITYR + timer, 0, 1)  # byte write: priority 0, timer only
+        mmio.write(gicd + GICD_ISENABLER + timer // 32 * 4, 1 << timer % 32)
+        mmio.write(gicc + GICC_PMR, PMR_ALL)
+        mmio.write(gicc + GICC_CTLR, CTLR_ENABLE)  # CPU interface on
         self._arm_next()
-        self.board.sysreg_write("CNTP_CTL_EL0", 1)  # enable, unmasked
-        log.info("kernel", f"ARM interrupts initialized (timer={TIMER_INTID})")
+        self.board.sysreg_write("CNTP_CTL_EL0", CTL_ENABLE)  # enable, unmasked
+        log.info("kernel", f"ARM interrupts initialized (timer={timer})")
 
     def _arm_next(self) -> None:
         board = self.board
@@ -52,7 +72,7 @@ class Aarch64Platform(Platform):
         return board.sysreg_read("CNTVCT_EL0") * 1_000_000_000 // board.sysreg_read("CNTFRQ_EL0")
 
     def take_irq(self) -> int | None:
-        intid = self.board.mmio.read(GICC + 0x00C) & 0x3FF
+        intid = self.board.mmio.read(self.gicc + GICC_IAR) & INTID_MASK
         return None if intid == SPURIOUS else intid
 
     def timer_irq_latency_ns(self) -> int:
@@ -61,12 +81,12 @@ class Aarch64Platform(Platform):
         return max(0, counts) * 1_000_000_000 // board.sysreg_read("CNTFRQ_EL0")
 
     def is_timer_irq(self, irq: int) -> bool:
-        return irq == TIMER_INTID
+        return irq == self.timer_intid
 
     def end_irq(self, irq: int) -> None:
-        if irq == TIMER_INTID:
+        if irq == self.timer_intid:
             self._arm_next()
-        self.board.mmio.write(GICC + 0x010, irq)
+        self.board.mmio.write(self.gicc + GICC_EOIR, irq)
 
     def timer_context_metrics(self) -> bool:
         return True

@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernel.board import BoardDescription, BoardPort
+
 
 class Platform:
-    """Architecture-specific kernel services, driven through the board's registers."""
+    """Architecture-specific kernel services, driven through the board's registers.
+
+    Every device address and interrupt number comes from the board's description
+    (`self.desc`, the board's memory-map table), looked up by entry name."""
 
     arch: str
     tick_hz: int
     trap_insn_len: int  # bytes to rewind to re-execute a trap (syscall restart)
-    iio_base: int | None  # MMIO base of the simulated IIO accelerometer (None: none)
     default_log_level: str | None = "INFO"  # None: runtime logging off
     announces_platform = True  # AArch64: log "Platform initialized"
-    gpio_base: int | None = None  # RP1 GPIO bank (Raspberry Pi 5 only)
-    pwm_bases: tuple[int, ...] = ()  # RP1 PWM controllers, by chip id
 
-    def __init__(self, board: Any) -> None:
+    def __init__(self, board: BoardPort) -> None:
         self.board = board
+        self.desc: BoardDescription = board.description
+
+    @property
+    def iio_base(self) -> int | None:
+        """MMIO base of the simulated IIO accelerometer (None: none on this board)."""
+        return self.desc["iio"].address if "iio" in self.desc else None
+
+    @property
+    def gpio_base(self) -> int | None:
+        """The RP1 GPIO bank (Raspberry Pi 5 only)."""
+        return self.desc["rp1-gpio"].address if "rp1-gpio" in self.desc else None
+
+    @property
+    def pwm_bases(self) -> tuple[int, ...]:
+        """The RP1 PWM controllers, by chip id."""
+        bases: list[int] = []
+        while f"rp1-pwm{len(bases)}" in self.desc:
+            bases.append(self.desc[f"rp1-pwm{len(bases)}"].address)
+        return tuple(bases)
 
     def console_write(self, data: bytes) -> None:
         raise NotImplementedError

@@ -1,25 +1,27 @@
-"""Polled console drivers for the two UARTs, the way axiomOS drives them."""
+"""Polled console drivers for the two UARTs, the way axiomOS drives them.
+
+The port / base address is the board table's; the register offsets are
+`kernel.hw.uart16550` and `kernel.hw.pl011`, shared with the device models."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from kernel.board import RegisterBus
+from kernel.hw.pl011 import DR, FR, FR_TXFF
+from kernel.hw.uart16550 import (
+    FCR_ENABLE_CLEAR_14,
+    IER,
+    IIR_FCR,
+    LCR,
+    LCR_8N1,
+    LCR_DLAB,
+    LSR,
+    LSR_THRE,
+    MCR,
+    MCR_DTR_RTS_OUT2,
+    RBR_THR,
+)
 
-COM1 = 0x3F8
-LSR = 5
-LSR_THRE = 0x20
-PL011_BASE = 0x0900_0000
-PL011_FR = 0x18
-FR_TXFF = 1 << 5
-
-
-class RegisterBus(Protocol):
-    """Register access with an explicit width in bytes (port I/O here is `outb`)."""
-
-    def read(self, address: int, size: int = 4) -> int: ...
-    def write(self, address: int, value: int, size: int = 4) -> None: ...
-    def write_block(self, address: int, data: bytes, size: int = 4) -> None:
-        """``write(address, b, size)`` for every byte ``b`` of ``data``, in order."""
-        ...
+__all__ = ["Pl011Console", "RegisterBus", "Uart16550Console"]
 
 
 class Uart16550Console:
@@ -29,23 +31,24 @@ class Uart16550Console:
     modelled UART transmits instantly (THRE never drops), so polling before every
     byte would only cost time; the device still sees, and counts, every byte."""
 
-    def __init__(self, io: RegisterBus) -> None:
+    def __init__(self, io: RegisterBus, port: int) -> None:
         self._io = io
-        io.write(COM1 + 1, 0x00, 1)  # IER: no interrupts
-        io.write(COM1 + 3, 0x80, 1)  # LCR: DLAB on
-        io.write(COM1 + 0, 0x01, 1)  # divisor 1: 115200 baud
-        io.write(COM1 + 1, 0x00, 1)
-        io.write(COM1 + 3, 0x03, 1)  # 8N1, DLAB off
-        io.write(COM1 + 2, 0xC7, 1)  # FIFO on, cleared, 14-byte threshold
-        io.write(COM1 + 4, 0x0B, 1)  # DTR, RTS, OUT2
+        self._port = port
+        io.write(port + IER, 0x00, 1)  # no interrupts
+        io.write(port + LCR, LCR_DLAB, 1)
+        io.write(port + RBR_THR, 0x01, 1)  # divisor 1 (DLL): 115200 baud
+        io.write(port + IER, 0x00, 1)  # DLM
+        io.write(port + LCR, LCR_8N1, 1)  # DLAB off
+        io.write(port + IIR_FCR, FCR_ENABLE_CLEAR_14, 1)
+        io.write(port + MCR, MCR_DTR_RTS_OUT2, 1)
 
     def write(self, data: bytes) -> None:
         if not data:
             return
-        io = self._io
-        while not io.read(COM1 + LSR, 1) & LSR_THRE:
+        io, port = self._io, self._port
+        while not io.read(port + LSR, 1) & LSR_THRE:
             pass
-        io.write_block(COM1, data, 1)
+        io.write_block(port + RBR_THR, data, 1)
 
 
 class Pl011Console:
@@ -53,10 +56,10 @@ class Pl011Console:
 
     A buffer goes to DR as one block after one FR poll (see `Uart16550Console`)."""
 
-    def __init__(self, mmio: RegisterBus, base: int = PL011_BASE) -> None:
+    def __init__(self, mmio: RegisterBus, base: int) -> None:
         self._mmio = mmio
-        self._dr = base
-        self._fr = base + PL011_FR
+        self._dr = base + DR
+        self._fr = base + FR
 
     def write(self, data: bytes) -> None:
         if not data:

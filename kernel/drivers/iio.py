@@ -1,14 +1,27 @@
-"""Driver for the simulated IIO accelerometer: enable it, poll for samples."""
+"""Driver for the simulated IIO accelerometer: enable it, poll for samples.
+
+The register map is `kernel.hw.iio`, shared with the device model; the base is the
+board table's `iio` entry."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from kernel.abi import IIO_PAYLOAD
-
-CTRL, STATUS, DATA, SCALE, OFFSET, TS_LO, TS_HI = 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C
-DEVICE_ID = 0x11A0_0001
+from kernel.board import RegisterBus
+from kernel.hw.iio import (
+    CTRL,
+    CTRL_ENABLE,
+    DATA,
+    DEVICE_ID,
+    ID,
+    OFFSET,
+    SCALE,
+    STATUS,
+    STATUS_READY,
+    TS_HI,
+    TS_LO,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,16 +43,16 @@ class IioSample:
 class IioAccelDriver:
     """Device 0, channel 0 (AccelX)."""
 
-    def __init__(self, mmio: Any, base: int) -> None:
+    def __init__(self, mmio: RegisterBus, base: int) -> None:
         self.mmio = mmio
         self.base = base
-        self.present = mmio.read(base) == DEVICE_ID
+        self.present = mmio.read(base + ID) == DEVICE_ID
         if self.present:
-            mmio.write(base + CTRL, 1)
+            mmio.write(base + CTRL, CTRL_ENABLE)
 
     def poll(self) -> IioSample | None:
         """The new sample, if the device has one."""
-        if not self.present or not self.mmio.read(self.base + STATUS) & 1:
+        if not self.present or not self.mmio.read(self.base + STATUS) & STATUS_READY:
             return None
         read = self.mmio.read
         ts = read(self.base + TS_LO) | read(self.base + TS_HI) << 32

@@ -10,10 +10,14 @@ from __future__ import annotations
 import pytest
 
 from emulator.boards.base import Bus
+from emulator.boards.pc import PC_MAP
+from emulator.boards.virt import VIRT_MAP
 from emulator.chardev import CharBackend, MemoryBackend
 from emulator.devices.pl011 import Pl011
 from emulator.devices.uart16550 import Uart16550
-from kernel.drivers.console import COM1, PL011_BASE, Pl011Console, Uart16550Console
+from kernel.drivers.console import Pl011Console, Uart16550Console
+
+COM1, PL011_BASE = PC_MAP["com1"].address, VIRT_MAP["pl011"].address
 
 LINE = b"[INFO] kernel::test: \x1b[32mgreen\x1b[0m and a tab\t, then the end\n"
 
@@ -47,7 +51,7 @@ def _pl011_bus(block: bool) -> tuple[Bus, Pl011, CountingBackend]:
 @pytest.mark.parametrize("block", [True, False])
 def test_16550_console_line_is_byte_exact_and_counted(block: bool) -> None:
     bus, uart, backend = _uart_bus(block)
-    console = Uart16550Console(bus)
+    console = Uart16550Console(bus, COM1)
     console.write(LINE)
     console.write(b"")
     assert b"".join(backend.writes) == LINE
@@ -58,7 +62,7 @@ def test_16550_console_line_is_byte_exact_and_counted(block: bool) -> None:
 @pytest.mark.parametrize("block", [True, False])
 def test_pl011_console_translates_newlines_and_counts_every_byte(block: bool) -> None:
     bus, uart, backend = _pl011_bus(block)
-    console = Pl011Console(bus)
+    console = Pl011Console(bus, PL011_BASE)
     console.write(b"a\nb\n\n")
     console.put(ord("Z"))
     assert b"".join(backend.writes) == b"a\r\nb\r\n\r\nZ"

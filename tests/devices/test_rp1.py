@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -17,7 +18,7 @@ from emulator.devices.blockdev import BlockDevice
 from emulator.devices.rp1_gpio import CTRL, EV_FALL, EV_RISE, LEVEL_BIT, STATUS, Rp1Gpio
 from emulator.devices.rp1_pwm import CTL, DAT1, DAT2, RNG1, RNG2, STA, Rp1Pwm
 from emulator.devlog import DeviceEventLog, open_device_log
-from kernel.arch import rpi5 as platform_map
+from kernel.arch.rpi5 import Rpi5Platform
 from kernel.drivers.rp1 import Rp1GpioDriver, Rp1PwmDriver
 
 from .helpers import advance
@@ -160,11 +161,25 @@ def test_kernel_drivers_use_the_registers_the_original_uses(log: DeviceEventLog)
     assert bus.pwm.duty_percent(2) == 30 and bus.pwm.read(CTL) == 1 << 15  # MSEN2 stays
 
 
+def _kernel_view(board: Rpi5Board) -> SimpleNamespace:
+    """The addresses and INTIDs the kernel's rpi5 platform code ends up using."""
+    p = Rpi5Platform(board)
+    return SimpleNamespace(
+        UART10=p.uart,
+        GICD=p.gicd,
+        GICC=p.gicc,
+        RP1_GPIO=p.gpio_base,
+        RP1_PWM=p.pwm_bases,
+        GPIO_INTID=p.gpio_intid,
+    )
+
+
 def test_rpi5_board_map_matches_the_kernel_platform(tmp_path: Path) -> None:
     image = tmp_path / "disk.img"
     image.write_bytes(bytes(4096))
     clock = VirtualClock()
     board = Rpi5Board(clock, MemoryBackend(), BlockDevice(image))
+    platform_map = _kernel_view(board)
     assert MACHINES["rpi5"] is Rpi5Board and (board.name, board.arch) == ("rpi5", "aarch64")
     assert board_map.UART10_BASE == platform_map.UART10 == 0x10_7D00_1000
     assert (board_map.GICD_BASE, board_map.GICC_BASE) == (platform_map.GICD, platform_map.GICC)
