@@ -146,7 +146,7 @@ class Process:
         return f"<Process {self.pid} {self.name} {self.state.value}>"
 
 
-class ProcessTable(Mapping[int, "Process"]):
+class ProcessTable(Mapping[int, Process]):
     """pid -> live process (zombies included until reaped), and the lifecycle that
     changes it: spawn, fork, execve, exit, wait, reap, and init's exit powering the
     machine off. As xv6's proc.c; the scheduler only orders what is runnable."""

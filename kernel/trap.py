@@ -58,7 +58,7 @@ class Trap:
         self.platform = kernel.platform
         self.sched = kernel.sched
         self.procs = kernel.procs
-        self.trace_syscalls = kernel.config.trace_syscalls
+        self.config = kernel.config
         self.current: Process | None = None  # the process inside a syscall, if any
         self.syscall_count = 0
         self.ticks = 0
@@ -108,7 +108,7 @@ class Trap:
         """Once per syscall, at its top: the counters, the trace line, SYS_ENTER."""
         self.syscall_count += 1
         proc.syscalls += 1
-        if self.trace_syscalls:
+        if self.config.trace_syscalls:
             self._trace_line(nr, args)
         if self.hooks.sys_enter_active:
             self.hooks.sys_enter(nr, args)
