@@ -232,7 +232,7 @@ def fast_path_rows(arch: str) -> list[dict]:
     args = (1, 0x1000, 60, 0, 0, 0)
 
     def entry() -> None:
-        kernel._syscall_entry(proc, Sys.WRITE, args)
+        kernel.trap.syscall_entry(proc, Sys.WRITE, args)
 
     n = 20_000
     bare = _per_call_us(entry, n)

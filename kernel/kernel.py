@@ -1,43 +1,37 @@
-"""The modelled axiomOS kernel: boot, trap and IRQ entry, process lifecycle.
+"""The modelled axiomOS kernel: boot, and the wiring of its parts.
 
 The machine calls four entry points: `boot()`, `current_context()` (which CPU context
 to run next), `after_slice()` (a slice stopped early: fault, exit, block, exec) and
 `interrupt()` (the IRQ line is high). Everything else happens inside syscalls, which
-arrive through `_trap` while the guest's slice is running.
+arrive through `Trap.syscall` (kernel/trap.py) while the guest's slice is running;
+processes are created and ended by the process table (kernel/proc.py). The kernel is
+also what syscall handlers get, seen through `KernelView` (kernel/syscalls/view.py).
 """
 
 from __future__ import annotations
 
 import itertools
-import posixpath
 from typing import Any
 
-from kernel.abi import USER_ALLOC_BASE, USER_EXEC_ALLOC_BASE, Arch, Errno, Sys, SyscallError
+from kernel.abi import Arch, SyscallError
 from kernel.arch import PLATFORMS
 from kernel.board import BoardPort
 from kernel.bpf_hooks import BpfHooks
 from kernel.config import KernelConfig
-from kernel.elfload import build_process, parse_executable
 from kernel.fs.devfs import make_devfs
 from kernel.fs.ext2 import Ext2Error
 from kernel.fs.rootfs import mount_ext2
 from kernel.fs.tmpfs import TmpFs
 from kernel.fs.vfs import Vfs
 from kernel.klog import LOGLEVEL_NAMES, KernelLog
-from kernel.mm import AddressSpace, MemoryAccount
-from kernel.proc import FdTable, Process, State
+from kernel.mm import MemoryAccount
+from kernel.proc import Process, ProcessTable
 from kernel.sched import Scheduler
-from kernel.syscalls import HANDLERS
+from kernel.syscalls.table import SYSCALLS
 from kernel.tracer import KernelTracer
-from kernel.waitq import WaitQueue, WouldBlock
+from kernel.trap import Trap
 
-FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133}
-SEGV_EXIT = 139
-PROCESS_KERNEL_BYTES = 16 * 1024  # PCB + kernel stack, for the heap figure
 BASE_HEAP_BYTES = 256 * 1024  # allocator arenas, VFS, BPF tables at boot
-INPUT_GRACE_NS = 100_000_000  # stay on this long after the last scheduled input
-MAX_REAPED_RECORDS = 4096  # exited processes remembered for the end-of-run statistics
-MAX_EXEC_BYTES = 64 << 20  # largest executable file spawn/execve will read
 
 
 class BootError(Exception):
@@ -75,31 +69,34 @@ class Kernel:
         self.percpu_ready = False
         self.account = MemoryAccount(config.memory)
         self.heap_bytes = BASE_HEAP_BYTES
-        self.procs: dict[int, Process] = {}
-        self._pids = itertools.count(1)
         self._pipe_inos = itertools.count(1)
+        self._tracer = KernelTracer()  # the null tracer; the emulator may replace it
         self.sched = Scheduler(self._on_switch)
         self.hooks = BpfHooks()
         self.bpf: Any = None  # BpfSubsystem, set at boot
-        self.irq_latency_ns = 0
         self.image_mb = MODEL_IMAGE_BYTES >> 20
-        self.vfs: Vfs | None = None
-        self.ticks = 0
-        self.syscall_count = 0
-        self.exported_ringbuf: int | None = None
+        self._vfs: Vfs | None = None
+        self._exported_ringbuf: int | None = None
         self.powered_off = False
         self.panicked = False
         self.panic_message: str | None = None
-        self.exit_status: int | None = None
         self.boot_to_init_ms = 0
         # (boot ms, heap KB, image MB) as printed in AXIOM KERNEL METRICS: the
         # AArch64 TIMER context carries this snapshot, as the original's BOOT_METRICS
         self.boot_metrics = (0, 0, 0)
-        self._in_trap: Process | None = None
-        self._handlers = HANDLERS
-        self.init: Process | None = None
-        self.tracer = KernelTracer()  # the null tracer; the emulator may replace it
-        self.reaped: list[tuple[int, str, int | None, int, int]] = []  # for --stats
+        self.procs = ProcessTable(
+            self.arch,
+            config,
+            self.account,
+            self.sched,
+            self.clock,
+            self.log,
+            new_cpu=self._new_cpu,
+            charge_heap=self.charge_heap,
+            inputs_until_ns=lambda: getattr(board, "inputs_until_ns", None),
+            power_off=self._power_off,
+        )
+        self.trap = Trap(self, SYSCALLS, self.hooks)
 
     # ------------------------------------------------------------------ boot
 
@@ -156,27 +153,94 @@ class Kernel:
             root = mount_ext2(self.board.block, self.clock.add_ns)
         except Ext2Error as err:
             raise BootError(f"cannot mount root file system: {err}") from None
-        self.vfs = Vfs(root)
-        self.vfs.mount("/dev", devfs)
+        vfs = self._vfs = self.procs.vfs = Vfs(root)
+        vfs.mount("/dev", devfs)
         for path in ("/var/tmp", "/tmp"):
-            self.vfs.mount(path, TmpFs(self._now_s, self._charge_heap, self.account).root)
+            vfs.mount(path, TmpFs(self._now_s, self.charge_heap, self.account).root)
         mark("mounted")
         log.info("kernel", "starting init process...")
         argv = [self.config.init_path.encode(), *(a.encode() for a in self.config.init_args)]
         env = [e.encode() for e in self.config.init_env]
         try:
-            self.init = self.spawn(self.config.init_path, argv, env, parent=None)
+            init = self.procs.start_init(self.config.init_path, argv, env)
         except SyscallError as err:
             reason = f"{err.errno.name} ({err.detail})" if err.detail else err.errno.name
             raise BootError(f"cannot start init {self.config.init_path}: {reason}") from None
-        log.info("kernel", f"started process pid={self.init.pid}")
+        log.info("kernel", f"started process pid={init.pid}")
         mark("init_started")
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ wiring
+
+    @property
+    def tracer(self) -> KernelTracer:
+        return self._tracer
+
+    @tracer.setter
+    def tracer(self, tracer: KernelTracer) -> None:
+        """The emulator installs its tracer here; the trap path keeps its own copy."""
+        self._tracer = self.trap.tracer = tracer
+
+    def _new_cpu(self) -> Any:
+        """A fresh CPU context whose traps enter `Trap.syscall`."""
+        return self.board.new_context(self.trap.syscall)
+
+    def _power_off(self) -> None:
+        self.powered_off = True
 
     def _where(self) -> str:
-        current = self._in_trap or self.sched.current
+        current = self.trap.current or self.sched.current
         return self.platform.where(0, current.pid if current else 0, self.percpu_ready)
+
+    # Read by the emulator (monitor, gdb stub, --stats, run loop) and the BPF hooks.
+
+    @property
+    def init(self) -> Process | None:
+        return self.procs.init
+
+    @property
+    def reaped(self) -> list[tuple[int, str, int | None, int, int]]:
+        return self.procs.reaped
+
+    @property
+    def exit_status(self) -> int | None:
+        return self.procs.exit_status
+
+    @property
+    def syscall_count(self) -> int:
+        return self.trap.syscall_count
+
+    @property
+    def ticks(self) -> int:
+        return self.trap.ticks
+
+    @property
+    def irq_latency_ns(self) -> int:
+        return self.trap.irq_latency_ns
+
+    @property
+    def _in_trap(self) -> Process | None:
+        return self.trap.current
+
+    # ------------------------------------------------------------------ KernelView
+
+    @property
+    def vfs(self) -> Vfs:
+        if self._vfs is None:
+            raise KernelPanic("no root file system mounted yet")
+        return self._vfs
+
+    @property
+    def exported_ringbuf(self) -> int | None:
+        return self._exported_ringbuf
+
+    def export_ringbuf(self, map_id: int) -> None:
+        self._exported_ringbuf = map_id
+
+    def clock_ns(self) -> int:
+        return self.platform.clock_ns()
+
+    def charge_heap(self, nbytes: int) -> None:
+        self.heap_bytes += nbytes
 
     def _console_sink(self, data: bytes) -> int:
         self.platform.console_write(data)
@@ -185,239 +249,9 @@ class Kernel:
     def _now_s(self) -> int:
         return self.platform.clock_ns() // 1_000_000_000
 
-    def _charge_heap(self, delta: int) -> None:
-        self.heap_bytes += delta
-
     def next_pipe_ino(self) -> int:
         self.heap_bytes += 4096
         return next(self._pipe_inos)
-
-    # ------------------------------------------------------------------ processes
-
-    def _load(self, path: str, cwd: str) -> tuple[Any, str]:
-        assert self.vfs is not None
-        node = self.vfs.resolve(path, cwd)
-        if node.is_dir:
-            raise SyscallError(Errno.EACCES, f"{path} is a directory")
-        size = node.stat().size
-        if size > MAX_EXEC_BYTES:  # checked before reading: i_size may be corrupt
-            raise SyscallError(Errno.ENOEXEC, f"{path}: {size} bytes > {MAX_EXEC_BYTES}")
-        file = node.open(True, False, False, False)
-        try:
-            data = file.read(size)
-        finally:
-            file.release()
-        if not data:
-            raise SyscallError(Errno.ENOEXEC, f"{path} is empty or not a regular file")
-        name = posixpath.basename(path)
-        return parse_executable(data, self.arch.value, name), name
-
-    def _new_context(
-        self, image: Any, argv: list[bytes], envp: list[bytes], *, spawned: bool
-    ) -> tuple[Any, Any]:
-        """A CPU context and address space laid out as the original's loader does:
-        spawn keeps a copy of the ELF file in user memory, execve does not and
-        starts a new allocator (elfload module doc, USER_EXEC_ALLOC_BASE)."""
-        cpu = self.board.new_context(self._trap)
-        base = (USER_ALLOC_BASE if spawned else USER_EXEC_ALLOC_BASE)[self.arch]
-        mm = AddressSpace(cpu, self.account, base)
-        try:
-            start = build_process(image, mm, argv, envp, keep_file=spawned)
-        except SyscallError:
-            mm.release_all()
-            raise
-        cpu.pc = image.entry
-        cpu.sp = start.sp
-        if start.thread_pointer:
-            cpu.set_thread_pointer(start.thread_pointer)
-        return cpu, mm
-
-    def _check_process_limit(self) -> None:
-        if len(self.procs) >= self.config.max_processes:
-            raise SyscallError(Errno.EAGAIN, "process limit reached")
-
-    def spawn(
-        self, path: str, argv: list[bytes], envp: list[bytes], parent: Process | None
-    ) -> Process:
-        self._check_process_limit()
-        image, name = self._load(path, parent.cwd if parent else "/")
-        cpu, mm = self._new_context(image, argv, envp, spawned=True)
-        fds = FdTable()
-        assert self.vfs is not None
-        fds.install(self.vfs.resolve("/dev/null").open(True, True, False, False))
-        serial = self.vfs.resolve("/dev/serial").open(True, True, False, False)
-        fds.install(serial)
-        fds.dup2(1, 2)
-        cwd = parent.cwd if parent else "/"
-        proc = self._register(name, cpu, mm, fds, parent, cwd)
-        proc.exe_path = posixpath.normpath(posixpath.join(cwd, path))
-        return proc
-
-    def _register(
-        self, name: str, cpu: Any, mm: AddressSpace, fds: FdTable, parent: Process | None, cwd: str
-    ) -> Process:
-        proc = Process(next(self._pids), parent, name, cpu, mm, fds, cwd)
-        cpu.owner = proc
-        self.procs[proc.pid] = proc
-        if parent is not None:
-            parent.children.append(proc)
-        self.heap_bytes += PROCESS_KERNEL_BYTES
-        self.sched.add(proc)
-        return proc
-
-    def fork(self, parent: Process) -> Process:
-        self._check_process_limit()
-        cpu = self.board.new_context(self._trap)
-        mm = parent.mm.clone_into(cpu)
-        cpu.restore_context(parent.cpu.save_context())
-        cpu.set_return(0)
-        child = self._register(parent.name, cpu, mm, parent.fds.clone(), parent, parent.cwd)
-        child.heap_blocks = dict(parent.heap_blocks)
-        child.exe_path = parent.exe_path
-        return child
-
-    def execve(self, proc: Process, path: str, argv: list[bytes], envp: list[bytes]) -> None:
-        image, name = self._load(path, proc.cwd)
-        cpu, mm = self._new_context(image, argv, envp, spawned=False)
-        old_cpu = proc.cpu
-        proc.mm.release_all()
-        proc.retired_cpus.append(old_cpu)
-        old_cpu.request_stop()
-        cpu.owner = proc
-        proc.cpu, proc.mm, proc.name = cpu, mm, name
-        proc.exe_path = posixpath.normpath(posixpath.join(proc.cwd, path))
-        proc.heap_blocks = {}
-        proc.fds.close_on_exec()
-
-    def terminate(self, proc: Process, code: int) -> None:
-        """Exit (or kill) a process: release it, wake its parent, maybe power off."""
-        if proc.state is State.ZOMBIE:
-            return
-        proc.exit_code = code
-        proc.fds.close_all()
-        proc.mm.release_all()
-        self.sched.remove(proc)
-        proc.state = State.ZOMBIE
-        proc.retired_cpus.append(proc.cpu)
-        if self._in_trap is proc:
-            proc.cpu.request_stop()
-        for child in proc.children:
-            child.parent = self.init if self.init is not proc else None
-            if child.parent is not None:
-                self.init.children.append(child)  # type: ignore[union-attr]
-        proc.children = []
-        if proc is self.init:
-            self._init_exited(code)
-            return
-        if proc.parent is not None:
-            proc.parent.child_exited.wake_all()
-        else:
-            self.reap(proc)
-
-    def _init_exited(self, code: int) -> None:
-        """Power off (deviation 11) -- after any inputs scheduled from outside (GPIO
-        events), so that programs left attached by init's children still see them."""
-        self.exit_status = code
-        until = getattr(self.board, "inputs_until_ns", None)
-        if until is None or until < self.clock.now_ns():
-            self._power_off(code)
-            return
-        timer = self.clock.timer(lambda _deadline: self._power_off(code))
-        timer.arm(until + INPUT_GRACE_NS)
-
-    def _power_off(self, code: int) -> None:
-        self.log.info("kernel", f"init exited with status {code}; powering off")
-        self.powered_off = True
-
-    def reap(self, proc: Process) -> None:
-        self.procs.pop(proc.pid, None)
-        if len(self.reaped) < MAX_REAPED_RECORDS:
-            self.reaped.append((proc.pid, proc.name, proc.exit_code, proc.syscalls, proc.cpu_ns))
-        if proc.parent is not None and proc in proc.parent.children:
-            proc.parent.children.remove(proc)
-        self.heap_bytes -= PROCESS_KERNEL_BYTES
-        self._free_contexts(proc)
-
-    @staticmethod
-    def _free_contexts(proc: Process) -> None:
-        for cpu in proc.retired_cpus:
-            cpu.close()
-        proc.retired_cpus.clear()
-
-    def sleep_until(self, proc: Process, deadline_ns: int) -> None:
-        """Block `proc` until guest time `deadline_ns` (raises WouldBlock)."""
-        queue = WaitQueue()
-        timer = self.clock.timer(lambda _deadline: queue.wake_all())
-        timer.arm(deadline_ns)
-        raise WouldBlock(queue)
-
-    # ------------------------------------------------------------------ trap entry
-
-    def _trap(self, cpu: Any, nr: int, args: tuple[int, ...]) -> int | None:
-        proc: Process = cpu.owner
-        self._in_trap = proc
-        hooks, tracer = self.hooks, self.tracer
-        if tracer.syscalls:  # every trap, restarts included: the tracer tells them apart
-            tracer.syscall_enter(proc, nr, args)
-        if proc.resuming_syscall:  # re-executing a call that blocked: not a new syscall
-            proc.resuming_syscall = False
-        else:
-            self._syscall_entry(proc, nr, args)
-        handler = self._handlers.get(nr)
-        try:
-            if handler is None:
-                self.log.warn(
-                    "kernel::syscall",
-                    f"unknown syscall {nr} from pid {proc.pid} ({proc.name}): returning -ENOSYS",
-                )
-                result: int | None = -Errno.ENOSYS
-            else:
-                result = handler(self, proc, *args)
-        except SyscallError as err:
-            result = -err.errno
-        except WouldBlock as wait:
-            self._block(proc, wait.queue)
-            result = None
-        except Exception as exc:  # a bug in the model: stop cleanly, never crash the host
-            self.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
-            cpu.request_stop()
-            result = None
-        if hooks.sys_exit_active and result is not None:
-            hooks.sys_exit(nr, result)
-        if tracer.syscalls:
-            tracer.syscall_exit(proc, nr, result)
-        self._in_trap = None
-        return result
-
-    def _syscall_entry(self, proc: Process, nr: int, args: tuple[int, ...]) -> None:
-        """Once per syscall, at its top: the counters, the trace line, SYS_ENTER."""
-        self.syscall_count += 1
-        proc.syscalls += 1
-        if self.config.trace_syscalls:
-            self._trace(nr, args)
-        if self.hooks.sys_enter_active:
-            self.hooks.sys_enter(nr, args)
-
-    def _trace(self, nr: int, args: tuple[int, ...]) -> None:
-        try:
-            name = f"SYS_{Sys(nr).name}"
-        except ValueError:
-            name = "SYS_UNKNOWN"
-        text = " ".join(str(a & 0xFFFF_FFFF_FFFF_FFFF) for a in args)  # decimal, as the original
-        self.log.info("kernel::syscall", f"syscall: {name} ({nr}) {text}")
-
-    def _block(self, proc: Process, queue: WaitQueue) -> None:
-        proc.restart_syscall = True
-        self.sched.block(proc)
-        if self.tracer.sched:
-            self.tracer.sched_block(proc)
-        queue.add(lambda: self._wake(proc))
-        proc.cpu.request_stop()
-
-    def _wake(self, proc: Process) -> None:
-        if self.tracer.sched and proc.state is State.BLOCKED:
-            self.tracer.sched_wake(proc)
-        self.sched.wake(proc)
 
     # ------------------------------------------------------------------ machine entry points
 
@@ -426,69 +260,20 @@ class Kernel:
         return proc.cpu if proc is not None else None
 
     def after_slice(self, cpu: Any, result: Any) -> None:
-        proc: Process | None = getattr(cpu, "owner", None)
-        if proc is None:
-            return
-        if result.fault is not None and proc.state is not State.ZOMBIE and proc.cpu is cpu:
-            code = FAULT_EXIT.get(result.fault.kind.name, SEGV_EXIT)
-            message = f"process {proc.pid} ({proc.name}) killed: {result.fault.describe()}"
-            self.log.error("kernel::trap", message)
-            if self.tracer.faults:
-                self.tracer.guest_fault(proc, message)
-            self.terminate(proc, code)
-        if proc.restart_syscall:
-            proc.restart_syscall = False
-            proc.resuming_syscall = True
-            proc.restart_deferred = True  # see `take_deferred_restart`
-        if proc.state is not State.ZOMBIE:
-            self._free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
-
-    # A process woken from a blocking syscall has to issue it again. Re-executing the
-    # trap instruction costs a whole CPU entry and trap (most of a context switch);
-    # its only effect is the trap itself, since the registers still hold the call.
-    # So the machine, when nothing watches instructions, re-issues the call here
-    # instead (`restart_syscall`, after charging that one instruction), or else
-    # rewinds the PC onto the trap (`rewind_to_trap`). Guest-visible state and time
-    # are the same either way.
+        self.trap.after_slice(cpu, result)
 
     def take_deferred_restart(self, cpu: Any) -> bool:
-        """True (once) if `cpu`'s process must re-issue the syscall it blocked in."""
-        proc: Process | None = getattr(cpu, "owner", None)
-        if proc is None or not proc.restart_deferred:
-            return False
-        proc.restart_deferred = False
-        return True
+        return self.trap.take_deferred_restart(cpu)
 
     def rewind_to_trap(self, cpu: Any) -> None:
-        """Put the PC back on the trap instruction: the CPU re-executes the call."""
-        cpu.pc = cpu.pc - self.platform.trap_insn_len
+        self.trap.rewind_to_trap(cpu)
 
     def restart_syscall(self, cpu: Any) -> bool:
-        """Re-issue the blocked syscall as its trap would; True if the process runs on
-        (False: it blocked again, exited or otherwise asked to stop)."""
-        nr, args = cpu.syscall_args()
-        cpu.clear_stop_request()
-        result = self._trap(cpu, nr, args)
-        if result is not None:
-            cpu.set_return(result)
-        return not cpu.stop_requested
+        return self.trap.restart_syscall(cpu)
 
     def interrupt(self) -> None:
-        """IRQ entry: acknowledge, handle, EOI; the tick runs hooks and preempts."""
-        irq = self.platform.take_irq()
-        if irq is None:
-            return
-        if self.tracer.irq:
-            self.tracer.interrupt(irq, self.platform.is_timer_irq(irq))
-        if self.platform.is_timer_irq(irq):
-            self.ticks += 1
-            self.irq_latency_ns = self.platform.timer_irq_latency_ns()
-            self.hooks.timer_tick(self)
-            self.platform.end_irq(irq)
-            self.sched.preempt()
-        else:
-            self.hooks.device_irq(self, irq)
-            self.platform.end_irq(irq)
+        """IRQ entry (`Trap.interrupt`)."""
+        self.trap.interrupt()
 
     def charge_cpu(self, cpu: Any, ns: int) -> None:
         """The machine ran `cpu` for `ns` of guest time: account it to its process."""
@@ -497,8 +282,8 @@ class Kernel:
             proc.cpu_ns += ns
 
     def _on_switch(self, prev: Process | None, nxt: Process) -> None:
-        if self.tracer.sched:
-            self.tracer.sched_switch(prev, nxt)
+        if self._tracer.sched:
+            self._tracer.sched_switch(prev, nxt)
         if self.hooks.sched_switch_active:
             self.hooks.sched_switch(prev, nxt)
 

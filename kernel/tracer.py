@@ -26,10 +26,10 @@ class KernelTracer:
     faults = False
 
     def syscall_enter(self, proc: Any, nr: int, args: tuple[int, ...]) -> None:
-        """Top of `_trap`, before dispatch (also when a blocked syscall restarts)."""
+        """Top of `Trap.syscall`, before dispatch (also when a blocked syscall restarts)."""
 
     def syscall_exit(self, proc: Any, nr: int, result: int | None) -> None:
-        """End of `_trap`: the result for the guest, or None (blocked, exited, exec'd)."""
+        """End of `Trap.syscall`: the result for the guest, or None (blocked, exited, exec'd)."""
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:
         """The scheduler picked a different process than the one that ran last."""

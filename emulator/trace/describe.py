@@ -6,7 +6,7 @@ import functools
 import inspect
 
 from kernel.abi import Errno, Helper, Sys
-from kernel.syscalls import HANDLERS
+from kernel.syscalls.table import SYSCALLS
 
 ERRNO_MAX = 4095
 
@@ -22,7 +22,7 @@ def syscall_name(nr: int) -> str:
 @functools.cache
 def arg_names(nr: int) -> tuple[str, ...]:
     """The argument names of a syscall's handler (after kernel and process)."""
-    handler = HANDLERS.get(nr)
+    handler = SYSCALLS.get(nr)
     if handler is None:
         return ("a1", "a2", "a3", "a4", "a5", "a6")
     names = []

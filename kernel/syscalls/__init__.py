@@ -1,6 +1,2 @@
-"""Syscall handlers by area; importing this package fills the dispatch table."""
-
-from kernel.syscalls import bpf, files, memory, misc, process, time  # noqa: F401
-from kernel.syscalls.table import HANDLERS, SyscallHandler
-
-__all__ = ["HANDLERS", "SyscallHandler"]
+"""Syscall handlers by area (files, memory, process, time, bpf, misc); `table.py`
+maps numbers to them and `view.py` says what of the kernel they may use."""

@@ -20,10 +20,10 @@ from kernel.abi import (
     BPF_OBJ_KIND_PROG,
     BPF_PROG_INFO_STRUCT,
     BPF_PROG_MAX_INSNS,
+    AttachType,
     BpfAttrOff,
     BpfCmd,
     Errno,
-    Sys,
     SyscallError,
 )
 from kernel.bpf.errors import BpfError, VerifierError
@@ -31,7 +31,7 @@ from kernel.bpf.maps import RingBufMap
 from kernel.bpf.verifier import cost_ns
 from kernel.bpf.verifier import work as verifier_work
 from kernel.proc import Process
-from kernel.syscalls.table import Kernel, syscall
+from kernel.syscalls.view import KernelView
 
 MODULE = "kernel::syscall::bpf"
 T = TypeVar("T")
@@ -57,8 +57,7 @@ class Attr:
             raise SyscallError(Errno.EINVAL, f"{what} needs the {BPF_ATTR_EXT_SIZE}-byte BpfAttr")
 
 
-@syscall(Sys.BPF)
-def sys_bpf(k: Kernel, proc: Process, cmd: int, attr_ptr: int, size: int, *_: int) -> int:
+def sys_bpf(k: KernelView, proc: Process, cmd: int, attr_ptr: int, size: int, *_: int) -> int:
     if size < BPF_ATTR_SIZE:
         raise SyscallError(Errno.EINVAL, f"attr size {size} < {BPF_ATTR_SIZE}")
     if attr_ptr % 8:
@@ -76,13 +75,13 @@ def sys_bpf(k: Kernel, proc: Process, cmd: int, attr_ptr: int, size: int, *_: in
 # ------------------------------------------------------------------ maps
 
 
-def _map_create(k: Kernel, proc: Process, attr: Attr) -> int:
+def _map_create(k: KernelView, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: MAP_CREATE")
     map_type, key_size = attr.u32(BpfAttrOff.PROG_TYPE), attr.u32(BpfAttrOff.INSN_CNT)
     sizes = attr.u64(BpfAttrOff.INSNS)
     value_size, max_entries = sizes & 0xFFFF_FFFF, sizes >> 32
     bpf_map = k.bpf.maps.create(map_type, key_size, value_size, max_entries)
-    k.heap_bytes += _map_storage_bytes(bpf_map)
+    k.charge_heap(_map_storage_bytes(bpf_map))
     k.log.info(
         MODULE,
         f"Created map id={bpf_map.id} type={map_type} key_size={bpf_map.key_size} "
@@ -103,7 +102,7 @@ def _key(proc: Process, attr: Attr, bpf_map: object) -> bytes:
     return proc.mm.read(attr.u64(BpfAttrOff.KEY), bpf_map.key_size)  # type: ignore[attr-defined]
 
 
-def _map_lookup(k: Kernel, proc: Process, attr: Attr) -> int:
+def _map_lookup(k: KernelView, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     if isinstance(bpf_map, RingBufMap):
         raise SyscallError(Errno.EINVAL, "use RINGBUF_POLL on a ringbuf")
@@ -114,7 +113,7 @@ def _map_lookup(k: Kernel, proc: Process, attr: Attr) -> int:
     return 0
 
 
-def _map_update(k: Kernel, proc: Process, attr: Attr) -> int:
+def _map_update(k: KernelView, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     if isinstance(bpf_map, RingBufMap):
         raise SyscallError(Errno.EINVAL, "a ringbuf has no keys")
@@ -130,14 +129,14 @@ def _check_writable(bpf_map: object) -> None:
         raise SyscallError(Errno.EPERM, f"map {bpf_map.id} is frozen")  # type: ignore[attr-defined]
 
 
-def _map_delete(k: Kernel, proc: Process, attr: Attr) -> int:
+def _map_delete(k: KernelView, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     _check_writable(bpf_map)
     bpf_map.delete(_key(proc, attr, bpf_map))
     return 0
 
 
-def _map_next_key(k: Kernel, proc: Process, attr: Attr) -> int:
+def _map_next_key(k: KernelView, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     key_ptr = attr.u64(BpfAttrOff.KEY)
     key = proc.mm.read(key_ptr, bpf_map.key_size) if key_ptr else None
@@ -145,7 +144,7 @@ def _map_next_key(k: Kernel, proc: Process, attr: Attr) -> int:
     return 0
 
 
-def _ringbuf_poll(k: Kernel, proc: Process, attr: Attr) -> int:
+def _ringbuf_poll(k: KernelView, proc: Process, attr: Attr) -> int:
     bpf_map = k.bpf.maps.get(attr.u32(BpfAttrOff.MAP_FD))
     if not isinstance(bpf_map, RingBufMap):
         raise SyscallError(Errno.EINVAL, f"map {bpf_map.id} is not a ringbuf")
@@ -162,7 +161,7 @@ def _ringbuf_poll(k: Kernel, proc: Process, attr: Attr) -> int:
     return len(record)
 
 
-def _obj_get_info(k: Kernel, proc: Process, attr: Attr) -> int:
+def _obj_get_info(k: KernelView, proc: Process, attr: Attr) -> int:
     """Describe map `map_fd`, or program `map_fd` when file_flags = BPF_OBJ_KIND_PROG
     (ids are not fds, so the caller says which kind; OBJ_GET reports it)."""
     attr.need_extended("OBJ_GET_INFO_BY_FD")
@@ -209,7 +208,7 @@ def _pin_path(proc: Process, attr: Attr) -> str:
     return raw.decode(errors="replace")
 
 
-def _obj_pin(k: Kernel, proc: Process, attr: Attr) -> int:
+def _obj_pin(k: KernelView, proc: Process, attr: Attr) -> int:
     """Pin map `map_fd`, or program `map_fd` when file_flags = BPF_OBJ_KIND_PROG."""
     path = _pin_path(proc, attr)
     kind = attr.u32(BpfAttrOff.FILE_FLAGS) or BPF_OBJ_KIND_MAP
@@ -217,7 +216,7 @@ def _obj_pin(k: Kernel, proc: Process, attr: Attr) -> int:
     return 0
 
 
-def _obj_get(k: Kernel, proc: Process, attr: Attr) -> int:
+def _obj_get(k: KernelView, proc: Process, attr: Attr) -> int:
     """The pinned id; the pin's kind (1 map, 2 program) is written back to file_flags."""
     pin = k.bpf.get_pinned(_pin_path(proc, attr))
     proc.mm.write(attr.address + BpfAttrOff.FILE_FLAGS, struct.pack("<I", pin.kind))
@@ -250,7 +249,7 @@ def _log_opts(attr: Attr) -> tuple[int, int]:
     return 2, size
 
 
-def _charge_verification(k: Kernel, before: tuple[int, int]) -> None:
+def _charge_verification(k: KernelView, before: tuple[int, int]) -> None:
     """Guest time for the verifier's work in this syscall (`verifier.cost_ns`):
     the kernel does the work, so guest time moves, deterministically."""
     ns = cost_ns(verifier_work.insns - before[0], verifier_work.states - before[1])
@@ -263,7 +262,7 @@ def _prog_name(attr: Attr) -> str:
     return raw.decode(errors="replace")
 
 
-def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
+def _verified(k: KernelView, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
     """Run a load; a verifier rejection is -EACCES with its log in log_buf.
     Either way the verification work is charged to guest time."""
     before = (verifier_work.insns, verifier_work.states)
@@ -279,7 +278,7 @@ def _verified(k: Kernel, proc: Process, attr: Attr, load: Callable[[], T]) -> T:
         _charge_verification(k, before)
 
 
-def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
+def _prog_load(k: KernelView, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: PROG_LOAD")
     count = attr.u32(BpfAttrOff.INSN_CNT)
     if count == 0:
@@ -296,7 +295,7 @@ def _prog_load(k: Kernel, proc: Process, attr: Attr) -> int:
     return loaded.id
 
 
-def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
+def _prog_load_elf(k: KernelView, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: PROG_LOAD_ELF")
     size = attr.u32(BpfAttrOff.INSN_CNT)
     if size == 0:
@@ -312,28 +311,28 @@ def _prog_load_elf(k: Kernel, proc: Process, attr: Attr) -> int:
     return loaded[0].id
 
 
-def _attach_fields(k: Kernel, attr: Attr) -> tuple[object, int]:
+def _attach_fields(k: KernelView, attr: Attr) -> tuple[AttachType, int]:
     kind = k.bpf.attach_type(attr.u32(BpfAttrOff.ATTACH_BTF_ID))
     return kind, attr.u32(BpfAttrOff.ATTACH_PROG_FD)
 
 
-def _prog_attach(k: Kernel, proc: Process, attr: Attr) -> int:
+def _prog_attach(k: KernelView, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: PROG_ATTACH")
     kind, prog_id = _attach_fields(k, attr)
     k.bpf.attach(kind, prog_id)
-    k.log.info(MODULE, f"sys_bpf: attached prog {prog_id} to type {int(kind)}")  # type: ignore[call-overload]
-    k.hooks.prog_attached(int(kind), attr.u64(BpfAttrOff.KEY), attr.u64(BpfAttrOff.VALUE))  # type: ignore[call-overload]
+    k.log.info(MODULE, f"sys_bpf: attached prog {prog_id} to type {int(kind)}")
+    k.hooks.prog_attached(int(kind), attr.u64(BpfAttrOff.KEY), attr.u64(BpfAttrOff.VALUE))
     return 0
 
 
-def _prog_detach(k: Kernel, proc: Process, attr: Attr) -> int:
+def _prog_detach(k: KernelView, proc: Process, attr: Attr) -> int:
     k.log.info(MODULE, "sys_bpf: PROG_DETACH")
     kind, prog_id = _attach_fields(k, attr)
     k.bpf.detach(kind, prog_id)
     return 0
 
 
-COMMANDS: dict[int, Callable[[Kernel, Process, Attr], int]] = {
+COMMANDS: dict[int, Callable[[KernelView, Process, Attr], int]] = {
     BpfCmd.MAP_CREATE: _map_create,
     BpfCmd.MAP_LOOKUP_ELEM: _map_lookup,
     BpfCmd.MAP_UPDATE_ELEM: _map_update,

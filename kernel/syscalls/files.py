@@ -10,14 +10,13 @@ from kernel.abi import (
     WRITEV_MAX_IOV,
     Errno,
     OpenFlag,
-    Sys,
     SyscallError,
 )
 from kernel.fs.devfs import ConsoleFile
 from kernel.fs.pipe import make_pipe
 from kernel.mm import PROT_R, PROT_W
 from kernel.proc import Process
-from kernel.syscalls.table import Kernel, syscall
+from kernel.syscalls.view import KernelView
 from kernel.waitq import WouldBlock
 
 MAX_IO = 1 << 20  # bytes moved by one read/write call at most
@@ -46,9 +45,8 @@ def _console_check(file: object, data: bytes) -> None:
             raise SyscallError(Errno.EINVAL, "console output is not UTF-8") from None
 
 
-@syscall(Sys.OPEN)
 def sys_open(
-    k: Kernel, proc: Process, path_ptr: int, path_len: int, flags: int, _mode: int, *_: int
+    k: KernelView, proc: Process, path_ptr: int, path_len: int, flags: int, _mode: int, *_: int
 ) -> int:
     path = user_path(proc, path_ptr, path_len)
     flags = OpenFlag(flags & 0xFFFF_FFFF)
@@ -70,8 +68,7 @@ def sys_open(
     return fd
 
 
-@syscall(Sys.READ)
-def sys_read(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
+def sys_read(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
     file = proc.fds.get(fd)
     if not file.readable:
         raise SyscallError(Errno.EBADF, "not open for reading")
@@ -82,8 +79,7 @@ def sys_read(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) -
     return len(data)
 
 
-@syscall(Sys.WRITE)
-def sys_write(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
+def sys_write(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
     file = proc.fds.get(fd)
     if not file.writable:
         raise SyscallError(Errno.EBADF, "not open for writing")
@@ -92,8 +88,7 @@ def sys_write(k: Kernel, proc: Process, fd: int, buf: int, count: int, *_: int) 
     return file.write(data)
 
 
-@syscall(Sys.WRITEV)
-def sys_writev(k: Kernel, proc: Process, fd: int, iov: int, iovcnt: int, *_: int) -> int:
+def sys_writev(k: KernelView, proc: Process, fd: int, iov: int, iovcnt: int, *_: int) -> int:
     """Like write: at most MAX_IO bytes in total. Every buffer is checked (and console
     text validated) first, then the pieces are written one by one, never joined."""
     file = proc.fds.get(fd)
@@ -134,39 +129,33 @@ def sys_writev(k: Kernel, proc: Process, fd: int, iov: int, iovcnt: int, *_: int
     return written
 
 
-@syscall(Sys.LSEEK)
-def sys_lseek(k: Kernel, proc: Process, fd: int, offset: int, whence: int, *_: int) -> int:
+def sys_lseek(k: KernelView, proc: Process, fd: int, offset: int, whence: int, *_: int) -> int:
     offset = offset - (1 << 64) if offset >= 1 << 63 else offset
     return proc.fds.get(fd).lseek(offset, whence)
 
 
-@syscall(Sys.CLOSE)
-def sys_close(k: Kernel, proc: Process, fd: int, *_: int) -> int:
+def sys_close(k: KernelView, proc: Process, fd: int, *_: int) -> int:
     proc.fds.close(fd)
     return 0
 
 
-@syscall(Sys.FSTAT)
-def sys_fstat(k: Kernel, proc: Process, fd: int, statbuf: int, *_: int) -> int:
+def sys_fstat(k: KernelView, proc: Process, fd: int, statbuf: int, *_: int) -> int:
     proc.mm.write(statbuf, proc.fds.get(fd).stat().pack())
     return 0
 
 
-@syscall(Sys.DUP)
-def sys_dup(k: Kernel, proc: Process, fd: int, *_: int) -> int:
+def sys_dup(k: KernelView, proc: Process, fd: int, *_: int) -> int:
     file = proc.fds.get(fd)
     new = proc.fds.install(file)
     file.refs += 1
     return new
 
 
-@syscall(Sys.DUP2)
-def sys_dup2(k: Kernel, proc: Process, old: int, new: int, *_: int) -> int:
+def sys_dup2(k: KernelView, proc: Process, old: int, new: int, *_: int) -> int:
     return proc.fds.dup2(old, new)
 
 
-@syscall(Sys.PIPE)
-def sys_pipe(k: Kernel, proc: Process, fds_ptr: int, *_: int) -> int:
+def sys_pipe(k: KernelView, proc: Process, fds_ptr: int, *_: int) -> int:
     proc.mm.check(fds_ptr, 8, PROT_W)
     reader, writer = make_pipe(k.next_pipe_ino())
     rfd = proc.fds.install(reader)
@@ -180,8 +169,7 @@ def sys_pipe(k: Kernel, proc: Process, fds_ptr: int, *_: int) -> int:
     return 0
 
 
-@syscall(Sys.GETCWD)
-def sys_getcwd(k: Kernel, proc: Process, buf: int, size: int, *_: int) -> int:
+def sys_getcwd(k: KernelView, proc: Process, buf: int, size: int, *_: int) -> int:
     data = proc.cwd.encode() + b"\0"
     if size < len(data):
         raise SyscallError(Errno.ERANGE)
@@ -189,8 +177,7 @@ def sys_getcwd(k: Kernel, proc: Process, buf: int, size: int, *_: int) -> int:
     return buf
 
 
-@syscall(Sys.CHDIR)
-def sys_chdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+def sys_chdir(k: KernelView, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
     path = _path_arg(proc, path_ptr, path_len)
     node = k.vfs.resolve(path, proc.cwd)
     if not node.is_dir:
@@ -199,8 +186,7 @@ def sys_chdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -
     return 0
 
 
-@syscall(Sys.MKDIR)
-def sys_mkdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+def sys_mkdir(k: KernelView, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
     parent, name = k.vfs.resolve_parent(_path_arg(proc, path_ptr, path_len), proc.cwd)
     try:
         parent.lookup(name)
@@ -210,8 +196,7 @@ def sys_mkdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -
     raise SyscallError(Errno.EEXIST, name)
 
 
-@syscall(Sys.RMDIR)
-def sys_rmdir(k: Kernel, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
+def sys_rmdir(k: KernelView, proc: Process, path_ptr: int, path_len: int, *_: int) -> int:
     parent, name = k.vfs.resolve_parent(_path_arg(proc, path_ptr, path_len), proc.cwd)
     parent.lookup(name)
     parent.rmdir(name)

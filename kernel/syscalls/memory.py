@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from kernel.abi import PAGE_SIZE, Errno, MapFlag, Prot, Sys, SyscallError
+from kernel.abi import PAGE_SIZE, Errno, MapFlag, Prot, SyscallError
 from kernel.proc import Process
-from kernel.syscalls.table import Kernel, syscall
+from kernel.syscalls.view import KernelView
 
 MAX_MAPPING = 1 << 32
 
 
-@syscall(Sys.MALLOC)
-def sys_malloc(k: Kernel, proc: Process, size: int, *_: int) -> int:
+def sys_malloc(k: KernelView, proc: Process, size: int, *_: int) -> int:
     if size == 0:
         raise SyscallError(Errno.EINVAL, "malloc(0)")
     if size > MAX_MAPPING:
@@ -20,8 +19,7 @@ def sys_malloc(k: Kernel, proc: Process, size: int, *_: int) -> int:
     return vma.start
 
 
-@syscall(Sys.FREE)
-def sys_free(k: Kernel, proc: Process, ptr: int, *_: int) -> int:
+def sys_free(k: KernelView, proc: Process, ptr: int, *_: int) -> int:
     if ptr == 0:
         return 0
     size = proc.heap_blocks.pop(ptr, None)
@@ -31,9 +29,15 @@ def sys_free(k: Kernel, proc: Process, ptr: int, *_: int) -> int:
     return 0
 
 
-@syscall(Sys.MMAP)
 def sys_mmap(
-    k: Kernel, proc: Process, addr: int, length: int, prot: int, flags: int, fd: int, offset: int
+    k: KernelView,
+    proc: Process,
+    addr: int,
+    length: int,
+    prot: int,
+    flags: int,
+    fd: int,
+    offset: int,
 ) -> int:
     if length == 0 or length > MAX_MAPPING:
         raise SyscallError(Errno.EINVAL, "bad length")

@@ -8,17 +8,16 @@ from typing import Any
 from kernel.abi import DebugOp, Errno, Sys, SyscallError
 from kernel.drivers.rp1 import PWM_CLOCK_HZ
 from kernel.proc import Process
-from kernel.syscalls.table import Kernel, syscall
+from kernel.syscalls.view import KernelView
 
 MAX_MAP_ID = 0xFFFF_FFFF  # ids are u32 (BpfAttr.map_fd): op 2 can never look like -errno
 
 
-@syscall(Sys.DEBUG)
-def sys_debug(k: Kernel, proc: Process, op: int, value: int, *_: int) -> int:
+def sys_debug(k: KernelView, proc: Process, op: int, value: int, *_: int) -> int:
     if op == DebugOp.SET_EXPORTED_RINGBUF:
         if value > MAX_MAP_ID:
             raise SyscallError(Errno.EINVAL, f"map id {value} is not a u32")
-        k.exported_ringbuf = value
+        k.export_ringbuf(value)
         return 0
     if op == DebugOp.GET_EXPORTED_RINGBUF:
         if k.exported_ringbuf is None:
@@ -27,7 +26,7 @@ def sys_debug(k: Kernel, proc: Process, op: int, value: int, *_: int) -> int:
     raise SyscallError(Errno.EINVAL, f"unknown debug op {op}")
 
 
-def _pwm(k: Kernel, proc: Process, nr: Sys, pwm_id: int, channel: int | None = None) -> Any:
+def _pwm(k: KernelView, proc: Process, nr: Sys, pwm_id: int, channel: int | None = None) -> Any:
     """The PWM driver for `pwm_id` (EINVAL for bad ids). Without PWM hardware the
     syscall does not exist, as in the original's pc / virt builds: -ENOSYS and the WARN
     line of any unimplemented syscall (deviation 1)."""
@@ -46,8 +45,7 @@ def _pwm(k: Kernel, proc: Process, nr: Sys, pwm_id: int, channel: int | None = N
     return drivers[pwm_id]
 
 
-@syscall(Sys.PWM_CONFIG)
-def sys_pwm_config(k: Kernel, proc: Process, pwm_id: int, freq_hz: int, *_: int) -> int:
+def sys_pwm_config(k: KernelView, proc: Process, pwm_id: int, freq_hz: int, *_: int) -> int:
     """Both channels of the controller get the frequency (the original's behaviour)."""
     pwm = _pwm(k, proc, Sys.PWM_CONFIG, pwm_id)
     freq = freq_hz & 0xFFFF_FFFF
@@ -58,15 +56,17 @@ def sys_pwm_config(k: Kernel, proc: Process, pwm_id: int, freq_hz: int, *_: int)
     return 0
 
 
-@syscall(Sys.PWM_WRITE)
-def sys_pwm_write(k: Kernel, proc: Process, pwm_id: int, channel: int, duty: int, *_: int) -> int:
+def sys_pwm_write(
+    k: KernelView, proc: Process, pwm_id: int, channel: int, duty: int, *_: int
+) -> int:
     """Duty in percent; values above 100 are capped, as the original's driver does."""
     _pwm(k, proc, Sys.PWM_WRITE, pwm_id, channel).set_duty_cycle(channel, min(duty, 100))
     return 0
 
 
-@syscall(Sys.PWM_ENABLE)
-def sys_pwm_enable(k: Kernel, proc: Process, pwm_id: int, channel: int, on: int, *_: int) -> int:
+def sys_pwm_enable(
+    k: KernelView, proc: Process, pwm_id: int, channel: int, on: int, *_: int
+) -> int:
     pwm = _pwm(k, proc, Sys.PWM_ENABLE, pwm_id, channel)
     if on:
         pwm.enable(channel)
