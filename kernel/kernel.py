@@ -15,7 +15,7 @@ from typing import Any
 
 from kernel.abi import USER_ALLOC_BASE, USER_EXEC_ALLOC_BASE, Arch, Errno, Sys, SyscallError
 from kernel.arch import PLATFORMS
-from kernel.bpf_hooks import BpfHooks
+from kernel.bpf_attach.hooks import BpfHooks
 from kernel.config import KernelConfig
 from kernel.elfload import build_process, parse_executable
 from kernel.fs.devfs import make_devfs

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kernel.bpf.asm import assemble_bytes
 from kernel.bpf.conformance import main
+from kernel.bpf.isa.asm import assemble_bytes
 
 
 def plugin(program: str, *argv: str) -> tuple[int, str]:

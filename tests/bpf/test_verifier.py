@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from kernel.abi import AttachType
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
+from kernel.bpf.isa.asm import assemble
 from kernel.bpf.verifier import HOOK_SPECS, HookSpec, verify
 from tests.bpf.verifier_cases import MAPS, lookup, pkt
 

@@ -13,10 +13,10 @@ import pytest
 
 from kernel.abi import AttachType
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import HOOK_SPECS, verify
-from kernel.bpf.vm import Vm
 from tests.bpf.bpf_c import build_object, load_programs
 from tests.bpf.verifier_cases import MAPS
 

@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kernel.abi import AttachType
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import HOOK_SPECS, HookSpec, verify
-from kernel.bpf.vm import Vm
 from tests.bpf.verifier_cases import MAPS
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -101,7 +101,7 @@ def insn_streams(draw):
 @st.composite
 def legal_streams(draw):
     """Well-formed instructions (reserved fields zero) over initialised registers."""
-    from kernel.bpf.helper_protos import HELPER_PROTOS
+    from kernel.bpf.runtime.helper_protos import HELPER_PROTOS
 
     out = [
         Insn(op.ALU64 | op.MOV, r, 0, 0, draw(st.integers(-2, 40)))

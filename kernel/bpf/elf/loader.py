@@ -20,10 +20,10 @@ from kernel.bpf.elf.link import link_program
 from kernel.bpf.elf.model import MapSpec, ParsedObject, ProgramSpec
 from kernel.bpf.elf.reader import parse_object
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.maps.table import _validate as validate_geometry  # MAP_CREATE's checks
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps.table import _validate as validate_geometry  # MAP_CREATE's checks
 from kernel.bpf.verifier import HOOK_SPECS, VerifierResult, verify
 
 # Provisional ids used while verifying, far above any id a real table hands out.

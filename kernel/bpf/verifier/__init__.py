@@ -7,7 +7,7 @@ Public API::
 raises `kernel.bpf.errors.VerifierError(insn_idx, reason, log)` on rejection.
 ``maps`` is anything with ``.get(map_id)`` returning an object with
 ``map_type``, ``key_size``, ``value_size`` and ``max_entries`` (None or an
-exception for unknown ids) -- `kernel.bpf.maps.MapTable` or a plain dict.
+exception for unknown ids) -- `kernel.bpf.runtime.maps.MapTable` or a plain dict.
 ``hook`` is the `HookSpec` of the attach type (`HOOK_SPECS`); None means the
 generic context: the 56-byte BpfContext with a payload of up to 64 KiB.
 
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa.insn import Insn
 from kernel.bpf.verifier.cfg import StaticError, analyze
 from kernel.bpf.verifier.core import Reject, TraceLog, Verifier
 from kernel.bpf.verifier.hooks import GENERIC_HOOK, HOOK_SPECS, MAX_PACKET_OFF, HookSpec

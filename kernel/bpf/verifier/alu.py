@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 from kernel.bpf.verifier import scalar
 from kernel.bpf.verifier.mem import MAX_VAR_OFF
 from kernel.bpf.verifier.state import (

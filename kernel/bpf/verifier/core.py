@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kernel.abi import Helper, MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.helper_protos import HELPER_PROTOS, Arg, Ret
-from kernel.bpf.insn import Insn, ld_imm64_value
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, ld_imm64_value
+from kernel.bpf.runtime.helper_protos import HELPER_PROTOS, Arg, Ret
 from kernel.bpf.verifier import scalar
 from kernel.bpf.verifier.alu import do_alu
 from kernel.bpf.verifier.cfg import ProgInfo

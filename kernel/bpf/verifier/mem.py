@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff
-from kernel.bpf import opcodes as op
+from kernel.bpf.isa import opcodes as op
 from kernel.bpf.verifier import scalar, tnum
 from kernel.bpf.verifier.state import (
     INVALID,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.bpf.printk import FormatError, count_args
+from kernel.bpf.runtime.printk import FormatError, count_args
 from kernel.bpf.verifier.state import PTR_TO_MAP_VALUE, State
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import struct
 
 from kernel.abi import RINGBUF_HDR_SIZE, Errno, MapType
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 _HDR = struct.Struct("<II")
 assert _HDR.size == RINGBUF_HDR_SIZE

@@ -17,14 +17,14 @@ from kernel.abi import (
     Errno,
 )
 from kernel.bpf.elf import load_object
-from kernel.bpf.env import HelperEnv
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
-from kernel.bpf.insn import decode
-from kernel.bpf.maps import MapTable
-from kernel.bpf.old_helper_ids import old_numbering_hint
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa.insn import decode
+from kernel.bpf.runtime.env import HelperEnv
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.old_helper_ids import old_numbering_hint
 from kernel.bpf.verifier import HOOK_SPECS, VerifierResult, verify
-from kernel.bpf.vm import Vm
 from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation

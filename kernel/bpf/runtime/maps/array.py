@@ -7,7 +7,7 @@ import struct
 
 from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 _U32 = struct.Struct("<I")
 VIEW_CACHE = 4096  # element views kept alive at most (one per recently used index)
