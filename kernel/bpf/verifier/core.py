@@ -22,6 +22,13 @@ from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.helper_protos import HELPER_PROTOS, Arg, Ret
 from kernel.bpf.verifier import scalar
 from kernel.bpf.verifier.alu import do_alu
+from kernel.bpf.verifier.branch import (
+    NOTHING,
+    NullCheck,
+    Outcome,
+    PacketRange,
+    ScalarRanges,
+)
 from kernel.bpf.verifier.cfg import ProgInfo
 from kernel.bpf.verifier.hooks import HookSpec
 from kernel.bpf.verifier.mem import (
@@ -301,6 +308,7 @@ class Verifier:
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
         unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
         _scalar, _reg, _new = SCALAR, Reg, object.__new__
+        _snew, _Scalar = tuple.__new__, scalar.Scalar
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
@@ -349,7 +357,9 @@ class Verifier:
             nh += 4
             f = fast[idx]
             if f is not None:
-                # known values (loop counters): same result as the general path
+                # known values (loop counters): same result as the general path. The
+                # walk's hottest code: Scalar fields by index here (0 = value, 1 = mask),
+                # a named-field read costs a descriptor call per access
                 kind, dst, src, b, fn, mask, target, edge = f
                 d = regs[dst]
                 ds = d.s
@@ -357,19 +367,19 @@ class Verifier:
                     bprec = True
                     if src >= 0:
                         sr = regs[src]
-                        if sr.type == _scalar and not sr.s[1]:
-                            b, bprec = sr.s[0] & mask, sr.prec
+                        if sr.type == _scalar and not (ss := sr.s)[1]:
+                            b, bprec = ss[0] & mask, sr.prec
                         else:
                             b = None
                     if b is not None:
                         if kind != 1:  # ALU (0: add, inlined)
                             u = (ds[0] + b) & mask if kind == 0 else fn(ds[0] & mask, b) & mask
                             sv = u - (1 << 64) if u >> 63 else u
-                            # = Reg(SCALAR, (u, 0, sv, sv, u, u), prec=...) without the
+                            # = Reg(SCALAR, Scalar(u, 0, sv, sv, u, u), prec=...) without the
                             # __init__ call (a third of this instruction's cost)
                             r = _new(_reg)
                             r.type = _scalar
-                            r.s = (u, 0, sv, sv, u, u)
+                            r.s = _snew(_Scalar, (u, 0, sv, sv, u, u))
                             r.off = r.id = r.rng = r.frame = 0
                             r.map = None
                             r.prec = d.prec and bprec
@@ -700,12 +710,12 @@ class Verifier:
                 pass  # read_reg above already rejected an uninitialised register
             elif kind == Arg.PTR_TO_UNINIT_MEM:
                 size_reg = self.read_reg(st, r + 1)
-                if size_reg.is_ptr or size_reg.s[1] != 0 or size_reg.s[0] == 0:
+                if size_reg.is_ptr or size_reg.s.mask != 0 or size_reg.s.value == 0:
                     self.fail(f"R{r + 1} must be a known non-zero size for {name}")
-                if size_reg.s[0] > op.STACK_SIZE:
-                    self.fail(f"R{r + 1} size {size_reg.s[0]} too large for {name}")
+                if size_reg.s.value > op.STACK_SIZE:
+                    self.fail(f"R{r + 1} size {size_reg.s.value} too large for {name}")
                 self.mark_precise(st, r + 1)
-                check_helper_mem_write(self, st, r, size_reg.s[0])
+                check_helper_mem_write(self, st, r, size_reg.s.value)
             elif kind == Arg.PTR_TO_MEM:
                 size_reg = self.read_reg(st, r + 1)
                 zero_ok = args[i + 1] == Arg.CONST_SIZE_OR_ZERO
@@ -743,9 +753,9 @@ class Verifier:
         key's bytes are then marked precise (the missing NULL depends on them)."""
         ptr = st.cur.regs[2]
         size = bpf_map.key_size
-        if ptr.type != PTR_TO_STACK or ptr.s[1] != 0 or size not in (1, 2, 4, 8):
+        if ptr.type != PTR_TO_STACK or ptr.s.mask != 0 or size not in (1, 2, 4, 8):
             return False
-        o = ptr.off + scalar.to_signed(ptr.s[0])
+        o = ptr.off + scalar.to_signed(ptr.s.value)
         frame = st.frames[ptr.frame]
         k, j = divmod(o, 8)
         if j + size > 8:
@@ -756,10 +766,10 @@ class Verifier:
         key = None
         if slot.narrow is not None and slot.narrow[:2] == (j, size):
             if slot.narrow[2].is_const:
-                key = slot.narrow[2].s[0]
+                key = slot.narrow[2].s.value
         elif slot.spill is not None and j == 0:
             if slot.spill.is_const:
-                key = slot.spill.s[0] & scalar.umask(size * 8)
+                key = slot.spill.s.value & scalar.umask(size * 8)
         elif all(b == ZERO for b in slot.kinds[j : j + size]):
             key = 0
         if key is None or key >= bpf_map.max_entries:
@@ -771,11 +781,11 @@ class Verifier:
         if reg.type == CONST_MAP:
             info = reg.map
         elif reg.type == SCALAR:
-            if reg.s[1] != 0:
+            if reg.s.mask != 0:
                 self.fail(f"R{r} is not a known constant map id ({reg!r})")
-            info = self.maps.get(reg.s[0])
+            info = self.maps.get(reg.s.value)
             if info is None:
-                self.fail(f"R{r} map id {scalar.to_signed(reg.s[0])} does not exist")
+                self.fail(f"R{r} map id {scalar.to_signed(reg.s.value)} does not exist")
         else:
             self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=map_ptr")
         assert info is not None
@@ -787,13 +797,13 @@ class Verifier:
         if reg.is_ptr:
             self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=scalar")
         s = reg.s
-        if s[2] < 0:
+        if s.smin < 0:
             self.fail(f"R{r} min value is negative, either use unsigned or 'var &= const'")
-        if s[4] == 0 and not zero_ok:
+        if s.umin == 0 and not zero_ok:
             self.fail(f"R{r} invalid zero-sized read")
-        if s[5] >= 1 << 29:
+        if s.umax >= 1 << 29:
             self.fail(f"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'")
-        return s[4], s[5]
+        return s.umin, s.umax
 
     # ------------------------------------------------------------ conditional jumps
 
@@ -810,10 +820,10 @@ class Verifier:
         else:
             s = scalar_reg(scalar.const(insn.imm & scalar.U32 if is32 else insn.imm))
             src_reg = -1
-        if d.s[1] == 0 and s.s[1] == 0 and d.type == SCALAR and s.type == SCALAR:
+        if d.s.mask == 0 and s.s.mask == 0 and d.type == SCALAR and s.type == SCALAR:
             # both known: the outcome is decided and nothing is refined
             self.mark_precise(st, insn.dst, src_reg)
-            if _const_cmp(name, d.s[0], s.s[0], bits):
+            if _const_cmp(name, d.s.value, s.s.value, bits):
                 if target <= idx:
                     st.last_back_edge = (idx, target)
                 st.idx = target
@@ -829,8 +839,8 @@ class Verifier:
             t = scalar.assume(name, a, b, bits)
             f = scalar.assume(scalar.NEGATE[name], a, b, bits)
             outcome = (
-                None if t is None else ("scalar", insn.dst, d, t[0], src_reg, s, t[1], bits),
-                None if f is None else ("scalar", insn.dst, d, f[0], src_reg, s, f[1], bits),
+                None if t is None else ScalarRanges(insn.dst, d, t[0], src_reg, s, t[1], bits),
+                None if f is None else ScalarRanges(insn.dst, d, f[0], src_reg, s, f[1], bits),
             )
             if t is None or f is None:
                 self.mark_precise(st, insn.dst, src_reg)
@@ -869,33 +879,27 @@ class Verifier:
             return True
         return False
 
-    def _apply(self, st: State, how: tuple | None) -> bool:
+    def _apply(self, st: State, how: Outcome) -> bool:
         """Refine ``st`` with what a branch outcome implies; False if impossible."""
-        if how is None or how[0] == "none":
-            return True
-        kind = how[0]
-        if kind == "scalar":
-            _, dreg, d, dview, sreg, s, sview, bits = how
-            nd = scalar.merge_view(d.s, dview, bits)
+        if isinstance(how, ScalarRanges):
+            nd = scalar.merge_view(how.d.s, how.dview, how.bits)
             if nd is None:
                 return False
-            self._set_scalar(st, dreg, d, nd)
-            if sreg >= 0 and sreg != dreg:
-                ns = scalar.merge_view(s.s, sview, bits)
+            self._set_scalar(st, how.dreg, how.d, nd)
+            if how.sreg >= 0 and how.sreg != how.dreg:
+                ns = scalar.merge_view(how.s.s, how.sview, how.bits)
                 if ns is None:
                     return False
-                self._set_scalar(st, sreg, s, ns)
+                self._set_scalar(st, how.sreg, how.s, ns)
             return True
-        if kind == "null":
-            _, ptr_id, is_null = how
-            self._mark_null(st, ptr_id, is_null)
+        if isinstance(how, NullCheck):
+            self._mark_null(st, how.ptr_id, how.is_null)
             return True
-        if kind == "pkt":
-            _, pkt, new_range = how
-            return self._pkt_range(st, pkt, new_range)
-        raise AssertionError(kind)
+        if isinstance(how, PacketRange):
+            return self._pkt_range(st, how.pkt, how.new_range)
+        return True  # NOTHING
 
-    def _set_scalar(self, st: State, regno: int, old: Reg, s: scalar.S) -> None:
+    def _set_scalar(self, st: State, regno: int, old: Reg, s: scalar.Scalar) -> None:
         if s == old.s:
             return
         new = old.replace(s=s)
@@ -915,9 +919,9 @@ class Verifier:
                 st.set_reg_anywhere(f, where, nr)
 
     def _pkt_range(self, st: State, pkt: Reg, new_range: int) -> bool:
-        if pkt.off < 0 or pkt.s[2] < 0:
+        if pkt.off < 0 or pkt.s.smin < 0:
             return True
-        if pkt.s[1] == 0 and pkt.off + pkt.s[0] > self.hook.payload_size:
+        if pkt.s.mask == 0 and pkt.off + pkt.s.value > self.hook.payload_size:
             return False  # data + n <= data_end cannot hold for n beyond the payload
         if new_range <= 0:
             return True
@@ -928,15 +932,15 @@ class Verifier:
 
     def _ptr_cond(
         self, st: State, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
-    ) -> tuple[tuple | None, tuple | None]:
-        none = ("none",)
+    ) -> tuple[Outcome | None, Outcome | None]:
+        none = NOTHING
         # a scalar compared with a pointer decides what the comparison means
         self.mark_precise(st, insn.dst, src_reg)
         # pointer vs. constant zero: a null check
         for p, other in ((d, s), (s, d)):
             if p.is_ptr and other.type == SCALAR and other.s == ZERO_S and name in ("jeq", "jne"):
                 if p.type == PTR_TO_MAP_VALUE_OR_NULL:
-                    eq, ne = ("null", p.id, True), ("null", p.id, False)
+                    eq, ne = NullCheck(p.id, True), NullCheck(p.id, False)
                     return (eq, ne) if name == "jeq" else (ne, eq)
                 # a valid pointer is never NULL
                 return (None, none) if name == "jeq" else (none, None)
@@ -958,7 +962,7 @@ class Verifier:
                 if name in ("jeq", "jne", "jgt", "jge", "jlt", "jle"):
                     return (none, none)
                 self.fail(f"R{insn.dst} pointer comparison prohibited")
-            learn = ("pkt", pkt, pkt.off)
+            learn = PacketRange(pkt, pkt.off)
             return (none, learn) if good == 1 else (learn, none)
         bad = insn.dst if d.is_ptr else insn.src
         self.fail(f"R{bad} pointer comparison prohibited")

@@ -61,17 +61,17 @@ def sized_unknown(size: int, signed: bool = False) -> Reg:
 def _var_bounds(v: Verifier, regno: int, ptr: Reg) -> tuple[int, int]:
     """Signed min/max of a pointer's variable offset; rejects unbounded ones."""
     s = ptr.s
-    if s[1] == 0:
-        c = scalar.to_signed(s[0])
+    if s.mask == 0:
+        c = scalar.to_signed(s.value)
         return c, c
-    if s[2] < 0:
+    if s.smin < 0:
         v.fail(
             f"R{regno} min value is negative, either use unsigned index or do a "
             "if (index >=0) check."
         )
-    if s[5] >= MAX_VAR_OFF:
+    if s.umax >= MAX_VAR_OFF:
         v.fail(f"R{regno} unbounded memory access, make sure to bounds check any such access")
-    return s[2], s[3]
+    return s.smin, s.smax
 
 
 def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, what: str) -> None:
@@ -87,7 +87,7 @@ def _forbidden(v: Verifier, ptr: Reg, off: int, size: int) -> None:
     """A write into a frozen (read-only) map, in Linux's words."""
     v.fail(
         f"write into map forbidden, value_size={ptr.map.value_size} "
-        f"off={ptr.off + off + scalar.to_signed(ptr.s[0])} size={size}"
+        f"off={ptr.off + off + scalar.to_signed(ptr.s.value)} size={size}"
     )
 
 
@@ -97,7 +97,7 @@ def _size_name(what: str) -> str:
 
 def _check_aligned(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
     """Atomics need natural alignment; region bases are 8-byte aligned."""
-    t = tnum.add((ptr.s[0], ptr.s[1]), tnum.const(ptr.off + off))
+    t = tnum.add((ptr.s.value, ptr.s.mask), tnum.const(ptr.off + off))
     if (t[0] | t[1]) & (size - 1):
         v.fail(f"misaligned access off {tnum.fmt(t)}+0 size {size}")
 
@@ -151,8 +151,8 @@ def check_access(
 
 
 def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: str) -> Reg:
-    if ptr.s[1] != 0 or ptr.s[0] != 0:
-        v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s[0], ptr.s[1]))} disallowed")
+    if ptr.s.mask != 0 or ptr.s.value != 0:
+        v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s.value, ptr.s.mask))} disallowed")
     o = ptr.off + off
     if kind != "read" or o < 0 or o + size > v.hook.ctx_size or o % size:
         v.fail(f"invalid bpf_context access off={o} size={size}")
@@ -167,21 +167,21 @@ def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: st
 
 def _packet_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
     s = ptr.s
-    if s[2] < 0:
+    if s.smin < 0:
         v.fail(
             f"R{regno} min value is negative, either use unsigned index or do a "
             "if (index >=0) check."
         )
     o = ptr.off + off
-    if o >= 0 and o + size <= ptr.rng and o + s[5] + size <= v.hook.payload_size:
+    if o >= 0 and o + size <= ptr.rng and o + s.umax + size <= v.hook.payload_size:
         return
-    if s[1] == 0 and 0 <= o + s[0] and o + s[0] + size <= v.hook.payload_size:
+    if s.mask == 0 and 0 <= o + s.value and o + s.value + size <= v.hook.payload_size:
         # A constant offset not proven by a data_end comparison (the original's hook
         # programs read their payload this way). Every hook's payload has a fixed
         # size, so the access is safe iff the program runs where the payload is at
         # least this long: recorded here, checked at PROG_ATTACH (or now, when the
         # hook is already known, by payload_size above).
-        require_payload(v, o + s[0] + size)
+        require_payload(v, o + s.value + size)
         return
     v.fail(
         f"invalid access to packet, off={o} size={size}, "
@@ -223,8 +223,8 @@ def _stack_access(
 ) -> Reg | None:
     frame = _frame_of(st, ptr)
     verb = "read from" if kind == "read" else "write to"
-    if ptr.s[1] == 0:
-        o = ptr.off + off + scalar.to_signed(ptr.s[0])
+    if ptr.s.mask == 0:
+        o = ptr.off + off + scalar.to_signed(ptr.s.value)
         if o < -op.STACK_SIZE or o + size > 0:
             v.fail(f"invalid {verb} stack R{regno} off={o} size={size}")
         _touch(v, st, frame, o)
@@ -241,14 +241,14 @@ def _stack_access(
     if kind == "atomic":
         v.fail(f"R{regno} variable-offset atomic access to the stack is not allowed")
     s = ptr.s
-    if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+    if s.smin == scalar.S64_MIN or s.smax == scalar.S64_MAX:
         v.fail(f"invalid unbounded variable-offset {verb} stack R{regno}")
-    lo = ptr.off + off + s[2]
-    hi = ptr.off + off + s[3]
+    lo = ptr.off + off + s.smin
+    hi = ptr.off + off + s.smax
     if lo < -op.STACK_SIZE or hi + size > 0:
         v.fail(
             f"invalid variable-offset {verb} stack R{regno} "
-            f"var_off={tnum.fmt((s[0], s[1]))} off={ptr.off + off} size={size}"
+            f"var_off={tnum.fmt((s.value, s.mask))} off={ptr.off + off} size={size}"
         )
     _touch(v, st, frame, lo)
     if kind == "read":
@@ -294,7 +294,7 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
         sp = slot.spill
         if size == 8:
             return sp
-        if sp.type == SCALAR and not signed and sp.s[5] <= scalar.umask(size * 8):
+        if sp.type == SCALAR and not signed and sp.s.umax <= scalar.umask(size * 8):
             return sp.replace(id=0)
     if slot is not None and slot.narrow is not None:
         nj, n, sp = slot.narrow
@@ -317,8 +317,8 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
                     f"invalid size of register fill: {size} bytes of a spilled "
                     f"{TYPE_NAMES[sp.type]}"
                 )
-            if sp.s[1] == 0:
-                value |= (sp.s[0] >> (8 * j) & 0xFF) << (8 * idx)
+            if sp.s.mask == 0:
+                value |= (sp.s.value >> (8 * j) & 0xFF) << (8 * idx)
             else:
                 known = False
         elif kind == MISC:
@@ -398,13 +398,13 @@ def check_helper_mem(
     t = ptr.type
     if t == PTR_TO_STACK:
         frame = _frame_of(st, ptr)
-        if ptr.s[1] == 0:
-            lo = hi = ptr.off + scalar.to_signed(ptr.s[0])
+        if ptr.s.mask == 0:
+            lo = hi = ptr.off + scalar.to_signed(ptr.s.value)
         else:
             s = ptr.s
-            if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+            if s.smin == scalar.S64_MIN or s.smax == scalar.S64_MAX:
                 v.fail(f"R{regno} unbounded indirect variable-offset stack access")
-            lo, hi = ptr.off + s[2], ptr.off + s[3]
+            lo, hi = ptr.off + s.smin, ptr.off + s.smax
         if size_hi == 0:
             return
         if lo < -op.STACK_SIZE or hi + size_hi > 0:
@@ -434,10 +434,10 @@ def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> Non
     ptr = v.read_reg(st, regno)
     t = ptr.type
     if t == PTR_TO_STACK:
-        if ptr.s[1] != 0:
+        if ptr.s.mask != 0:
             v.fail(f"R{regno} variable-offset stack buffer for a helper write")
         frame = _frame_of(st, ptr)
-        lo = ptr.off + scalar.to_signed(ptr.s[0])
+        lo = ptr.off + scalar.to_signed(ptr.s.value)
         if lo < -op.STACK_SIZE or lo + size > 0:
             v.fail(f"invalid indirect access to stack R{regno} off={lo} size={size}")
         _touch(v, st, frame, lo)

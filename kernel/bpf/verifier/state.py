@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.bpf.verifier import scalar
-from kernel.bpf.verifier.scalar import S
+from kernel.bpf.verifier.scalar import Scalar
 
 # ---------------------------------------------------------------- register types
 NOT_INIT = 0
@@ -79,7 +79,7 @@ class Reg:
     def __init__(
         self,
         type: int,
-        s: S = scalar.UNKNOWN64,
+        s: Scalar = scalar.UNKNOWN64,
         off: int = 0,
         id: int = 0,
         rng: int = 0,
@@ -108,7 +108,7 @@ class Reg:
 
     @property
     def is_const(self) -> bool:
-        return self.type == SCALAR and self.s[1] == 0
+        return self.type == SCALAR and self.s.mask == 0
 
     def __repr__(self) -> str:
         return fmt_reg(self)
@@ -118,7 +118,7 @@ REG_NOT_INIT = Reg(NOT_INIT)
 REG_UNKNOWN = Reg(SCALAR)
 
 
-def scalar_reg(s: S, id: int = 0, prec: bool = False) -> Reg:
+def scalar_reg(s: Scalar, id: int = 0, prec: bool = False) -> Reg:
     return Reg(SCALAR, s, id=id, prec=prec)
 
 
@@ -145,12 +145,12 @@ def fmt_reg(r: Reg) -> str:
     if t == NOT_INIT:
         return "?"
     if t == SCALAR:
-        if r.s[1] == 0:
-            return str(scalar.to_signed(r.s[0]))
+        if r.s.mask == 0:
+            return str(scalar.to_signed(r.s.value))
         body = scalar.fmt(r.s)
         prefix = f"id={r.id}," if r.id else ""
         return f"scalar({prefix}{body})"
-    if t == PTR_TO_STACK and r.s[1] == 0 and r.s[0] == 0:
+    if t == PTR_TO_STACK and r.s.mask == 0 and r.s.value == 0:
         return f"fp{r.off}" if r.frame == 0 else f"fp[{r.frame}]{r.off}"
     parts = []
     if r.id:
@@ -162,7 +162,7 @@ def fmt_reg(r: Reg) -> str:
     if r.map is not None:
         parts.append(f"map={map_label(r.map)},ks={r.map.key_size},vs={r.map.value_size}")
     if r.s != scalar.const(0):
-        parts.append(scalar.fmt(r.s) if r.s[1] else f"imm={scalar.to_signed(r.s[0])}")
+        parts.append(scalar.fmt(r.s) if r.s.mask else f"imm={scalar.to_signed(r.s.value)}")
     return f"{TYPE_NAMES[t]}({','.join(parts)})"
 
 
