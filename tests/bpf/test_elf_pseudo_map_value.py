@@ -20,9 +20,9 @@ from kernel.bpf.isa.asm import assemble
 from kernel.bpf.isa.disasm import disassemble
 from kernel.bpf.isa.insn import Insn, ld_imm64
 from kernel.bpf.runtime.maps import MapTable
-from kernel.bpf.verifier import HOOK_SPECS, verify
+from kernel.bpf.verifier import ENTRY_SPECS, verify
 
-TIMER = HOOK_SPECS[AttachType.TIMER]
+TIMER = ENTRY_SPECS[AttachType.TIMER]
 KEY0 = bytes(4)
 
 

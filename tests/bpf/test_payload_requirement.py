@@ -14,14 +14,14 @@ from kernel.bpf.isa.insn import encode
 from kernel.bpf.runtime.env import NullHelperEnv
 from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.runtime.old_helper_ids import old_numbering_hint
-from kernel.bpf.verifier import HOOK_SPECS, verify
+from kernel.bpf.verifier import ENTRY_SPECS, verify
 from kernel.bpf_attach.registry import BpfSubsystem
 
 DATA = "ldxdw r2, [r1+0]\n"
 
 
 def required(src: str, hook: AttachType | None = None) -> int:
-    return verify(assemble(src), MapTable(), HOOK_SPECS[hook] if hook else None).payload_required
+    return verify(assemble(src), MapTable(), ENTRY_SPECS[hook] if hook else None).payload_required
 
 
 def test_constant_reads_record_the_highest_end() -> None:

@@ -29,7 +29,7 @@ from kernel.bpf.verifier.state import (
     SCALAR,
     TYPE_NAMES,
     Reg,
-    State,
+    VerifierState,
     scalar_reg,
 )
 
@@ -44,7 +44,7 @@ _FAST = {op.ADD: "add", op.SUB: "sub", op.AND: "and", op.OR: "or", op.XOR: "xor"
 _FAST.update({op.RSH: "rsh", op.MUL: "mul"})
 
 
-def do_alu(v: Verifier, st: State, insn: Insn) -> None:
+def do_alu(v: Verifier, st: VerifierState, insn: Insn) -> None:
     regs = st.cur.regs
     code = insn.opcode
     is64 = code & op.CLASS_MASK == op.ALU64
@@ -135,7 +135,9 @@ def _unary(aop: int, code: int, imm: int, a: scalar.Scalar, bits: int) -> scalar
     return scalar.bswap(a, size)
 
 
-def _ptr_alu(v: Verifier, st: State, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg) -> Reg:
+def _ptr_alu(
+    v: Verifier, st: VerifierState, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg
+) -> Reg:
     dst = insn.dst
     opname = _OPS.get(aop, "?")
     if not is64:

@@ -30,7 +30,7 @@ from kernel.bpf.verifier.branch import (
     ScalarRanges,
 )
 from kernel.bpf.verifier.cfg import ProgInfo
-from kernel.bpf.verifier.hooks import HookSpec
+from kernel.bpf.verifier.entry import EntrySpec
 from kernel.bpf.verifier.mem import (
     check_access,
     check_helper_mem,
@@ -67,7 +67,7 @@ from kernel.bpf.verifier.state import (
     MapInfo,
     Reg,
     Slot,
-    State,
+    VerifierState,
     const_reg,
     map_label,
     scalar_reg,
@@ -114,7 +114,7 @@ class TraceLog:
     def append(self, line: str) -> None:
         self.entries.append((line,))
 
-    def insn(self, v: Verifier, st: State, idx: int) -> None:
+    def insn(self, v: Verifier, st: VerifierState, idx: int) -> None:
         self.v = v
         nodes = v.history.nodes
         prev = nodes[st.hist + 1] if st.hist != NONE else NONE
@@ -127,7 +127,7 @@ class TraceLog:
             self.entries.append((where, list(f.regs), dict(f.stack)))
         self.entries.append((idx, None, None))
 
-    def state(self, st: State) -> None:
+    def state(self, st: VerifierState) -> None:
         e = self.entries
         if e and len(e[-1]) == 3 and isinstance(e[-1][0], int):
             f = st.cur
@@ -156,7 +156,7 @@ class TraceLog:
 
 def _fmt_frame(regs: list[Reg], stack: dict) -> str:
     f = Frame(regs, stack, -1, 0)
-    return State([f], 0).fmt_regs()
+    return VerifierState([f], 0).fmt_regs()
 
 
 class Reject(Exception):
@@ -218,15 +218,15 @@ class Verifier:
         insns: Sequence[Insn],
         info: ProgInfo,
         maps: object,
-        hook: HookSpec,
+        entry: EntrySpec,
         max_insns: int,
         max_states: int,
     ) -> None:
         self.insns = insns
         self.info = info
         self.maps = MapResolver(maps)
-        self.hook = hook
-        self.mem_size = hook.raw_mem_size or 0
+        self.entry = entry
+        self.mem_size = entry.raw_mem_size or 0
         self.max_insns = max_insns
         self.max_states = max_states
         self.processed = 0
@@ -247,13 +247,13 @@ class Verifier:
         self.log_level = 0
         self.trace = TraceLog()
         self.idx = 0
-        self.state: State | None = None
+        self.state: VerifierState | None = None
         self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
         for i, insn in enumerate(insns):  # map names for the log, before any line
             if insn.opcode == op.LD_IMM64 and insn.src in (1, 2) and not info.second_slot[i]:
                 self.maps.get(insn.imm & 0xFFFF_FFFF)
         self.joins = _join_points(insns, info)
-        self.pending: list[State] = []
+        self.pending: list[VerifierState] = []
 
     # ------------------------------------------------------------ utilities
 
@@ -264,13 +264,13 @@ class Verifier:
     def fail(self, reason: str) -> NoReturn:
         raise Reject(reason)
 
-    def read_reg(self, st: State, r: int) -> Reg:
+    def read_reg(self, st: VerifierState, r: int) -> Reg:
         reg = st.cur.regs[r]
         if reg.type == NOT_INIT:
             self.fail(f"R{r} !read_ok")
         return reg
 
-    def note_stack(self, st: State) -> None:
+    def note_stack(self, st: VerifierState) -> None:
         total = sum((f.depth + 7) & ~7 for f in st.frames)
         if total > self.peak_stack:
             self.peak_stack = total
@@ -279,15 +279,15 @@ class Verifier:
 
     # ------------------------------------------------------------ driver
 
-    def initial_state(self) -> State:
+    def initial_state(self) -> VerifierState:
         regs = [REG_NOT_INIT] * op.NUM_REGS
-        if self.hook.raw_mem_size is not None:
+        if self.entry.raw_mem_size is not None:
             regs[1] = Reg(PTR_TO_MEM, ZERO_S)
-            regs[2] = const_reg(self.hook.raw_mem_size)
+            regs[2] = const_reg(self.entry.raw_mem_size)
         else:
             regs[1] = Reg(PTR_TO_CTX, ZERO_S)
         regs[op.FP] = Reg(PTR_TO_STACK, ZERO_S, frame=0)
-        return State([Frame(regs, {}, -1, 0)], 0)
+        return VerifierState([Frame(regs, {}, -1, 0)], 0)
 
     def run(self) -> None:
         pending = self.pending = [self.initial_state()]
@@ -299,7 +299,7 @@ class Verifier:
             self.state = st
             self._walk(st, pending)
 
-    def _walk(self, st: State, pending: list[State]) -> None:
+    def _walk(self, st: VerifierState, pending: list[VerifierState]) -> None:
         insns = self.insns
         prune = self.info.prune
         trace = self.log_level >= 2
@@ -443,14 +443,14 @@ class Verifier:
             regs = frames[-1].regs
             jmps = self.jmps
 
-    def _too_complex(self, st: State) -> NoReturn:
+    def _too_complex(self, st: VerifierState) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
         if st.last_back_edge is not None:
             a, b = st.last_back_edge
             self.fail(f"back-edge from insn {a} to {b}: program too complex, {limit}")
         self.fail(f"BPF program is too large: program too complex, {limit}")
 
-    def _finish(self, st: State) -> None:
+    def _finish(self, st: VerifierState) -> None:
         """The path ended (exit, pruned, dead branch): release its checkpoints."""
         cp = st.parent
         while cp is not None:
@@ -471,7 +471,7 @@ class Verifier:
 
     # ------------------------------------------------------------ pruning
 
-    def mark_precise(self, st: State, *regs: int) -> None:
+    def mark_precise(self, st: VerifierState, *regs: int) -> None:
         """A safety decision depends on the value of these scalar registers.
 
         The demand is walked back along the path (`precision.backtrack`) into
@@ -492,12 +492,12 @@ class Verifier:
         if keys:
             backtrack(self.insns, self.history, st.hist, keys)
 
-    def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
+    def mark_slot_precise(self, st: VerifierState, frameno: int, off: int, size: int) -> None:
         """The bytes ``[off, off+size)`` of a frame's stack decided something."""
         keys = {slot_key(frameno, b) for b in range(off, off + size)}
         backtrack(self.insns, self.history, st.hist, keys)
 
-    def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
+    def _propagate(self, old: VerifierState, cp: Checkpoint, st: VerifierState) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
         keys = set(cp.precise)
         for fi, f in enumerate(old.frames):
@@ -513,7 +513,7 @@ class Verifier:
         if keys:
             backtrack_above(self.insns, self.history, st.hist, len(st.frames) - 1, keys)
 
-    def _visited(self, st: State) -> Checkpoint | bool | None:
+    def _visited(self, st: VerifierState) -> Checkpoint | bool | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
         anc = self.unfinished.get(idx)
@@ -583,7 +583,7 @@ class Verifier:
 
     # ------------------------------------------------------------ stores, ld_imm64
 
-    def _stx(self, st: State, insn: Insn) -> None:
+    def _stx(self, st: VerifierState, insn: Insn) -> None:
         size = insn.size_bytes
         if insn.opcode & op.MODE_MASK == op.MEM:
             value = self.read_reg(st, insn.src)
@@ -607,7 +607,7 @@ class Verifier:
         elif insn.imm & op.FETCH:
             st.cur.regs[insn.src] = old
 
-    def _ld_imm64(self, st: State, lo: Insn, hi: Insn) -> None:
+    def _ld_imm64(self, st: VerifierState, lo: Insn, hi: Insn) -> None:
         if lo.src == op.BPF_PSEUDO_MAP_FD:
             info = self.maps.get(lo.imm)
             if info is None:
@@ -632,7 +632,7 @@ class Verifier:
 
     # ------------------------------------------------------------ jumps, calls, exit
 
-    def _jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+    def _jmp(self, st: VerifierState, insn: Insn, idx: int, pending: list[VerifierState]) -> bool:
         """Advance ``st``; False when the path ended."""
         code = insn.opcode
         jop = code & op.OP_MASK
@@ -653,7 +653,7 @@ class Verifier:
             return True
         return self._cond_jmp(st, insn, idx, pending)
 
-    def _exit(self, st: State) -> bool:
+    def _exit(self, st: VerifierState) -> bool:
         r0 = self.read_reg(st, 0)
         frames = st.frames
         if len(frames) > 1:
@@ -670,7 +670,7 @@ class Verifier:
             self.fail(f"R0 leaks addr as return value (R0 type={TYPE_NAMES[r0.type]})")
         return False
 
-    def _local_call(self, st: State, insn: Insn, idx: int) -> None:
+    def _local_call(self, st: VerifierState, insn: Insn, idx: int) -> None:
         target = idx + 1 + insn.imm
         frames = st.frames
         if len(frames) >= op.MAX_CALL_FRAMES:
@@ -685,7 +685,7 @@ class Verifier:
         frames.append(Frame(regs, {}, idx, target))
         st.idx = target
 
-    def _helper_call(self, st: State, insn: Insn) -> None:
+    def _helper_call(self, st: VerifierState, insn: Insn) -> None:
         proto = HELPER_PROTOS[insn.imm]
         name = f"{proto.name}#{insn.imm}"
         regs = st.cur.regs
@@ -748,7 +748,7 @@ class Verifier:
         else:
             regs[0] = Reg(SCALAR, _RET_RANGES.get(proto.helper, scalar.UNKNOWN64))
 
-    def _const_key_in_range(self, st: State, bpf_map: MapInfo) -> bool:
+    def _const_key_in_range(self, st: VerifierState, bpf_map: MapInfo) -> bool:
         """R2 points at a stack key whose value is known and < max_entries; the
         key's bytes are then marked precise (the missing NULL depends on them)."""
         ptr = st.cur.regs[2]
@@ -807,7 +807,9 @@ class Verifier:
 
     # ------------------------------------------------------------ conditional jumps
 
-    def _cond_jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+    def _cond_jmp(
+        self, st: VerifierState, insn: Insn, idx: int, pending: list[VerifierState]
+    ) -> bool:
         code = insn.opcode
         is32 = code & op.CLASS_MASK == op.JMP32
         bits = 32 if is32 else 64
@@ -879,7 +881,7 @@ class Verifier:
             return True
         return False
 
-    def _apply(self, st: State, how: Outcome) -> bool:
+    def _apply(self, st: VerifierState, how: Outcome) -> bool:
         """Refine ``st`` with what a branch outcome implies; False if impossible."""
         if isinstance(how, ScalarRanges):
             nd = scalar.merge_view(how.d.s, how.dview, how.bits)
@@ -899,7 +901,7 @@ class Verifier:
             return self._pkt_range(st, how.pkt, how.new_range)
         return True  # NOTHING
 
-    def _set_scalar(self, st: State, regno: int, old: Reg, s: scalar.Scalar) -> None:
+    def _set_scalar(self, st: VerifierState, regno: int, old: Reg, s: scalar.Scalar) -> None:
         if s == old.s:
             return
         new = old.replace(s=s)
@@ -909,7 +911,7 @@ class Verifier:
                 if r.type == SCALAR and r.id == old.id:
                     st.set_reg_anywhere(f, where, r.replace(s=s))
 
-    def _mark_null(self, st: State, ptr_id: int, is_null: bool) -> None:
+    def _mark_null(self, st: VerifierState, ptr_id: int, is_null: bool) -> None:
         for f, where, r in list(st.all_regs()):
             if r.type == PTR_TO_MAP_VALUE_OR_NULL and r.id == ptr_id:
                 if is_null:
@@ -918,10 +920,10 @@ class Verifier:
                     nr = r.replace(type=PTR_TO_MAP_VALUE, id=0)
                 st.set_reg_anywhere(f, where, nr)
 
-    def _pkt_range(self, st: State, pkt: Reg, new_range: int) -> bool:
+    def _pkt_range(self, st: VerifierState, pkt: Reg, new_range: int) -> bool:
         if pkt.off < 0 or pkt.s.smin < 0:
             return True
-        if pkt.s.mask == 0 and pkt.off + pkt.s.value > self.hook.payload_size:
+        if pkt.s.mask == 0 and pkt.off + pkt.s.value > self.entry.payload_size:
             return False  # data + n <= data_end cannot hold for n beyond the payload
         if new_range <= 0:
             return True
@@ -931,7 +933,7 @@ class Verifier:
         return True
 
     def _ptr_cond(
-        self, st: State, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
+        self, st: VerifierState, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
     ) -> tuple[Outcome | None, Outcome | None]:
         none = NOTHING
         # a scalar compared with a pointer decides what the comparison means
@@ -1083,7 +1085,7 @@ def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
     return {"jsgt": sa > sb, "jsge": sa >= sb, "jslt": sa < sb, "jsle": sa <= sb}[name]
 
 
-def _snapshot(st: State, live: list[int]) -> State:
+def _snapshot(st: VerifierState, live: list[int]) -> VerifierState:
     """Copy a state for storing (Linux's clean_live_states): dead registers
     dropped, scalar ids that link nothing live dropped, so neither can make a
     later comparison fail."""
@@ -1097,7 +1099,7 @@ def _snapshot(st: State, live: list[int]) -> State:
         regs = f.regs
         for r in _dead_regs(live[snap.idx] if i == last else live[frames[i + 1].callsite + 1]):
             regs[r] = REG_NOT_INIT
-        # the same registers, in the same order, as `State.all_regs`
+        # the same registers, in the same order, as `VerifierState.all_regs`
         for reg in regs:
             if reg.id and reg.type == SCALAR:
                 counts[reg.id] = counts.get(reg.id, 0) + 1
@@ -1126,7 +1128,7 @@ def _dead_regs(mask: int) -> tuple[int, ...]:
     return dead
 
 
-def _flagged_keys(st: State) -> set[int]:
+def _flagged_keys(st: VerifierState) -> set[int]:
     """Precision keys of the values already flagged precise in a stored state."""
     keys = set()
     for fi, f in enumerate(st.frames):

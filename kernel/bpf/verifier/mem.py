@@ -34,7 +34,7 @@ from kernel.bpf.verifier.state import (
     Frame,
     Reg,
     Slot,
-    State,
+    VerifierState,
     const_reg,
     scalar_reg,
 )
@@ -104,7 +104,7 @@ def _check_aligned(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> No
 
 def check_access(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     regno: int,
     off: int,
     size: int,
@@ -142,7 +142,7 @@ def check_access(
     if t == PTR_TO_PACKET:
         if kind == "atomic":
             v.fail(f"BPF_ATOMIC stores into R{regno} pkt is not allowed")
-        if kind == "write" and not v.hook.payload_writable:
+        if kind == "write" and not v.entry.payload_writable:
             v.fail(f"R{regno} cannot write into pkt")
         _packet_access(v, regno, ptr, off, size)
         return sized_unknown(size, signed) if kind == "read" else None
@@ -154,7 +154,7 @@ def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: st
     if ptr.s.mask != 0 or ptr.s.value != 0:
         v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s.value, ptr.s.mask))} disallowed")
     o = ptr.off + off
-    if kind != "read" or o < 0 or o + size > v.hook.ctx_size or o % size:
+    if kind != "read" or o < 0 or o + size > v.entry.ctx_size or o % size:
         v.fail(f"invalid bpf_context access off={o} size={size}")
     if o in (CtxOff.DATA, CtxOff.DATA_END):
         if size != 8:
@@ -173,9 +173,9 @@ def _packet_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> No
             "if (index >=0) check."
         )
     o = ptr.off + off
-    if o >= 0 and o + size <= ptr.rng and o + s.umax + size <= v.hook.payload_size:
+    if o >= 0 and o + size <= ptr.rng and o + s.umax + size <= v.entry.payload_size:
         return
-    if s.mask == 0 and 0 <= o + s.value and o + s.value + size <= v.hook.payload_size:
+    if s.mask == 0 and 0 <= o + s.value and o + s.value + size <= v.entry.payload_size:
         # A constant offset not proven by a data_end comparison (the original's hook
         # programs read their payload this way). Every hook's payload has a fixed
         # size, so the access is safe iff the program runs where the payload is at
@@ -198,11 +198,11 @@ def require_payload(v: Verifier, end: int) -> None:
 # ---------------------------------------------------------------- stack
 
 
-def _frame_of(st: State, ptr: Reg) -> Frame:
+def _frame_of(st: VerifierState, ptr: Reg) -> Frame:
     return st.frames[ptr.frame]
 
 
-def _touch(v: Verifier, st: State, frame: Frame, lo: int) -> None:
+def _touch(v: Verifier, st: VerifierState, frame: Frame, lo: int) -> None:
     d = -lo
     if d > frame.depth:
         frame.depth = d
@@ -211,7 +211,7 @@ def _touch(v: Verifier, st: State, frame: Frame, lo: int) -> None:
 
 def _stack_access(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     regno: int,
     ptr: Reg,
     off: int,
@@ -332,7 +332,7 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
 
 def stack_write(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     frame: Frame,
     frameno: int,
     o: int,
@@ -391,7 +391,7 @@ def stack_write(
 
 
 def check_helper_mem(
-    v: Verifier, st: State, regno: int, size_lo: int, size_hi: int, expected: str
+    v: Verifier, st: VerifierState, regno: int, size_lo: int, size_hi: int, expected: str
 ) -> None:
     """A helper will read ``size_hi`` bytes (at most) through register ``regno``."""
     ptr = v.read_reg(st, regno)
@@ -427,7 +427,7 @@ def check_helper_mem(
     v.fail(f"R{regno} type={TYPE_NAMES[t]} expected={expected}")
 
 
-def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> None:
+def check_helper_mem_write(v: Verifier, st: VerifierState, regno: int, size: int) -> None:
     """A helper will write ``size`` bytes through ``regno`` (the bytes may be
     uninitialised before the call and are initialised after it, as Linux's
     ARG_PTR_TO_UNINIT_MEM)."""

@@ -2,7 +2,7 @@
 
 `Reg` values are treated as immutable: every write builds a new one, so forking a
 state at a branch copies lists of references, not registers. A `Frame` is one
-BPF-to-BPF call level (its own R0-R10 and 512-byte stack), a `State` the whole
+BPF-to-BPF call level (its own R0-R10 and 512-byte stack), a `VerifierState` the whole
 call chain at one instruction. `Checkpoint`s are states stored at prune points
 with Linux's ``branches`` count: a checkpoint can prune a later path only once
 every path below it finished safely (``branches == 0``).
@@ -228,7 +228,7 @@ class Checkpoint:
 
     __slots__ = ("state", "branches", "parent", "precise", "idx", "hits", "misses", "no")
 
-    def __init__(self, state: State, parent: Checkpoint | None) -> None:
+    def __init__(self, state: VerifierState, parent: Checkpoint | None) -> None:
         self.state = state
         self.branches = 1
         self.parent = parent
@@ -241,7 +241,7 @@ class Checkpoint:
         self.precise: set[int] = set()
 
 
-class State:
+class VerifierState:
     """The verifier's view of the machine at instruction ``idx`` on one path."""
 
     __slots__ = ("frames", "idx", "parent", "hist", "last_back_edge")
@@ -259,8 +259,8 @@ class State:
     def cur(self) -> Frame:
         return self.frames[-1]
 
-    def copy(self) -> State:
-        st = State([f.copy() for f in self.frames], self.idx)
+    def copy(self) -> VerifierState:
+        st = VerifierState([f.copy() for f in self.frames], self.idx)
         st.parent = self.parent
         st.hist = self.hist
         st.last_back_edge = self.last_back_edge
