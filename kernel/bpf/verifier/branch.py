@@ -3,26 +3,30 @@
 `Verifier._cond_jmp` computes one outcome per direction: None if that direction
 cannot be taken (a dead branch), otherwise what holds on it, which `_apply` then
 writes into the path's state. One small immutable type per kind of lesson, so the
-dispatch is by type and every field has a name.
+dispatch is by type and every field has a name. NamedTuples rather than frozen
+dataclasses: two are built per conditional jump, and a frozen dataclass's
+``__init__`` pays an ``object.__setattr__`` per field.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from kernel.bpf.verifier.scalar import Scalar
     from kernel.bpf.verifier.state import Reg
 
 
-@dataclass(frozen=True, slots=True)
 class Nothing:
     """The direction is possible and refines nothing (e.g. a non-null pointer's test)."""
 
+    __slots__ = ()
 
-@dataclass(frozen=True, slots=True)
-class ScalarRanges:
+    def __repr__(self) -> str:
+        return "NOTHING"
+
+
+class ScalarRanges(NamedTuple):
     """Two scalars compared: both registers narrowed to what the comparison implies.
 
     ``dview``/``sview`` are the refined values on the comparison's ``bits``-wide view,
@@ -37,16 +41,14 @@ class ScalarRanges:
     bits: int
 
 
-@dataclass(frozen=True, slots=True)
-class NullCheck:
+class NullCheck(NamedTuple):
     """A map_value_or_null tested against 0: every copy becomes NULL or a map value."""
 
     ptr_id: int
     is_null: bool
 
 
-@dataclass(frozen=True, slots=True)
-class PacketRange:
+class PacketRange(NamedTuple):
     """``pkt`` compared with ``data_end``: packet pointers of its id readable up to
     ``new_range`` bytes (or the branch is dead if ``pkt`` lies past the payload)."""
 

@@ -64,6 +64,7 @@ from kernel.bpf.verifier.state import (
     ZERO,
     Checkpoint,
     Frame,
+    KnownReg,
     MapInfo,
     Reg,
     Slot,
@@ -308,7 +309,7 @@ class Verifier:
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
         unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
         _scalar, _reg, _new = SCALAR, Reg, object.__new__
-        _snew, _Scalar = tuple.__new__, scalar.Scalar
+        _known = KnownReg
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
@@ -359,27 +360,33 @@ class Verifier:
             if f is not None:
                 # known values (loop counters): same result as the general path. The
                 # walk's hottest code: Scalar fields by index here (0 = value, 1 = mask),
-                # a named-field read costs a descriptor call per access
+                # a named-field read costs a descriptor call per access; results are
+                # KnownRegs, whose Scalar is built only if something reads it
                 kind, dst, src, b, fn, mask, target, edge = f
                 d = regs[dst]
-                ds = d.s
-                if d.type == _scalar and not ds[1]:
+                if type(d) is _known:
+                    dv = d.k
+                elif d.type == _scalar and not (ds := d.s)[1]:
+                    dv = ds[0]
+                else:
+                    dv = None
+                if dv is not None:
                     bprec = True
                     if src >= 0:
                         sr = regs[src]
-                        if sr.type == _scalar and not (ss := sr.s)[1]:
+                        if type(sr) is _known:
+                            b, bprec = sr.k & mask, sr.prec
+                        elif sr.type == _scalar and not (ss := sr.s)[1]:
                             b, bprec = ss[0] & mask, sr.prec
                         else:
                             b = None
                     if b is not None:
                         if kind != 1:  # ALU (0: add, inlined)
-                            u = (ds[0] + b) & mask if kind == 0 else fn(ds[0] & mask, b) & mask
-                            sv = u - (1 << 64) if u >> 63 else u
-                            # = Reg(SCALAR, Scalar(u, 0, sv, sv, u, u), prec=...) without the
+                            # = Reg(SCALAR, scalar.const(u), prec=...) without the
                             # __init__ call (a third of this instruction's cost)
-                            r = _new(_reg)
+                            r = _new(_known)
                             r.type = _scalar
-                            r.s = _snew(_Scalar, (u, 0, sv, sv, u, u))
+                            r.k = (dv + b) & mask if kind == 0 else fn(dv & mask, b) & mask
                             r.off = r.id = r.rng = r.frame = 0
                             r.map = None
                             r.prec = d.prec and bprec
@@ -391,7 +398,7 @@ class Verifier:
                             self.processed, self.idx = n, idx
                             st.hist = hist
                             self.mark_precise(st, dst, src)
-                        if fn(ds[0] & mask, b):
+                        if fn(dv & mask, b):
                             if target <= idx:
                                 st.last_back_edge = edge
                             idx = target

@@ -153,17 +153,19 @@ def _from_parts(t: tnum.Tnum, smin: int, smax: int, umin: int, umax: int, bits: 
 
 def alu(op: str, a: Scalar, b: Scalar, bits: int = 64) -> Scalar:
     """Abstract ``a <op> b`` at ``bits`` width (wrapping like the hardware)."""
+    a_value, a_mask, a_smin, a_smax, a_umin, a_umax = a
+    b_value, b_mask, b_smin, b_smax, b_umin, b_umax = b
     m = umask(bits)
     lo_s, hi_s = smin_of(bits), smax_of(bits)
-    ta, tb = (a.value, a.mask), (b.value, b.mask)
-    if a.mask == 0 and b.mask == 0:
-        return const(_concrete(op, a.value, b.value, bits), bits)
+    ta, tb = (a_value, a_mask), (b_value, b_mask)
+    if a_mask == 0 and b_mask == 0:
+        return const(_concrete(op, a_value, b_value, bits), bits)
     if op == "add":
         t = tnum.cast(tnum.add(ta, tb), bits // 8)
-        smin, smax = a.smin + b.smin, a.smax + b.smax
+        smin, smax = a_smin + b_smin, a_smax + b_smax
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
-        umin, umax = a.umin + b.umin, a.umax + b.umax
+        umin, umax = a_umin + b_umin, a_umax + b_umax
         if umax > m:
             if umin > m:
                 umin, umax = umin - m - 1, umax - m - 1
@@ -172,10 +174,10 @@ def alu(op: str, a: Scalar, b: Scalar, bits: int = 64) -> Scalar:
         return _from_parts(t, smin, smax, umin, umax, bits)
     if op == "sub":
         t = tnum.cast(tnum.sub(ta, tb), bits // 8)
-        smin, smax = a.smin - b.smax, a.smax - b.smin
+        smin, smax = a_smin - b_smax, a_smax - b_smin
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
-        umin, umax = a.umin - b.umax, a.umax - b.umin
+        umin, umax = a_umin - b_umax, a_umax - b_umin
         if umin < 0:
             if umax < 0:
                 umin, umax = umin + m + 1, umax + m + 1
@@ -185,47 +187,47 @@ def alu(op: str, a: Scalar, b: Scalar, bits: int = 64) -> Scalar:
     if op == "mul":
         t = tnum.cast(tnum.mul(ta, tb), bits // 8)
         umin, umax = 0, m
-        if a.umax * b.umax <= m:
-            umin, umax = a.umin * b.umin, a.umax * b.umax
-        corners = (a.smin * b.smin, a.smin * b.smax, a.smax * b.smin, a.smax * b.smax)
+        if a_umax * b_umax <= m:
+            umin, umax = a_umin * b_umin, a_umax * b_umax
+        corners = (a_smin * b_smin, a_smin * b_smax, a_smax * b_smin, a_smax * b_smax)
         smin, smax = min(corners), max(corners)
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
         return _from_parts(t, smin, smax, umin, umax, bits)
     if op == "and":
         t = tnum.and_(ta, tb)
-        return _from_parts(t, lo_s, hi_s, t[0], min(a.umax, b.umax), bits)
+        return _from_parts(t, lo_s, hi_s, t[0], min(a_umax, b_umax), bits)
     if op == "or":
         t = tnum.or_(ta, tb)
-        return _from_parts(t, lo_s, hi_s, max(a.umin, b.umin), t[0] | t[1], bits)
+        return _from_parts(t, lo_s, hi_s, max(a_umin, b_umin), t[0] | t[1], bits)
     if op == "xor":
         t = tnum.xor(ta, tb)
         return _from_parts(t, lo_s, hi_s, 0, m, bits)
     if op == "div":
-        if b.umin > 0:
-            return _from_parts((0, m), lo_s, hi_s, a.umin // b.umax, a.umax // b.umin, bits)
-        return _from_parts((0, m), lo_s, hi_s, 0, a.umax, bits)
+        if b_umin > 0:
+            return _from_parts((0, m), lo_s, hi_s, a_umin // b_umax, a_umax // b_umin, bits)
+        return _from_parts((0, m), lo_s, hi_s, 0, a_umax, bits)
     if op == "mod":
-        if b.umin > 0:
-            return _from_parts((0, m), lo_s, hi_s, 0, min(a.umax, b.umax - 1), bits)
-        return _from_parts((0, m), lo_s, hi_s, 0, a.umax, bits)
+        if b_umin > 0:
+            return _from_parts((0, m), lo_s, hi_s, 0, min(a_umax, b_umax - 1), bits)
+        return _from_parts((0, m), lo_s, hi_s, 0, a_umax, bits)
     if op in ("lsh", "rsh", "arsh"):
-        if b.mask != 0:
-            if op == "rsh" and b.umax < bits:  # no masking of the shift amount
-                return _from_parts((0, m), lo_s, hi_s, 0, a.umax >> b.umin, bits)
+        if b_mask != 0:
+            if op == "rsh" and b_umax < bits:  # no masking of the shift amount
+                return _from_parts((0, m), lo_s, hi_s, 0, a_umax >> b_umin, bits)
             return unknown(bits)
-        k = b.value & (bits - 1)
+        k = b_value & (bits - 1)
         if op == "lsh":
             t = tnum.cast(tnum.lshift(ta, k), bits // 8)
             umin, umax = 0, m
-            if a.umax << k <= m:
-                umin, umax = a.umin << k, a.umax << k
+            if a_umax << k <= m:
+                umin, umax = a_umin << k, a_umax << k
             return _from_parts(t, lo_s, hi_s, umin, umax, bits)
         if op == "rsh":
             t = tnum.rshift(ta, k)
-            return _from_parts(t, lo_s, hi_s, a.umin >> k, a.umax >> k, bits)
+            return _from_parts(t, lo_s, hi_s, a_umin >> k, a_umax >> k, bits)
         t = tnum.arshift(ta, k, bits)
-        return _from_parts(t, a.smin >> k, a.smax >> k, 0, m, bits)
+        return _from_parts(t, a_smin >> k, a_smax >> k, 0, m, bits)
     # sdiv / smod and anything exotic: unknown (the VM defines the concrete result)
     return unknown(bits)
 
@@ -347,19 +349,21 @@ def merge_view(full: Scalar, refined: Scalar, bits: int) -> Scalar | None:
     """Put a refined low-``bits`` view back into the 64-bit value it came from."""
     if bits == 64:
         return refined
+    f_value, f_mask, f_smin, f_smax, f_umin, f_umax = full
+    r_value, r_mask, r_smin, r_smax, r_umin, r_umax = refined
     m = umask(bits)
-    hv, hm = full.value & ~m, full.mask & ~m
-    t = tnum.intersect((full.value, full.mask), (hv | refined.value, hm | refined.mask))
+    hv, hm = f_value & ~m, f_mask & ~m
+    t = tnum.intersect((f_value, f_mask), (hv | r_value, hm | r_mask))
     if t is None:
         return None
-    umin, umax = full.umin, full.umax
+    umin, umax = f_umin, f_umax
     if hm == 0:
-        umin, umax = max(umin, hv | refined.umin), min(umax, hv | refined.umax)
-    smin, smax = full.smin, full.smax
+        umin, umax = max(umin, hv | r_umin), min(umax, hv | r_umax)
+    smin, smax = f_smin, f_smax
     if smin >= smin_of(32) and smax <= smax_of(32):
         # the upper half is the sign extension of the lower (clang's `int` index
         # after `lsh 32; arsh 32` or movsx): the signed 32-bit bounds are the 64-bit ones
-        smin, smax = max(smin, refined.smin), min(smax, refined.smax)
+        smin, smax = max(smin, r_smin), min(smax, r_smax)
     return sync((t[0], t[1], smin, smax, umin, umax), 64)
 
 

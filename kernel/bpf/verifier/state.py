@@ -74,7 +74,8 @@ class Reg:
     """
 
     # (core.Verifier._walk builds known scalars slot by slot: a new slot goes there too)
-    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec")
+    # ``k``: a `KnownReg`'s value before its Scalar is built (never read otherwise)
+    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec", "k")
 
     def __init__(
         self,
@@ -112,6 +113,35 @@ class Reg:
 
     def __repr__(self) -> str:
         return fmt_reg(self)
+
+
+_set_s = Reg.__dict__["s"].__set__  # the slot itself, beneath KnownReg's property
+
+
+class KnownReg(Reg):
+    """A known scalar from the walk's fast path whose `Scalar` is not built yet.
+
+    The fast path runs loop counters at a few hundred ns per instruction, and a
+    `Scalar` (a tuple subclass, built through ``tuple.__new__``) would cost a fifth
+    of that for values nothing may ever look at. So the value waits in ``k``; the
+    first read of ``.s`` builds the Scalar, stores it and turns the object into a
+    plain `Reg` (same layout), indistinguishable from
+    ``Reg(SCALAR, scalar.const(k), prec=...)``. Only `core.Verifier._walk` makes
+    these, and only it reads ``k``."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def s(self) -> Scalar:
+        u = self.k
+        sv = u - (1 << 64) if u >> 63 else u
+        s = _new_scalar(Scalar, (u, 0, sv, sv, u, u))
+        _set_s(self, s)
+        self.__class__ = Reg
+        return s
+
+
+_new_scalar = tuple.__new__
 
 
 REG_NOT_INIT = Reg(NOT_INIT)
