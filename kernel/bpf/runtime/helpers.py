@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff, Errno, Helper
 from kernel.bpf.errors import BpfError
-from kernel.bpf.interp.memory import CTX_BASE, MemoryFault
+from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_SHIFT, MemoryFault
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
-from kernel.bpf.runtime.maps import RingBufMap, TimeseriesMap
+from kernel.bpf.runtime.maps import ArrayMap, RingBufMap, TimeseriesMap
 from kernel.bpf.runtime.printk import MAX_STR, FormatError, format_printk
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 HelperFn = Callable[["ExecState", int, int, int, int, int], int]
 
+_U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 M64 = (1 << 64) - 1
 PRINTK_MAX = 1 << 16  # bytes trace_printk reads looking for the NUL (host-side bound)
@@ -99,10 +100,21 @@ def get_smp_processor_id(st: ExecState, *_: int) -> int:
 def map_lookup_elem(st: ExecState, map_id: int, key_ptr: int, *_: int) -> int:
     try:
         bpf_map = st.maps.get(map_id)
-        view = bpf_map.lookup(st.read(key_ptr, bpf_map.key_size))
+        if type(bpf_map) is ArrayMap:
+            # The timer demo's lookup, every tick: decode the u32 index straight from
+            # its region (unpack_from is the one bounds check), no key bytes object.
+            buf = st.get(key_ptr >> SLOT_SHIFT) if key_ptr >= 0 else None
+            if buf is None:
+                return 0
+            try:
+                view = bpf_map.lookup_index(_U32.unpack_from(buf, key_ptr & OFFSET_MASK)[0])
+            except struct.error:  # the key runs past its region
+                return 0
+        else:
+            view = bpf_map.lookup(st.read(key_ptr, bpf_map.key_size))
         if view is None:
             return 0
-        return st.add_dynamic(view, f"map {bpf_map.id} value")
+        return st.add_dynamic(view, bpf_map.value_region)
     except (BpfError, MemoryFault):
         return 0
 

@@ -54,6 +54,10 @@ class ArrayMap(BpfMap):
         i = self._index(key)
         return self._view(i) if i < self.max_entries else None
 
+    def lookup_index(self, i: int) -> memoryview | None:
+        """`lookup` of the u32 key ``i`` already decoded (the helpers' fast path)."""
+        return self._view(i) if i < self.max_entries else None
+
     def update(self, key: bytes, value: bytes, flags: int = MapUpdateFlag.ANY) -> None:
         i = self._index(key)
         value = self._check_value(value)
