@@ -142,7 +142,7 @@ def stacksafe(old: Frame, cur: Frame, ids: IdMap, fi: int, precise: set[int] | N
             for b in okinds:
                 if b == MISC and csp.type != SCALAR:
                     return False
-                if b == ZERO and not (csp.type == SCALAR and csp.s == scalar.const(0)):
+                if b == ZERO and not (csp.type == SCALAR and csp.s == _ZERO_SCALAR):
                     return False
             continue
         ckinds = cslot.kinds
@@ -239,3 +239,6 @@ def states_same(old: VerifierState, cur: VerifierState, live: list[int]) -> bool
             if not _same_slot(oslot, cstack[k]):
                 return False
     return True
+
+
+_ZERO_SCALAR = scalar.const(0)  # built once: a Scalar is not free

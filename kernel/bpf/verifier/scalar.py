@@ -68,12 +68,25 @@ UNKNOWN64: Scalar = unknown(64)
 
 def const(v: int, bits: int = 64) -> Scalar:
     if bits == 64:
+        c = _CONST64.get(v)
+        if c is not None:
+            return c
         u = v & U64
         s = u - (1 << 64) if u >> 63 else u
-    else:
-        u = v & ((1 << bits) - 1)
-        s = u - (1 << bits) if u >> (bits - 1) else u
+        c = _new(Scalar, (u, 0, s, s, u, u))
+        if len(_CONST64) < _CONST64_MAX:
+            _CONST64[v] = c
+        return c
+    u = v & ((1 << bits) - 1)
+    s = u - (1 << bits) if u >> (bits - 1) else u
     return _new(Scalar, (u, 0, s, s, u, u))
+
+
+# 64-bit constants already built, by the value asked for: a program's immediates
+# (every compare with one makes a constant) are few, and a Scalar costs several
+# times a dict lookup. Values are immutable, so sharing them is invisible.
+_CONST64: dict[int, Scalar] = {}
+_CONST64_MAX = 4096
 
 
 def urange(lo: int, hi: int, bits: int = 64) -> Scalar | None:
@@ -486,12 +499,14 @@ def _exclude(a: Scalar, v: int, bits: int) -> Scalar | None:
 
 def contains(outer: Scalar, inner: Scalar) -> bool:
     """True if every value of ``inner`` is a value of ``outer``."""
+    o_value, o_mask, o_smin, o_smax, o_umin, o_umax = outer  # (the pruning's hot check)
+    i_value, i_mask, i_smin, i_smax, i_umin, i_umax = inner
     return (
-        outer.smin <= inner.smin
-        and inner.smax <= outer.smax
-        and outer.umin <= inner.umin
-        and inner.umax <= outer.umax
-        and tnum.contains((outer.value, outer.mask), (inner.value, inner.mask))
+        o_smin <= i_smin
+        and i_smax <= o_smax
+        and o_umin <= i_umin
+        and i_umax <= o_umax
+        and tnum.contains((o_value, o_mask), (i_value, i_mask))
     )
 
 
