@@ -10,12 +10,12 @@ from __future__ import annotations
 import time
 
 from kernel.abi import MapType
-from kernel.bpf.asm import assemble
-from kernel.bpf.env import NullHelperEnv
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm, make_context
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.runtime.env import NullHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.samples import TIMER_COUNTER
-from kernel.bpf.vm import Vm, make_context
 
 COMPUTE_LOOP = """
     mov r0, 0

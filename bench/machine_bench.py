@@ -222,7 +222,7 @@ def fast_path_rows(arch: str) -> list[dict]:
 
     from emulator.chardev import MemoryBackend
     from kernel.abi import AttachType
-    from kernel.bpf.asm import assemble_bytes
+    from kernel.bpf.isa.asm import assemble_bytes
 
     backend = MemoryBackend()
     machine = Machine(MachineConfig(arch=arch, cmdline="init=/bin/t_hello"), backend)

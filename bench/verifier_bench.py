@@ -23,8 +23,8 @@ from bench.verifier_programs import (
     jset_chain,
     running_max_object,
 )
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
+from kernel.bpf.isa.asm import assemble
 from kernel.bpf.verifier import verify
 
 BLOCK = """
@@ -143,7 +143,7 @@ def _rows(name: str, secs: float, res: object, linux: str | None) -> list[dict]:
 def _running_max() -> tuple[str, float, object, str]:
     from kernel.bpf.elf import parse_object
     from kernel.bpf.elf.loader import link_and_verify
-    from kernel.bpf.maps import MapTable
+    from kernel.bpf.runtime.maps import MapTable
 
     parsed = parse_object(running_max_object())
 

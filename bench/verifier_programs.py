@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kernel.abi import MapType
-from kernel.bpf.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNING_MAX_SRC = ROOT / "bench" / "bpf" / "running_max.bpf.c"

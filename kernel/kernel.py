@@ -16,7 +16,7 @@ from typing import Any
 from kernel.abi import Arch, SyscallError
 from kernel.arch import PLATFORMS
 from kernel.board import BoardPort
-from kernel.bpf_hooks import BpfHooks
+from kernel.bpf_attach.hooks import BpfHooks
 from kernel.config import KernelConfig
 from kernel.fs.devfs import make_devfs
 from kernel.fs.ext2 import Ext2Error

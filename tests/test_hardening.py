@@ -23,11 +23,11 @@ from emulator.machine import BadInput
 from emulator.testing import boot
 from kernel.abi import AttachType, Errno, SyscallError
 from kernel.bpf.elf.inspect import main as bpf_inspect
-from kernel.bpf.env import NullHelperEnv
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps import ArrayMap, MapTable
-from kernel.bpf.subsystem import MAX_PROGRAMS, PROGRAM_BYTES_PER_INSN, BpfSubsystem
-from kernel.bpf_hooks import BpfHooks
+from kernel.bpf.runtime.env import NullHelperEnv
+from kernel.bpf.runtime.maps import ArrayMap, MapTable
+from kernel.bpf_attach.hooks import BpfHooks
+from kernel.bpf_attach.registry import MAX_PROGRAMS, PROGRAM_BYTES_PER_INSN, BpfSubsystem
 from kernel.fs.ext2 import Ext2Volume
 from kernel.fs.rootfs import SectorReader
 from kernel.fs.tmpfs import TMPFS_MAX_FILE_SIZE, TmpFs

@@ -1,7 +1,7 @@
 """The gdb server: serves the remote protocol and holds the machine while gdb has it.
 
-The machine's run loop calls four hooks (`before_slice`, `after_slice`, `on_fault`,
-`idle`) and `machine_ended`. Between slices the stub polls its socket (Ctrl-C, a
+The machine's run loop calls four debugger callbacks (`before_slice`, `after_slice`,
+`on_fault`, `idle`) and `machine_ended`. Between slices the stub polls its socket (Ctrl-C, a
 client connecting, a client vanishing); when something stops the machine it sends
 the stop reply and serves packets until gdb resumes. Nothing here advances guest
 time: a stop is between instructions, so the console is the same with or without gdb.
@@ -75,7 +75,7 @@ class GdbStub:
         self.files = GuestFiles(machine.config.image_path())
         self._next_poll = 0
 
-    # ------------------------------------------------------------ machine hooks
+    # ------------------------------------------------------------ run-loop callbacks
 
     def before_slice(self, cpu: GuestCpu, default_cap: int) -> int:
         """Called before every CPU slice; returns the slice's instruction cap."""

@@ -15,10 +15,10 @@ from typing import Any
 from unicorn import arm64_const, x86_const
 
 from kernel.abi import AttachType, MapType
-from kernel.bpf.disasm import format_insn
 from kernel.bpf.errors import BpfError
-from kernel.bpf.insn import encode
-from kernel.bpf.maps import RingBufMap
+from kernel.bpf.isa.disasm import format_insn
+from kernel.bpf.isa.insn import encode
+from kernel.bpf.runtime.maps import RingBufMap
 
 INT_SIZES = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
 

@@ -22,11 +22,11 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
-from kernel.bpf.insn import Insn, decode
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import DEFAULT_BUDGET, Vm
+from kernel.bpf.isa.insn import Insn, decode
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import verify
-from kernel.bpf.vm import DEFAULT_BUDGET, Vm
 
 USAGE = "usage: bpf-conformance [--verify|--no-verify] [--budget=N] [MEMORY_HEX] < PROGRAM_HEX"
 

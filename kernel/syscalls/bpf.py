@@ -27,7 +27,7 @@ from kernel.abi import (
     SyscallError,
 )
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.maps import RingBufMap
+from kernel.bpf.runtime.maps import RingBufMap
 from kernel.bpf.verifier import cost_ns
 from kernel.bpf.verifier import work as verifier_work
 from kernel.proc import Process

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 if TYPE_CHECKING:
-    from kernel.bpf.subsystem import BpfSubsystem
-    from kernel.bpf_hooks import BpfHooks
+    from kernel.bpf_attach.hooks import BpfHooks
+    from kernel.bpf_attach.registry import BpfSubsystem
     from kernel.fs.vfs import Vfs
     from kernel.klog import KernelLog
     from kernel.proc import Process, ProcessTable

@@ -10,7 +10,7 @@ import pytest
 
 from emulator.testing import boot
 from kernel.abi import AttachType
-from kernel.bpf.asm import assemble_bytes
+from kernel.bpf.isa.asm import assemble_bytes
 
 MARKERS = "{|}~1234567abyzZcdenrRAJKLTUMNOPBCDEFGHIsopqfghijklRm"
 METRICS = "\nAXIOM KERNEL METRICS\nBoot to init: 0 ms\nKernel heap: 256 KB\nKernel image: 1 MB\n\n"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.program import Program
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa.asm import assemble
 
 M64 = (1 << 64) - 1
 

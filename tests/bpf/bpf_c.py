@@ -19,8 +19,8 @@ from pathlib import Path
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn, decode
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, decode
 
 ROOT = Path(__file__).resolve().parents[2]
 C_DIR = Path(__file__).resolve().parent / "c"

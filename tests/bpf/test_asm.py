@@ -3,9 +3,9 @@
 import pytest
 
 from kernel.abi import Helper
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import AsmError, assemble, assemble_bytes
-from kernel.bpf.insn import Insn, decode
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import AsmError, assemble, assemble_bytes
+from kernel.bpf.isa.insn import Insn, decode
 
 
 def one(text: str) -> Insn:

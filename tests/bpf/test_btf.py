@@ -14,10 +14,10 @@ import pytest
 from kernel.abi import Errno, MapType
 from kernel.bpf.elf import load_object, parse_object
 from kernel.bpf.elf.btf import BTF_MAGIC, Kind, parse_btf
-from kernel.bpf.env import TestHelperEnv
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.runtime.env import TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf.c_elf import compile_object, compile_source
 
 # ---------------------------------------------------------------- every kind clang emits

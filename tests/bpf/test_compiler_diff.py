@@ -1,6 +1,6 @@
 """Differential tests: the compiled programs against the reference interpreter.
 
-The product runs each program as one compiled function (`kernel.bpf.compiler`);
+The product runs each program as one compiled function (`kernel.bpf.interp.compiler`);
 the closure interpreter (`Vm(reference=True)`) is the oracle. For every program of
 the verifier corpus, random programs and the callx cases, both must agree on the
 outcome (r0, or the exact error with its pc), the instruction count, the caller's
@@ -17,14 +17,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kernel.abi import MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
-from kernel.bpf.env import TaskInfo, TestHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.env import TaskInfo, TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf import test_vm_properties as props
 from tests.bpf.test_verifier import ACCEPT, REJECT
 from tests.bpf.verifier_cases import MAPS

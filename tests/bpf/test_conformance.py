@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kernel.bpf.asm import assemble_bytes
 from kernel.bpf.conformance import main
+from kernel.bpf.isa.asm import assemble_bytes
 
 
 def plugin(program: str, *argv: str) -> tuple[int, str]:

@@ -6,7 +6,7 @@ Not vendored (the suite is not part of this repository): set
 ``BPF_CONFORMANCE_TESTS=/path/to/bpf_conformance/tests`` to run it; skipped otherwise.
 The suite's assembler dialect (``%rN``, ``lock ...``, ``call local f``, ``call %rN``,
 ``swapN``, ``movsxAB``, the first ``exit`` doubling as a label) is translated to
-`kernel.bpf.asm` syntax line by line.
+`kernel.bpf.isa.asm` syntax line by line.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from kernel.bpf.asm import assemble_bytes
 from kernel.bpf.conformance import LoadError, run_conformance
 from kernel.bpf.errors import BpfError, BpfRuntimeError
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa.asm import assemble_bytes
 
 SUITE = os.environ.get("BPF_CONFORMANCE_TESTS")
 FILES = sorted(Path(SUITE).glob("*.data")) if SUITE else []

@@ -2,9 +2,9 @@
 
 import pytest
 
-from kernel.bpf.asm import assemble, assemble_bytes
-from kernel.bpf.disasm import disassemble, format_insn
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa.asm import assemble, assemble_bytes
+from kernel.bpf.isa.disasm import disassemble, format_insn
+from kernel.bpf.isa.insn import Insn
 from kernel.bpf.samples import TIMER_COUNTER
 
 

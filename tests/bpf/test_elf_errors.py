@@ -18,7 +18,7 @@ from elftools.elf.elffile import ELFFile
 from kernel.abi import BPF_ELF_MAX_SIZE, Errno, MapType
 from kernel.bpf.elf import load_object
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf.c_elf import compile_object, compile_x86
 
 REL = struct.Struct("<QQ")  # r_offset, r_info (sym << 32 | type)

@@ -12,12 +12,12 @@ import struct
 import pytest
 
 from kernel.abi import AttachType, MapType, MapUpdateFlag
-from kernel.bpf import opcodes as op
 from kernel.bpf.elf import ElfVerifierError, load_object, parse_object
-from kernel.bpf.env import TestHelperEnv
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.runtime.env import TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf.c_elf import compile_object, compile_source
 from userspace.bpf_build import BPF_SRC
 

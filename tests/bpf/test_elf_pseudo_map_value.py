@@ -12,17 +12,17 @@ import struct
 import pytest
 
 from kernel.abi import AttachType, MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
-from kernel.bpf.disasm import disassemble
 from kernel.bpf.errors import BpfRuntimeError, VerifierError
-from kernel.bpf.insn import Insn, ld_imm64
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, verify
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.disasm import disassemble
+from kernel.bpf.isa.insn import Insn, ld_imm64
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.verifier import ENTRY_SPECS, verify
 
-TIMER = HOOK_SPECS[AttachType.TIMER]
+TIMER = ENTRY_SPECS[AttachType.TIMER]
 KEY0 = bytes(4)
 
 

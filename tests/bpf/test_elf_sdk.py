@@ -14,9 +14,9 @@ from pathlib import Path
 from kernel import abi
 from kernel.bpf.elf import load_object, parse_object
 from kernel.bpf.elf.maps import MAP_DEF
-from kernel.bpf.env import TestHelperEnv
-from kernel.bpf.maps import MapTable
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.runtime.env import TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf.c_elf import compile_source
 from userspace import bpf_build
 

@@ -5,14 +5,14 @@ import struct
 import pytest
 
 from kernel.abi import Errno, Helper, MapType
-from kernel.bpf.asm import assemble
-from kernel.bpf.env import NullHelperEnv, TaskInfo, TestHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.helpers import HELPERS, IMPLEMENTED_HELPERS
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm, make_context
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.runtime.env import NullHelperEnv, TaskInfo, TestHelperEnv
+from kernel.bpf.runtime.helpers import HELPERS, IMPLEMENTED_HELPERS
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.samples import TIMER_COUNTER
-from kernel.bpf.vm import Vm, make_context
 
 from ._vmutil import M64
 

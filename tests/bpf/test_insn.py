@@ -2,8 +2,8 @@
 
 import pytest
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn, decode, encode, ld_imm64, ld_imm64_value
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, decode, encode, ld_imm64, ld_imm64_value
 
 
 def test_wire_layout_is_opcode_regs_off_imm_little_endian():

@@ -10,7 +10,7 @@ from kernel.bpf.elf import ElfVerifierError, load_object, parse_object
 from kernel.bpf.elf.btf import BTF_MAGIC
 from kernel.bpf.elf.lineinfo import annotate_log, source_line
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable
 from tests.bpf.c_elf import compile_object, compile_source
 
 REJECTED_LOG = """\

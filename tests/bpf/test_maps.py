@@ -6,7 +6,14 @@ import pytest
 
 from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps import ArrayMap, HashMap, MapTable, RingBufMap, TimeseriesMap, record_size
+from kernel.bpf.runtime.maps import (
+    ArrayMap,
+    HashMap,
+    MapTable,
+    RingBufMap,
+    TimeseriesMap,
+    record_size,
+)
 
 
 def errno_of(fn, *args) -> Errno:

@@ -8,20 +8,20 @@ from __future__ import annotations
 import pytest
 
 from kernel.abi import AttachType, Errno
-from kernel.bpf.asm import assemble
-from kernel.bpf.env import NullHelperEnv
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.insn import encode
-from kernel.bpf.maps import MapTable
-from kernel.bpf.old_helper_ids import old_numbering_hint
-from kernel.bpf.subsystem import BpfSubsystem
-from kernel.bpf.verifier import HOOK_SPECS, verify
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import encode
+from kernel.bpf.runtime.env import NullHelperEnv
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.old_helper_ids import old_numbering_hint
+from kernel.bpf.verifier import ENTRY_SPECS, verify
+from kernel.bpf_attach.registry import BpfSubsystem
 
 DATA = "ldxdw r2, [r1+0]\n"
 
 
 def required(src: str, hook: AttachType | None = None) -> int:
-    return verify(assemble(src), MapTable(), HOOK_SPECS[hook] if hook else None).payload_required
+    return verify(assemble(src), MapTable(), ENTRY_SPECS[hook] if hook else None).payload_required
 
 
 def test_constant_reads_record_the_highest_end() -> None:

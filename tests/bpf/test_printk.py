@@ -1,4 +1,4 @@
-"""bpf_trace_printk with values: Linux's format rules (kernel/bpf/printk.py), the
+"""bpf_trace_printk with values: Linux's format rules (kernel/bpf/runtime/printk.py), the
 helper (R3-R5, %s from program memory, -EINVAL at run time) and the verifier's
 load-time check of a constant .rodata format (the SDK's bpf_printk)."""
 
@@ -7,17 +7,17 @@ from __future__ import annotations
 import pytest
 
 from kernel.abi import Errno
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
 from kernel.bpf.elf import ElfVerifierError, load_object
-from kernel.bpf.env import TestHelperEnv
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import ld_imm64
-from kernel.bpf.maps import MapTable
-from kernel.bpf.printk import FormatError, format_printk, parse_format
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import ld_imm64
+from kernel.bpf.runtime.env import TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.printk import FormatError, format_printk, parse_format
 from kernel.bpf.verifier import verify
-from kernel.bpf.vm import Vm
 from tests.bpf.c_elf import compile_source
 
 M64 = (1 << 64) - 1

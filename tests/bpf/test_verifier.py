@@ -9,15 +9,15 @@ from __future__ import annotations
 import pytest
 
 from kernel.abi import AttachType
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.verifier import HOOK_SPECS, HookSpec, verify
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.verifier import ENTRY_SPECS, EntrySpec, verify
 from tests.bpf.verifier_cases import MAPS, lookup, pkt
 
-SYS_ENTER = HOOK_SPECS[AttachType.SYS_ENTER]
-TIMER = HOOK_SPECS[AttachType.TIMER]
-IIO = HOOK_SPECS[AttachType.IIO]
-RAW64 = HookSpec.raw_memory(64)
+SYS_ENTER = ENTRY_SPECS[AttachType.SYS_ENTER]
+TIMER = ENTRY_SPECS[AttachType.TIMER]
+IIO = ENTRY_SPECS[AttachType.IIO]
+RAW64 = EntrySpec.raw_memory(64)
 
 RET0 = "\n    mov r0, 0\n    exit\n"
 

@@ -13,10 +13,10 @@ import pytest
 
 from kernel.abi import AttachType
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, verify
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.verifier import ENTRY_SPECS, verify
 from tests.bpf.bpf_c import build_object, load_programs
 from tests.bpf.verifier_cases import MAPS
 
@@ -102,7 +102,7 @@ def _map_table() -> MapTable:
 )
 def test_clang_program_accepted_and_runs(objects, obj: str, name: str, hook: AttachType) -> None:
     insns = objects[obj][name]
-    result = verify(insns, MAPS, HOOK_SPECS[hook])
+    result = verify(insns, MAPS, ENTRY_SPECS[hook])
     assert result.insns_processed >= len(insns) // 2
     table = _map_table()
     vm = Vm(table)
@@ -117,7 +117,7 @@ def test_clang_program_rejected(
     objects, obj: str, name: str, hook: AttachType, reason: str
 ) -> None:
     with pytest.raises(VerifierError) as info:
-        verify(objects[obj][name], MAPS, HOOK_SPECS[hook])
+        verify(objects[obj][name], MAPS, ENTRY_SPECS[hook])
     assert reason in info.value.reason, info.value.log
     assert info.value.insn_idx >= 0
 

@@ -23,15 +23,15 @@ from bench.verifier_programs import (
     running_max_object,
 )
 from kernel.abi import BpfAttrOff, Errno, MapType, SyscallError
-from kernel.bpf.asm import assemble
 from kernel.bpf.elf import load_object
 from kernel.bpf.elf.loader import ElfVerifierError
-from kernel.bpf.env import TestHelperEnv
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm, make_context
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.runtime.env import TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import NS_PER_INSN, NS_PER_STATE, cost_ns, verify
-from kernel.bpf.vm import Vm, make_context
 from tests.bpf.c_elf import compile_object
 
 
@@ -406,8 +406,8 @@ class _Log:
 
 class _Kernel:
     def __init__(self) -> None:
-        from kernel.bpf.env import NullHelperEnv
-        from kernel.bpf.subsystem import BpfSubsystem
+        from kernel.bpf.runtime.env import NullHelperEnv
+        from kernel.bpf_attach.registry import BpfSubsystem
 
         self.bpf = BpfSubsystem(NullHelperEnv(), lambda *_: None)
         self.clock = _Clock()
@@ -447,7 +447,7 @@ def _prog_load(k: _Kernel, p: _Proc, src: str, log_size: int, log_level: int = 1
 
 
 def _encode(src: str) -> bytes:
-    from kernel.bpf.insn import encode
+    from kernel.bpf.isa.insn import encode
 
     return encode(assemble(src))
 

@@ -20,11 +20,11 @@ import pytest
 
 from bench.verifier_programs import TOO_LARGE, if_chain
 from kernel.abi import Helper, MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import encode
-from kernel.bpf.maps import MapTable
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import encode
+from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import verify
 
 LINUX_HELPER = {Helper.MAP_LOOKUP_ELEM: 1, Helper.KTIME_GET_NS: 5, Helper.GET_PRANDOM_U32: 7}

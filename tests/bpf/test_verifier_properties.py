@@ -18,19 +18,19 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from kernel.abi import AttachType
-from kernel.bpf import opcodes as op
-from kernel.bpf.asm import assemble
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, HookSpec, verify
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.asm import assemble
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.verifier import ENTRY_SPECS, EntrySpec, verify
 from tests.bpf.verifier_cases import MAPS
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 BUDGET = 20_000  # verifier budget: keeps rejected "too complex" cases cheap
-RAW = HookSpec.raw_memory(64)
+RAW = EntrySpec.raw_memory(64)
 
 _VALID_OPCODES = sorted(
     {cls | o | s for cls in (op.ALU, op.ALU64) for o in range(0, 0xE0, 0x10) for s in (0, 8)}
@@ -50,7 +50,7 @@ def _map_table() -> MapTable:
     return table
 
 
-def _run(insns: list[Insn], hook: HookSpec, rnd: random.Random, required: int = 0) -> None:
+def _run(insns: list[Insn], hook: EntrySpec, rnd: random.Random, required: int = 0) -> None:
     """Run an accepted program; any BpfRuntimeError propagates and fails the test.
 
     The payload is at least what the program reads unchecked (``required``, what
@@ -101,7 +101,7 @@ def insn_streams(draw):
 @st.composite
 def legal_streams(draw):
     """Well-formed instructions (reserved fields zero) over initialised registers."""
-    from kernel.bpf.helper_protos import HELPER_PROTOS
+    from kernel.bpf.runtime.helper_protos import HELPER_PROTOS
 
     out = [
         Insn(op.ALU64 | op.MOV, r, 0, 0, draw(st.integers(-2, 40)))
@@ -193,7 +193,7 @@ def legal_streams(draw):
     st.randoms(use_true_random=False),
 )
 def test_random_streams_only_raise_verifier_error(insns, env, rnd) -> None:
-    hook = RAW if env == "raw" else HOOK_SPECS[AttachType.SYS_ENTER]
+    hook = RAW if env == "raw" else ENTRY_SPECS[AttachType.SYS_ENTER]
     try:
         result = verify(insns, MAPS, hook, max_insns=BUDGET)
     except VerifierError as e:
@@ -384,9 +384,9 @@ def grammar_programs(draw):
 )
 def test_accepted_grammar_programs_run_safely(src: str, hook_name: str, rnd) -> None:
     hook = {
-        "sys_enter": HOOK_SPECS[AttachType.SYS_ENTER],
-        "timer": HOOK_SPECS[AttachType.TIMER],
-        "generic": HookSpec(payload_size=80, name="test"),
+        "sys_enter": ENTRY_SPECS[AttachType.SYS_ENTER],
+        "timer": ENTRY_SPECS[AttachType.TIMER],
+        "generic": EntrySpec(payload_size=80, name="test"),
     }[hook_name]
     insns = assemble(src)
     try:

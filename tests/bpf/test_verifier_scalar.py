@@ -19,7 +19,7 @@ OPS = ["add", "sub", "mul", "div", "mod", "and", "or", "xor", "lsh", "rsh", "ars
 CONDS = ["jeq", "jne", "jgt", "jge", "jlt", "jle", "jsgt", "jsge", "jslt", "jsle", "jset", "!jset"]
 
 
-def member_bits(s: scalar.S, v: int, bits: int) -> bool:
+def member_bits(s: scalar.Scalar, v: int, bits: int) -> bool:
     return s[4] <= v <= s[5] and s[2] <= scalar.to_signed(v, bits) <= s[3] and (v & ~s[1]) == s[0]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.vm import Vm
 
 from ._vmutil import M64, prog, run, run_err
 

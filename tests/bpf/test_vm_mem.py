@@ -6,7 +6,7 @@ import pytest
 
 from kernel.abi import BPF_CONTEXT_STRUCT
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.vm import Vm, make_context
+from kernel.bpf.interp.vm import Vm, make_context
 
 from ._vmutil import M64, prog, run, run_err
 

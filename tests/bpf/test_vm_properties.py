@@ -10,13 +10,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kernel.abi import Helper, MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.env import TaskInfo, TestHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.insn import Insn, decode, encode
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, decode, encode
+from kernel.bpf.runtime.env import TaskInfo, TestHelperEnv
+from kernel.bpf.runtime.maps import MapTable
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("BPF_PROPERTY_EXAMPLES", "200")),

@@ -9,13 +9,13 @@ import struct
 import pytest
 
 from kernel.abi import AttachType, MapType
-from kernel.bpf.asm import assemble, assemble_bytes
-from kernel.bpf.env import NullHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.maps import MapTable
-from kernel.bpf.program import Program
-from kernel.bpf.subsystem import BpfSubsystem
-from kernel.bpf.vm import Vm, make_context
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm, make_context
+from kernel.bpf.isa.asm import assemble, assemble_bytes
+from kernel.bpf.runtime.env import NullHelperEnv
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf_attach.registry import BpfSubsystem
 
 READ_DATA = "ldxdw r2, [r1+0]\nldxdw r0, [r2+0]\nexit"
 

@@ -130,7 +130,7 @@ static long (*bpf_pwm_write)(__u32 pwm_id, __u32 channel, __u32 duty_percent) =
     (void *)BPF_FUNC_pwm_write;
 
 /* Named by the ABI, not in the spec's dispatch table: the verifier rejects a call to any
- * helper the kernel does not dispatch (kernel/bpf/helper_protos.py has the list). */
+ * helper the kernel does not dispatch (kernel/bpf/runtime/helper_protos.py has the list). */
 static __u32 (*bpf_get_prandom_u32)(void) = (void *)BPF_FUNC_get_prandom_u32;
 static __u32 (*bpf_get_smp_processor_id)(void) = (void *)BPF_FUNC_get_smp_processor_id;
 static __u64 (*bpf_get_current_pid_tgid)(void) = (void *)BPF_FUNC_get_current_pid_tgid;

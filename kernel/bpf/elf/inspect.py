@@ -19,15 +19,15 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from kernel.abi import MapType
-from kernel.bpf.disasm import disassemble
 from kernel.bpf.elf.lineinfo import program_lines
 from kernel.bpf.elf.link import link_program
 from kernel.bpf.elf.loader import check_map_geometry, link_and_verify
 from kernel.bpf.elf.model import MapSpec, ParsedObject, ProgramSpec
 from kernel.bpf.elf.reader import parse_object
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
+from kernel.bpf.isa.disasm import disassemble
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.maps import MapTable
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID = 0, 1, 2
 

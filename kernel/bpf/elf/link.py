@@ -26,10 +26,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import replace
 
 from kernel.abi import BPF_PROG_MAX_INSNS, Errno
-from kernel.bpf import opcodes as op
 from kernel.bpf.elf.model import R_BPF_64_32, Function, MapSpec, ParsedObject, ProgramSpec, Reloc
 from kernel.bpf.errors import BpfError
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 
 def _einval(message: str) -> BpfError:

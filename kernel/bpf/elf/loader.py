@@ -20,11 +20,11 @@ from kernel.bpf.elf.link import link_program
 from kernel.bpf.elf.model import MapSpec, ParsedObject, ProgramSpec
 from kernel.bpf.elf.reader import parse_object
 from kernel.bpf.errors import BpfError, VerifierError
-from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.maps.table import _validate as validate_geometry  # MAP_CREATE's checks
-from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, VerifierResult, verify
+from kernel.bpf.interp.program import Program
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps.table import _validate as validate_geometry  # MAP_CREATE's checks
+from kernel.bpf.verifier import ENTRY_SPECS, VerifierResult, verify
 
 # Provisional ids used while verifying, far above any id a real table hands out.
 PROVISIONAL_BASE = 0xFFF0_0000
@@ -170,7 +170,7 @@ def link_and_verify(
         insns = link_program(parsed, prog, map_ids, origins)
         try:
             verdict: VerifierResult | VerifierError = verify(
-                insns, view, HOOK_SPECS[prog.attach_type], log_level=log_level, log_size=log_size
+                insns, view, ENTRY_SPECS[prog.attach_type], log_level=log_level, log_size=log_size
             )
         except VerifierError as e:
             lines = program_lines(parsed.btf_ext, origins)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kernel.abi import AttachType, MapType
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa.insn import Insn
 
 if TYPE_CHECKING:
     from kernel.bpf.elf.btf import Btf

@@ -19,7 +19,6 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
 
 from kernel.abi import BPF_ELF_MAX_SIZE, Errno
-from kernel.bpf import opcodes as op
 from kernel.bpf.elf.btf import Btf, parse_btf
 from kernel.bpf.elf.btf_ext import BtfExt, parse_btf_ext
 from kernel.bpf.elf.btf_maps import parse_btf_maps
@@ -44,7 +43,8 @@ from kernel.bpf.elf.sections import (
     known_section_names,
 )
 from kernel.bpf.errors import BpfError
-from kernel.bpf.insn import decode
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import decode
 
 ELF_MAGIC = b"\x7fELF"
 ELF64_HEADER_SIZE = 64

@@ -7,9 +7,10 @@ Public API::
 raises `kernel.bpf.errors.VerifierError(insn_idx, reason, log)` on rejection.
 ``maps`` is anything with ``.get(map_id)`` returning an object with
 ``map_type``, ``key_size``, ``value_size`` and ``max_entries`` (None or an
-exception for unknown ids) -- `kernel.bpf.maps.MapTable` or a plain dict.
-``hook`` is the `HookSpec` of the attach type (`HOOK_SPECS`); None means the
-generic context: the 56-byte BpfContext with a payload of up to 64 KiB.
+exception for unknown ids) -- `kernel.bpf.runtime.maps.MapTable` or a plain dict.
+``hook`` is the `EntrySpec` of the hook the program is for (`ENTRY_SPECS`): what R1
+(and R2) hold when the program starts. None means the generic context: the 56-byte
+BpfContext with a payload of up to 64 KiB.
 
 Modules: `cfg` (static checks, liveness), `scalar`/`tnum` (value tracking),
 `state` (registers, stack, frames), `alu`, `mem` (access checks), `prune`
@@ -22,17 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kernel.bpf.errors import VerifierError
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa.insn import Insn
 from kernel.bpf.verifier.cfg import StaticError, analyze
 from kernel.bpf.verifier.core import Reject, TraceLog, Verifier
-from kernel.bpf.verifier.hooks import GENERIC_HOOK, HOOK_SPECS, MAX_PACKET_OFF, HookSpec
+from kernel.bpf.verifier.entry import ENTRY_SPECS, GENERIC_ENTRY, MAX_PACKET_OFF, EntrySpec
 from kernel.bpf.verifier.log import error_log, static_error_log, success_log
 
 __all__ = [
-    "GENERIC_HOOK",
-    "HOOK_SPECS",
+    "GENERIC_ENTRY",
+    "ENTRY_SPECS",
     "MAX_PACKET_OFF",
-    "HookSpec",
+    "EntrySpec",
     "VerifierResult",
     "verify",
     "DEFAULT_MAX_INSNS",
@@ -94,7 +95,7 @@ class VerifierResult:
 def verify(
     insns: Sequence[Insn],
     maps: object,
-    hook: HookSpec | None = None,
+    hook: EntrySpec | None = None,
     *,
     max_states: int = DEFAULT_MAX_STATES,
     max_insns: int = DEFAULT_MAX_INSNS,
@@ -109,7 +110,7 @@ def verify(
     that can end up in a buffer that size.
     """
     insns = list(insns)
-    spec = GENERIC_HOOK if hook is None else hook
+    spec = GENERIC_ENTRY if hook is None else hook
     try:
         info = analyze(insns)
     except StaticError as e:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 from kernel.bpf.verifier import scalar
 from kernel.bpf.verifier.mem import MAX_VAR_OFF
 from kernel.bpf.verifier.state import (
@@ -29,7 +29,7 @@ from kernel.bpf.verifier.state import (
     SCALAR,
     TYPE_NAMES,
     Reg,
-    State,
+    VerifierState,
     scalar_reg,
 )
 
@@ -44,7 +44,7 @@ _FAST = {op.ADD: "add", op.SUB: "sub", op.AND: "and", op.OR: "or", op.XOR: "xor"
 _FAST.update({op.RSH: "rsh", op.MUL: "mul"})
 
 
-def do_alu(v: Verifier, st: State, insn: Insn) -> None:
+def do_alu(v: Verifier, st: VerifierState, insn: Insn) -> None:
     regs = st.cur.regs
     code = insn.opcode
     is64 = code & op.CLASS_MASK == op.ALU64
@@ -65,7 +65,7 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
             regs[dst] = scalar_reg(r if is64 else scalar.zext(r, 32), prec=src.prec)
             return
         if is64:
-            if src.type == SCALAR and src.s[1] != 0:
+            if src.type == SCALAR and src.s.mask != 0:
                 if src.id == 0:
                     src = src.replace(id=v.new_id())
                     regs[insn.src] = src
@@ -73,8 +73,8 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
             return
         if src.is_ptr:
             v.fail(f"R{insn.src} partial copy of pointer")
-        if src.s[5] <= scalar.U32:
-            if src.s[1] != 0 and src.id == 0:
+        if src.s.umax <= scalar.U32:
+            if src.s.mask != 0 and src.id == 0:
                 src = src.replace(id=v.new_id())
                 regs[insn.src] = src
             regs[dst] = src
@@ -91,16 +91,16 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
 
     if x:
         s = v.read_reg(st, insn.src)
-        if s.type == SCALAR and d.type == SCALAR and not (d.s[1] | s.s[1]) and aop in _FAST:
+        if s.type == SCALAR and d.type == SCALAR and not (d.s.mask | s.s.mask) and aop in _FAST:
             m = scalar.U64 if is64 else scalar.U32
-            c = scalar._concrete(_FAST[aop], d.s[0] & m, s.s[0] & m, bits)
+            c = scalar._concrete(_FAST[aop], d.s.value & m, s.s.value & m, bits)
             regs[dst] = Reg(SCALAR, scalar.const(c), prec=d.prec and s.prec)
             return
     else:
-        if d.type == SCALAR and d.s[1] == 0 and aop in _FAST:
+        if d.type == SCALAR and d.s.mask == 0 and aop in _FAST:
             # known value, immediate operand: the common loop-counter case
             m = scalar.U64 if is64 else scalar.U32
-            c = scalar._concrete(_FAST[aop], d.s[0] & m, insn.imm & m, bits)
+            c = scalar._concrete(_FAST[aop], d.s.value & m, insn.imm & m, bits)
             regs[dst] = Reg(SCALAR, scalar.const(c), prec=d.prec)
             return
         s = scalar_reg(scalar.const(insn.imm if is64 else insn.imm & scalar.U32))
@@ -119,7 +119,7 @@ def do_alu(v: Verifier, st: State, insn: Insn) -> None:
         regs[dst] = scalar_reg(scalar.zext(r, 32), prec=prec)
 
 
-def _unary(aop: int, code: int, imm: int, a: scalar.S, bits: int) -> scalar.S:
+def _unary(aop: int, code: int, imm: int, a: scalar.Scalar, bits: int) -> scalar.Scalar:
     if aop == op.NEG:
         if bits == 64:
             return scalar.neg(a, 64)
@@ -129,13 +129,15 @@ def _unary(aop: int, code: int, imm: int, a: scalar.S, bits: int) -> scalar.S:
     size = imm // 8
     if not swap:
         return scalar.truncate(a, size)
-    if a[1] == 0:
-        v = a[0] & scalar.umask(imm)
+    if a.mask == 0:
+        v = a.value & scalar.umask(imm)
         return scalar.const(int.from_bytes(v.to_bytes(size, "little"), "big"))
     return scalar.bswap(a, size)
 
 
-def _ptr_alu(v: Verifier, st: State, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg) -> Reg:
+def _ptr_alu(
+    v: Verifier, st: VerifierState, insn: Insn, aop: int, is64: bool, d: Reg, s: Reg
+) -> Reg:
     dst = insn.dst
     opname = _OPS.get(aop, "?")
     if not is64:
@@ -163,31 +165,31 @@ def _ptr_alu(v: Verifier, st: State, insn: Insn, aop: int, is64: bool, d: Reg, s
     if t in (PTR_TO_PACKET_END, CONST_MAP):
         v.fail(f"R{dst} pointer arithmetic on {TYPE_NAMES[t]} prohibited")
     name = TYPE_NAMES[t]
-    if sc.s[1] == 0:
-        c = scalar.to_signed(sc.s[0])
+    if sc.s.mask == 0:
+        c = scalar.to_signed(sc.s.value)
         off = ptr.off + c if aop == op.ADD else ptr.off - c
         if not -MAX_VAR_OFF < off < MAX_VAR_OFF:
             v.fail(f"value {c} makes {name} pointer be out of bounds")
         return ptr.replace(off=off)
     if t == PTR_TO_CTX:
         v.fail(f"R{dst} variable offset on ctx pointer prohibited")
-    if sc.s[2] == scalar.S64_MIN:
+    if sc.s.smin == scalar.S64_MIN:
         v.fail(
             f"R{dst} math between {name} pointer and register with unbounded "
             "min value is not allowed"
         )
-    if sc.s[2] <= -MAX_VAR_OFF or sc.s[3] >= MAX_VAR_OFF:
+    if sc.s.smin <= -MAX_VAR_OFF or sc.s.smax >= MAX_VAR_OFF:
         v.fail(f"R{dst} math between {name} pointer and register with unbounded value")
     var = scalar.alu("add" if aop == op.ADD else "sub", ptr.s, sc.s, 64)
-    if var[2] <= -MAX_VAR_OFF or var[3] >= MAX_VAR_OFF:
+    if var.smin <= -MAX_VAR_OFF or var.smax >= MAX_VAR_OFF:
         v.fail(f"R{dst} variable offset makes {name} pointer be out of bounds")
     if t == PTR_TO_PACKET:
         # A new group: its base moved by the scalar. Linux resets the range to 0;
         # keeping what is still proven for the largest move is as sound and lets
         # "check once, index with a bounded variable" programs through.
         rng = 0
-        if aop == op.ADD and sc.s[2] >= 0:
-            rng = max(0, ptr.rng - sc.s[5])
+        if aop == op.ADD and sc.s.smin >= 0:
+            rng = max(0, ptr.rng - sc.s.umax)
         return ptr.replace(s=var, id=v.new_id(), rng=rng)
     return ptr.replace(s=var)
 

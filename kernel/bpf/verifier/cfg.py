@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.helper_protos import HELPER_PROTOS, UNDISPATCHED, helper_name
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
+from kernel.bpf.runtime.helper_protos import HELPER_PROTOS, UNDISPATCHED, helper_name
 
 ALL_ARGS = 0b111110  # R1-R5
 CALLER_SAVED = 0b111111  # R0-R5

@@ -17,13 +17,20 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from kernel.abi import Helper, MapType
-from kernel.bpf import opcodes as op
-from kernel.bpf.helper_protos import HELPER_PROTOS, Arg, Ret
-from kernel.bpf.insn import Insn, ld_imm64_value
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, ld_imm64_value
+from kernel.bpf.runtime.helper_protos import HELPER_PROTOS, Arg, Ret
 from kernel.bpf.verifier import scalar
 from kernel.bpf.verifier.alu import do_alu
+from kernel.bpf.verifier.branch import (
+    NOTHING,
+    NullCheck,
+    Outcome,
+    PacketRange,
+    ScalarRanges,
+)
 from kernel.bpf.verifier.cfg import ProgInfo
-from kernel.bpf.verifier.hooks import HookSpec
+from kernel.bpf.verifier.entry import EntrySpec
 from kernel.bpf.verifier.mem import (
     check_access,
     check_helper_mem,
@@ -57,10 +64,11 @@ from kernel.bpf.verifier.state import (
     ZERO,
     Checkpoint,
     Frame,
+    KnownReg,
     MapInfo,
     Reg,
     Slot,
-    State,
+    VerifierState,
     const_reg,
     map_label,
     scalar_reg,
@@ -107,7 +115,7 @@ class TraceLog:
     def append(self, line: str) -> None:
         self.entries.append((line,))
 
-    def insn(self, v: Verifier, st: State, idx: int) -> None:
+    def insn(self, v: Verifier, st: VerifierState, idx: int) -> None:
         self.v = v
         nodes = v.history.nodes
         prev = nodes[st.hist + 1] if st.hist != NONE else NONE
@@ -120,7 +128,7 @@ class TraceLog:
             self.entries.append((where, list(f.regs), dict(f.stack)))
         self.entries.append((idx, None, None))
 
-    def state(self, st: State) -> None:
+    def state(self, st: VerifierState) -> None:
         e = self.entries
         if e and len(e[-1]) == 3 and isinstance(e[-1][0], int):
             f = st.cur
@@ -149,7 +157,7 @@ class TraceLog:
 
 def _fmt_frame(regs: list[Reg], stack: dict) -> str:
     f = Frame(regs, stack, -1, 0)
-    return State([f], 0).fmt_regs()
+    return VerifierState([f], 0).fmt_regs()
 
 
 class Reject(Exception):
@@ -211,15 +219,15 @@ class Verifier:
         insns: Sequence[Insn],
         info: ProgInfo,
         maps: object,
-        hook: HookSpec,
+        entry: EntrySpec,
         max_insns: int,
         max_states: int,
     ) -> None:
         self.insns = insns
         self.info = info
         self.maps = MapResolver(maps)
-        self.hook = hook
-        self.mem_size = hook.raw_mem_size or 0
+        self.entry = entry
+        self.mem_size = entry.raw_mem_size or 0
         self.max_insns = max_insns
         self.max_states = max_states
         self.processed = 0
@@ -240,13 +248,13 @@ class Verifier:
         self.log_level = 0
         self.trace = TraceLog()
         self.idx = 0
-        self.state: State | None = None
+        self.state: VerifierState | None = None
         self.fast = [_fast_entry(insn, i) for i, insn in enumerate(insns)]
         for i, insn in enumerate(insns):  # map names for the log, before any line
             if insn.opcode == op.LD_IMM64 and insn.src in (1, 2) and not info.second_slot[i]:
                 self.maps.get(insn.imm & 0xFFFF_FFFF)
         self.joins = _join_points(insns, info)
-        self.pending: list[State] = []
+        self.pending: list[VerifierState] = []
 
     # ------------------------------------------------------------ utilities
 
@@ -257,13 +265,13 @@ class Verifier:
     def fail(self, reason: str) -> NoReturn:
         raise Reject(reason)
 
-    def read_reg(self, st: State, r: int) -> Reg:
+    def read_reg(self, st: VerifierState, r: int) -> Reg:
         reg = st.cur.regs[r]
         if reg.type == NOT_INIT:
             self.fail(f"R{r} !read_ok")
         return reg
 
-    def note_stack(self, st: State) -> None:
+    def note_stack(self, st: VerifierState) -> None:
         total = sum((f.depth + 7) & ~7 for f in st.frames)
         if total > self.peak_stack:
             self.peak_stack = total
@@ -272,15 +280,15 @@ class Verifier:
 
     # ------------------------------------------------------------ driver
 
-    def initial_state(self) -> State:
+    def initial_state(self) -> VerifierState:
         regs = [REG_NOT_INIT] * op.NUM_REGS
-        if self.hook.raw_mem_size is not None:
+        if self.entry.raw_mem_size is not None:
             regs[1] = Reg(PTR_TO_MEM, ZERO_S)
-            regs[2] = const_reg(self.hook.raw_mem_size)
+            regs[2] = const_reg(self.entry.raw_mem_size)
         else:
             regs[1] = Reg(PTR_TO_CTX, ZERO_S)
         regs[op.FP] = Reg(PTR_TO_STACK, ZERO_S, frame=0)
-        return State([Frame(regs, {}, -1, 0)], 0)
+        return VerifierState([Frame(regs, {}, -1, 0)], 0)
 
     def run(self) -> None:
         pending = self.pending = [self.initial_state()]
@@ -292,7 +300,7 @@ class Verifier:
             self.state = st
             self._walk(st, pending)
 
-    def _walk(self, st: State, pending: list[State]) -> None:
+    def _walk(self, st: VerifierState, pending: list[VerifierState]) -> None:
         insns = self.insns
         prune = self.info.prune
         trace = self.log_level >= 2
@@ -301,6 +309,7 @@ class Verifier:
         frames = st.frames  # the same list for the whole walk (calls push/pop it)
         unfinished, explored, hints = self.unfinished, self.explored, self.join_hints
         _scalar, _reg, _new = SCALAR, Reg, object.__new__
+        _known = KnownReg
         n = self.processed
         idx = st.idx
         depth = len(frames) - 1  # current frame index, changed only by calls and exits
@@ -349,27 +358,35 @@ class Verifier:
             nh += 4
             f = fast[idx]
             if f is not None:
-                # known values (loop counters): same result as the general path
+                # known values (loop counters): same result as the general path. The
+                # walk's hottest code: Scalar fields by index here (0 = value, 1 = mask),
+                # a named-field read costs a descriptor call per access; results are
+                # KnownRegs, whose Scalar is built only if something reads it
                 kind, dst, src, b, fn, mask, target, edge = f
                 d = regs[dst]
-                ds = d.s
-                if d.type == _scalar and not ds[1]:
+                if type(d) is _known:
+                    dv = d.k
+                elif d.type == _scalar and not (ds := d.s)[1]:
+                    dv = ds[0]
+                else:
+                    dv = None
+                if dv is not None:
                     bprec = True
                     if src >= 0:
                         sr = regs[src]
-                        if sr.type == _scalar and not sr.s[1]:
-                            b, bprec = sr.s[0] & mask, sr.prec
+                        if type(sr) is _known:
+                            b, bprec = sr.k & mask, sr.prec
+                        elif sr.type == _scalar and not (ss := sr.s)[1]:
+                            b, bprec = ss[0] & mask, sr.prec
                         else:
                             b = None
                     if b is not None:
                         if kind != 1:  # ALU (0: add, inlined)
-                            u = (ds[0] + b) & mask if kind == 0 else fn(ds[0] & mask, b) & mask
-                            sv = u - (1 << 64) if u >> 63 else u
-                            # = Reg(SCALAR, (u, 0, sv, sv, u, u), prec=...) without the
+                            # = Reg(SCALAR, scalar.const(u), prec=...) without the
                             # __init__ call (a third of this instruction's cost)
-                            r = _new(_reg)
+                            r = _new(_known)
                             r.type = _scalar
-                            r.s = (u, 0, sv, sv, u, u)
+                            r.k = (dv + b) & mask if kind == 0 else fn(dv & mask, b) & mask
                             r.off = r.id = r.rng = r.frame = 0
                             r.map = None
                             r.prec = d.prec and bprec
@@ -381,7 +398,7 @@ class Verifier:
                             self.processed, self.idx = n, idx
                             st.hist = hist
                             self.mark_precise(st, dst, src)
-                        if fn(ds[0] & mask, b):
+                        if fn(dv & mask, b):
                             if target <= idx:
                                 st.last_back_edge = edge
                             idx = target
@@ -433,14 +450,14 @@ class Verifier:
             regs = frames[-1].regs
             jmps = self.jmps
 
-    def _too_complex(self, st: State) -> NoReturn:
+    def _too_complex(self, st: VerifierState) -> NoReturn:
         limit = f"processed {self.processed - 1} insns (limit {self.max_insns})"
         if st.last_back_edge is not None:
             a, b = st.last_back_edge
             self.fail(f"back-edge from insn {a} to {b}: program too complex, {limit}")
         self.fail(f"BPF program is too large: program too complex, {limit}")
 
-    def _finish(self, st: State) -> None:
+    def _finish(self, st: VerifierState) -> None:
         """The path ended (exit, pruned, dead branch): release its checkpoints."""
         cp = st.parent
         while cp is not None:
@@ -461,7 +478,7 @@ class Verifier:
 
     # ------------------------------------------------------------ pruning
 
-    def mark_precise(self, st: State, *regs: int) -> None:
+    def mark_precise(self, st: VerifierState, *regs: int) -> None:
         """A safety decision depends on the value of these scalar registers.
 
         The demand is walked back along the path (`precision.backtrack`) into
@@ -482,12 +499,12 @@ class Verifier:
         if keys:
             backtrack(self.insns, self.history, st.hist, keys)
 
-    def mark_slot_precise(self, st: State, frameno: int, off: int, size: int) -> None:
+    def mark_slot_precise(self, st: VerifierState, frameno: int, off: int, size: int) -> None:
         """The bytes ``[off, off+size)`` of a frame's stack decided something."""
         keys = {slot_key(frameno, b) for b in range(off, off + size)}
         backtrack(self.insns, self.history, st.hist, keys)
 
-    def _propagate(self, old: State, cp: Checkpoint, st: State) -> None:
+    def _propagate(self, old: VerifierState, cp: Checkpoint, st: VerifierState) -> None:
         """``st`` was pruned by ``cp``: its ancestors need what ``old`` relied on."""
         keys = set(cp.precise)
         for fi, f in enumerate(old.frames):
@@ -503,7 +520,7 @@ class Verifier:
         if keys:
             backtrack_above(self.insns, self.history, st.hist, len(st.frames) - 1, keys)
 
-    def _visited(self, st: State) -> Checkpoint | bool | None:
+    def _visited(self, st: VerifierState) -> Checkpoint | bool | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
         anc = self.unfinished.get(idx)
@@ -573,7 +590,7 @@ class Verifier:
 
     # ------------------------------------------------------------ stores, ld_imm64
 
-    def _stx(self, st: State, insn: Insn) -> None:
+    def _stx(self, st: VerifierState, insn: Insn) -> None:
         size = insn.size_bytes
         if insn.opcode & op.MODE_MASK == op.MEM:
             value = self.read_reg(st, insn.src)
@@ -597,7 +614,7 @@ class Verifier:
         elif insn.imm & op.FETCH:
             st.cur.regs[insn.src] = old
 
-    def _ld_imm64(self, st: State, lo: Insn, hi: Insn) -> None:
+    def _ld_imm64(self, st: VerifierState, lo: Insn, hi: Insn) -> None:
         if lo.src == op.BPF_PSEUDO_MAP_FD:
             info = self.maps.get(lo.imm)
             if info is None:
@@ -622,7 +639,7 @@ class Verifier:
 
     # ------------------------------------------------------------ jumps, calls, exit
 
-    def _jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+    def _jmp(self, st: VerifierState, insn: Insn, idx: int, pending: list[VerifierState]) -> bool:
         """Advance ``st``; False when the path ended."""
         code = insn.opcode
         jop = code & op.OP_MASK
@@ -643,7 +660,7 @@ class Verifier:
             return True
         return self._cond_jmp(st, insn, idx, pending)
 
-    def _exit(self, st: State) -> bool:
+    def _exit(self, st: VerifierState) -> bool:
         r0 = self.read_reg(st, 0)
         frames = st.frames
         if len(frames) > 1:
@@ -660,7 +677,7 @@ class Verifier:
             self.fail(f"R0 leaks addr as return value (R0 type={TYPE_NAMES[r0.type]})")
         return False
 
-    def _local_call(self, st: State, insn: Insn, idx: int) -> None:
+    def _local_call(self, st: VerifierState, insn: Insn, idx: int) -> None:
         target = idx + 1 + insn.imm
         frames = st.frames
         if len(frames) >= op.MAX_CALL_FRAMES:
@@ -675,7 +692,7 @@ class Verifier:
         frames.append(Frame(regs, {}, idx, target))
         st.idx = target
 
-    def _helper_call(self, st: State, insn: Insn) -> None:
+    def _helper_call(self, st: VerifierState, insn: Insn) -> None:
         proto = HELPER_PROTOS[insn.imm]
         name = f"{proto.name}#{insn.imm}"
         regs = st.cur.regs
@@ -700,12 +717,12 @@ class Verifier:
                 pass  # read_reg above already rejected an uninitialised register
             elif kind == Arg.PTR_TO_UNINIT_MEM:
                 size_reg = self.read_reg(st, r + 1)
-                if size_reg.is_ptr or size_reg.s[1] != 0 or size_reg.s[0] == 0:
+                if size_reg.is_ptr or size_reg.s.mask != 0 or size_reg.s.value == 0:
                     self.fail(f"R{r + 1} must be a known non-zero size for {name}")
-                if size_reg.s[0] > op.STACK_SIZE:
-                    self.fail(f"R{r + 1} size {size_reg.s[0]} too large for {name}")
+                if size_reg.s.value > op.STACK_SIZE:
+                    self.fail(f"R{r + 1} size {size_reg.s.value} too large for {name}")
                 self.mark_precise(st, r + 1)
-                check_helper_mem_write(self, st, r, size_reg.s[0])
+                check_helper_mem_write(self, st, r, size_reg.s.value)
             elif kind == Arg.PTR_TO_MEM:
                 size_reg = self.read_reg(st, r + 1)
                 zero_ok = args[i + 1] == Arg.CONST_SIZE_OR_ZERO
@@ -738,14 +755,14 @@ class Verifier:
         else:
             regs[0] = Reg(SCALAR, _RET_RANGES.get(proto.helper, scalar.UNKNOWN64))
 
-    def _const_key_in_range(self, st: State, bpf_map: MapInfo) -> bool:
+    def _const_key_in_range(self, st: VerifierState, bpf_map: MapInfo) -> bool:
         """R2 points at a stack key whose value is known and < max_entries; the
         key's bytes are then marked precise (the missing NULL depends on them)."""
         ptr = st.cur.regs[2]
         size = bpf_map.key_size
-        if ptr.type != PTR_TO_STACK or ptr.s[1] != 0 or size not in (1, 2, 4, 8):
+        if ptr.type != PTR_TO_STACK or ptr.s.mask != 0 or size not in (1, 2, 4, 8):
             return False
-        o = ptr.off + scalar.to_signed(ptr.s[0])
+        o = ptr.off + scalar.to_signed(ptr.s.value)
         frame = st.frames[ptr.frame]
         k, j = divmod(o, 8)
         if j + size > 8:
@@ -756,10 +773,10 @@ class Verifier:
         key = None
         if slot.narrow is not None and slot.narrow[:2] == (j, size):
             if slot.narrow[2].is_const:
-                key = slot.narrow[2].s[0]
+                key = slot.narrow[2].s.value
         elif slot.spill is not None and j == 0:
             if slot.spill.is_const:
-                key = slot.spill.s[0] & scalar.umask(size * 8)
+                key = slot.spill.s.value & scalar.umask(size * 8)
         elif all(b == ZERO for b in slot.kinds[j : j + size]):
             key = 0
         if key is None or key >= bpf_map.max_entries:
@@ -771,11 +788,11 @@ class Verifier:
         if reg.type == CONST_MAP:
             info = reg.map
         elif reg.type == SCALAR:
-            if reg.s[1] != 0:
+            if reg.s.mask != 0:
                 self.fail(f"R{r} is not a known constant map id ({reg!r})")
-            info = self.maps.get(reg.s[0])
+            info = self.maps.get(reg.s.value)
             if info is None:
-                self.fail(f"R{r} map id {scalar.to_signed(reg.s[0])} does not exist")
+                self.fail(f"R{r} map id {scalar.to_signed(reg.s.value)} does not exist")
         else:
             self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=map_ptr")
         assert info is not None
@@ -787,17 +804,19 @@ class Verifier:
         if reg.is_ptr:
             self.fail(f"R{r} type={TYPE_NAMES[reg.type]} expected=scalar")
         s = reg.s
-        if s[2] < 0:
+        if s.smin < 0:
             self.fail(f"R{r} min value is negative, either use unsigned or 'var &= const'")
-        if s[4] == 0 and not zero_ok:
+        if s.umin == 0 and not zero_ok:
             self.fail(f"R{r} invalid zero-sized read")
-        if s[5] >= 1 << 29:
+        if s.umax >= 1 << 29:
             self.fail(f"R{r} unbounded memory access, use 'var &= const' or 'if (var < const)'")
-        return s[4], s[5]
+        return s.umin, s.umax
 
     # ------------------------------------------------------------ conditional jumps
 
-    def _cond_jmp(self, st: State, insn: Insn, idx: int, pending: list[State]) -> bool:
+    def _cond_jmp(
+        self, st: VerifierState, insn: Insn, idx: int, pending: list[VerifierState]
+    ) -> bool:
         code = insn.opcode
         is32 = code & op.CLASS_MASK == op.JMP32
         bits = 32 if is32 else 64
@@ -810,10 +829,10 @@ class Verifier:
         else:
             s = scalar_reg(scalar.const(insn.imm & scalar.U32 if is32 else insn.imm))
             src_reg = -1
-        if d.s[1] == 0 and s.s[1] == 0 and d.type == SCALAR and s.type == SCALAR:
+        if d.s.mask == 0 and s.s.mask == 0 and d.type == SCALAR and s.type == SCALAR:
             # both known: the outcome is decided and nothing is refined
             self.mark_precise(st, insn.dst, src_reg)
-            if _const_cmp(name, d.s[0], s.s[0], bits):
+            if _const_cmp(name, d.s.value, s.s.value, bits):
                 if target <= idx:
                     st.last_back_edge = (idx, target)
                 st.idx = target
@@ -829,8 +848,8 @@ class Verifier:
             t = scalar.assume(name, a, b, bits)
             f = scalar.assume(scalar.NEGATE[name], a, b, bits)
             outcome = (
-                None if t is None else ("scalar", insn.dst, d, t[0], src_reg, s, t[1], bits),
-                None if f is None else ("scalar", insn.dst, d, f[0], src_reg, s, f[1], bits),
+                None if t is None else ScalarRanges(insn.dst, d, t[0], src_reg, s, t[1], bits),
+                None if f is None else ScalarRanges(insn.dst, d, f[0], src_reg, s, f[1], bits),
             )
             if t is None or f is None:
                 self.mark_precise(st, insn.dst, src_reg)
@@ -869,33 +888,27 @@ class Verifier:
             return True
         return False
 
-    def _apply(self, st: State, how: tuple | None) -> bool:
+    def _apply(self, st: VerifierState, how: Outcome) -> bool:
         """Refine ``st`` with what a branch outcome implies; False if impossible."""
-        if how is None or how[0] == "none":
-            return True
-        kind = how[0]
-        if kind == "scalar":
-            _, dreg, d, dview, sreg, s, sview, bits = how
-            nd = scalar.merge_view(d.s, dview, bits)
+        if isinstance(how, ScalarRanges):
+            nd = scalar.merge_view(how.d.s, how.dview, how.bits)
             if nd is None:
                 return False
-            self._set_scalar(st, dreg, d, nd)
-            if sreg >= 0 and sreg != dreg:
-                ns = scalar.merge_view(s.s, sview, bits)
+            self._set_scalar(st, how.dreg, how.d, nd)
+            if how.sreg >= 0 and how.sreg != how.dreg:
+                ns = scalar.merge_view(how.s.s, how.sview, how.bits)
                 if ns is None:
                     return False
-                self._set_scalar(st, sreg, s, ns)
+                self._set_scalar(st, how.sreg, how.s, ns)
             return True
-        if kind == "null":
-            _, ptr_id, is_null = how
-            self._mark_null(st, ptr_id, is_null)
+        if isinstance(how, NullCheck):
+            self._mark_null(st, how.ptr_id, how.is_null)
             return True
-        if kind == "pkt":
-            _, pkt, new_range = how
-            return self._pkt_range(st, pkt, new_range)
-        raise AssertionError(kind)
+        if isinstance(how, PacketRange):
+            return self._pkt_range(st, how.pkt, how.new_range)
+        return True  # NOTHING
 
-    def _set_scalar(self, st: State, regno: int, old: Reg, s: scalar.S) -> None:
+    def _set_scalar(self, st: VerifierState, regno: int, old: Reg, s: scalar.Scalar) -> None:
         if s == old.s:
             return
         new = old.replace(s=s)
@@ -905,7 +918,7 @@ class Verifier:
                 if r.type == SCALAR and r.id == old.id:
                     st.set_reg_anywhere(f, where, r.replace(s=s))
 
-    def _mark_null(self, st: State, ptr_id: int, is_null: bool) -> None:
+    def _mark_null(self, st: VerifierState, ptr_id: int, is_null: bool) -> None:
         for f, where, r in list(st.all_regs()):
             if r.type == PTR_TO_MAP_VALUE_OR_NULL and r.id == ptr_id:
                 if is_null:
@@ -914,10 +927,10 @@ class Verifier:
                     nr = r.replace(type=PTR_TO_MAP_VALUE, id=0)
                 st.set_reg_anywhere(f, where, nr)
 
-    def _pkt_range(self, st: State, pkt: Reg, new_range: int) -> bool:
-        if pkt.off < 0 or pkt.s[2] < 0:
+    def _pkt_range(self, st: VerifierState, pkt: Reg, new_range: int) -> bool:
+        if pkt.off < 0 or pkt.s.smin < 0:
             return True
-        if pkt.s[1] == 0 and pkt.off + pkt.s[0] > self.hook.payload_size:
+        if pkt.s.mask == 0 and pkt.off + pkt.s.value > self.entry.payload_size:
             return False  # data + n <= data_end cannot hold for n beyond the payload
         if new_range <= 0:
             return True
@@ -927,16 +940,16 @@ class Verifier:
         return True
 
     def _ptr_cond(
-        self, st: State, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
-    ) -> tuple[tuple | None, tuple | None]:
-        none = ("none",)
+        self, st: VerifierState, insn: Insn, name: str, d: Reg, s: Reg, src_reg: int
+    ) -> tuple[Outcome | None, Outcome | None]:
+        none = NOTHING
         # a scalar compared with a pointer decides what the comparison means
         self.mark_precise(st, insn.dst, src_reg)
         # pointer vs. constant zero: a null check
         for p, other in ((d, s), (s, d)):
             if p.is_ptr and other.type == SCALAR and other.s == ZERO_S and name in ("jeq", "jne"):
                 if p.type == PTR_TO_MAP_VALUE_OR_NULL:
-                    eq, ne = ("null", p.id, True), ("null", p.id, False)
+                    eq, ne = NullCheck(p.id, True), NullCheck(p.id, False)
                     return (eq, ne) if name == "jeq" else (ne, eq)
                 # a valid pointer is never NULL
                 return (None, none) if name == "jeq" else (none, None)
@@ -958,7 +971,7 @@ class Verifier:
                 if name in ("jeq", "jne", "jgt", "jge", "jlt", "jle"):
                     return (none, none)
                 self.fail(f"R{insn.dst} pointer comparison prohibited")
-            learn = ("pkt", pkt, pkt.off)
+            learn = PacketRange(pkt, pkt.off)
             return (none, learn) if good == 1 else (learn, none)
         bad = insn.dst if d.is_ptr else insn.src
         self.fail(f"R{bad} pointer comparison prohibited")
@@ -1079,7 +1092,7 @@ def _const_cmp(name: str, a: int, b: int, bits: int) -> bool:
     return {"jsgt": sa > sb, "jsge": sa >= sb, "jslt": sa < sb, "jsle": sa <= sb}[name]
 
 
-def _snapshot(st: State, live: list[int]) -> State:
+def _snapshot(st: VerifierState, live: list[int]) -> VerifierState:
     """Copy a state for storing (Linux's clean_live_states): dead registers
     dropped, scalar ids that link nothing live dropped, so neither can make a
     later comparison fail."""
@@ -1093,7 +1106,7 @@ def _snapshot(st: State, live: list[int]) -> State:
         regs = f.regs
         for r in _dead_regs(live[snap.idx] if i == last else live[frames[i + 1].callsite + 1]):
             regs[r] = REG_NOT_INIT
-        # the same registers, in the same order, as `State.all_regs`
+        # the same registers, in the same order, as `VerifierState.all_regs`
         for reg in regs:
             if reg.id and reg.type == SCALAR:
                 counts[reg.id] = counts.get(reg.id, 0) + 1
@@ -1122,7 +1135,7 @@ def _dead_regs(mask: int) -> tuple[int, ...]:
     return dead
 
 
-def _flagged_keys(st: State) -> set[int]:
+def _flagged_keys(st: VerifierState) -> set[int]:
     """Precision keys of the values already flagged precise in a stored state."""
     keys = set()
     for fi, f in enumerate(st.frames):

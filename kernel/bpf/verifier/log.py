@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 if TYPE_CHECKING:
     from kernel.bpf.verifier.core import Verifier
@@ -31,7 +31,7 @@ def format_insn(insns: Sequence[Insn], idx: int, names: dict[int, str] | None = 
     insn = insns[idx]
     nxt = insns[idx + 1] if idx + 1 < len(insns) else None
     try:
-        from kernel.bpf.disasm import format_insn as fmt
+        from kernel.bpf.isa.disasm import format_insn as fmt
 
         text = fmt(insn, nxt)
     except Exception:  # noqa: BLE001 - the log must never break verification

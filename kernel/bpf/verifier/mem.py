@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff
-from kernel.bpf import opcodes as op
+from kernel.bpf.isa import opcodes as op
 from kernel.bpf.verifier import scalar, tnum
 from kernel.bpf.verifier.state import (
     INVALID,
@@ -34,7 +34,7 @@ from kernel.bpf.verifier.state import (
     Frame,
     Reg,
     Slot,
-    State,
+    VerifierState,
     const_reg,
     scalar_reg,
 )
@@ -61,17 +61,17 @@ def sized_unknown(size: int, signed: bool = False) -> Reg:
 def _var_bounds(v: Verifier, regno: int, ptr: Reg) -> tuple[int, int]:
     """Signed min/max of a pointer's variable offset; rejects unbounded ones."""
     s = ptr.s
-    if s[1] == 0:
-        c = scalar.to_signed(s[0])
+    if s.mask == 0:
+        c = scalar.to_signed(s.value)
         return c, c
-    if s[2] < 0:
+    if s.smin < 0:
         v.fail(
             f"R{regno} min value is negative, either use unsigned index or do a "
             "if (index >=0) check."
         )
-    if s[5] >= MAX_VAR_OFF:
+    if s.umax >= MAX_VAR_OFF:
         v.fail(f"R{regno} unbounded memory access, make sure to bounds check any such access")
-    return s[2], s[3]
+    return s.smin, s.smax
 
 
 def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, what: str) -> None:
@@ -87,7 +87,7 @@ def _forbidden(v: Verifier, ptr: Reg, off: int, size: int) -> None:
     """A write into a frozen (read-only) map, in Linux's words."""
     v.fail(
         f"write into map forbidden, value_size={ptr.map.value_size} "
-        f"off={ptr.off + off + scalar.to_signed(ptr.s[0])} size={size}"
+        f"off={ptr.off + off + scalar.to_signed(ptr.s.value)} size={size}"
     )
 
 
@@ -97,14 +97,14 @@ def _size_name(what: str) -> str:
 
 def _check_aligned(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
     """Atomics need natural alignment; region bases are 8-byte aligned."""
-    t = tnum.add((ptr.s[0], ptr.s[1]), tnum.const(ptr.off + off))
+    t = tnum.add((ptr.s.value, ptr.s.mask), tnum.const(ptr.off + off))
     if (t[0] | t[1]) & (size - 1):
         v.fail(f"misaligned access off {tnum.fmt(t)}+0 size {size}")
 
 
 def check_access(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     regno: int,
     off: int,
     size: int,
@@ -142,7 +142,7 @@ def check_access(
     if t == PTR_TO_PACKET:
         if kind == "atomic":
             v.fail(f"BPF_ATOMIC stores into R{regno} pkt is not allowed")
-        if kind == "write" and not v.hook.payload_writable:
+        if kind == "write" and not v.entry.payload_writable:
             v.fail(f"R{regno} cannot write into pkt")
         _packet_access(v, regno, ptr, off, size)
         return sized_unknown(size, signed) if kind == "read" else None
@@ -151,10 +151,10 @@ def check_access(
 
 
 def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: str) -> Reg:
-    if ptr.s[1] != 0 or ptr.s[0] != 0:
-        v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s[0], ptr.s[1]))} disallowed")
+    if ptr.s.mask != 0 or ptr.s.value != 0:
+        v.fail(f"variable ctx access var_off={tnum.fmt((ptr.s.value, ptr.s.mask))} disallowed")
     o = ptr.off + off
-    if kind != "read" or o < 0 or o + size > v.hook.ctx_size or o % size:
+    if kind != "read" or o < 0 or o + size > v.entry.ctx_size or o % size:
         v.fail(f"invalid bpf_context access off={o} size={size}")
     if o in (CtxOff.DATA, CtxOff.DATA_END):
         if size != 8:
@@ -167,21 +167,21 @@ def _ctx_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int, kind: st
 
 def _packet_access(v: Verifier, regno: int, ptr: Reg, off: int, size: int) -> None:
     s = ptr.s
-    if s[2] < 0:
+    if s.smin < 0:
         v.fail(
             f"R{regno} min value is negative, either use unsigned index or do a "
             "if (index >=0) check."
         )
     o = ptr.off + off
-    if o >= 0 and o + size <= ptr.rng and o + s[5] + size <= v.hook.payload_size:
+    if o >= 0 and o + size <= ptr.rng and o + s.umax + size <= v.entry.payload_size:
         return
-    if s[1] == 0 and 0 <= o + s[0] and o + s[0] + size <= v.hook.payload_size:
+    if s.mask == 0 and 0 <= o + s.value and o + s.value + size <= v.entry.payload_size:
         # A constant offset not proven by a data_end comparison (the original's hook
         # programs read their payload this way). Every hook's payload has a fixed
         # size, so the access is safe iff the program runs where the payload is at
         # least this long: recorded here, checked at PROG_ATTACH (or now, when the
         # hook is already known, by payload_size above).
-        require_payload(v, o + s[0] + size)
+        require_payload(v, o + s.value + size)
         return
     v.fail(
         f"invalid access to packet, off={o} size={size}, "
@@ -198,11 +198,11 @@ def require_payload(v: Verifier, end: int) -> None:
 # ---------------------------------------------------------------- stack
 
 
-def _frame_of(st: State, ptr: Reg) -> Frame:
+def _frame_of(st: VerifierState, ptr: Reg) -> Frame:
     return st.frames[ptr.frame]
 
 
-def _touch(v: Verifier, st: State, frame: Frame, lo: int) -> None:
+def _touch(v: Verifier, st: VerifierState, frame: Frame, lo: int) -> None:
     d = -lo
     if d > frame.depth:
         frame.depth = d
@@ -211,7 +211,7 @@ def _touch(v: Verifier, st: State, frame: Frame, lo: int) -> None:
 
 def _stack_access(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     regno: int,
     ptr: Reg,
     off: int,
@@ -223,8 +223,8 @@ def _stack_access(
 ) -> Reg | None:
     frame = _frame_of(st, ptr)
     verb = "read from" if kind == "read" else "write to"
-    if ptr.s[1] == 0:
-        o = ptr.off + off + scalar.to_signed(ptr.s[0])
+    if ptr.s.mask == 0:
+        o = ptr.off + off + scalar.to_signed(ptr.s.value)
         if o < -op.STACK_SIZE or o + size > 0:
             v.fail(f"invalid {verb} stack R{regno} off={o} size={size}")
         _touch(v, st, frame, o)
@@ -241,14 +241,14 @@ def _stack_access(
     if kind == "atomic":
         v.fail(f"R{regno} variable-offset atomic access to the stack is not allowed")
     s = ptr.s
-    if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+    if s.smin == scalar.S64_MIN or s.smax == scalar.S64_MAX:
         v.fail(f"invalid unbounded variable-offset {verb} stack R{regno}")
-    lo = ptr.off + off + s[2]
-    hi = ptr.off + off + s[3]
+    lo = ptr.off + off + s.smin
+    hi = ptr.off + off + s.smax
     if lo < -op.STACK_SIZE or hi + size > 0:
         v.fail(
             f"invalid variable-offset {verb} stack R{regno} "
-            f"var_off={tnum.fmt((s[0], s[1]))} off={ptr.off + off} size={size}"
+            f"var_off={tnum.fmt((s.value, s.mask))} off={ptr.off + off} size={size}"
         )
     _touch(v, st, frame, lo)
     if kind == "read":
@@ -294,7 +294,7 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
         sp = slot.spill
         if size == 8:
             return sp
-        if sp.type == SCALAR and not signed and sp.s[5] <= scalar.umask(size * 8):
+        if sp.type == SCALAR and not signed and sp.s.umax <= scalar.umask(size * 8):
             return sp.replace(id=0)
     if slot is not None and slot.narrow is not None:
         nj, n, sp = slot.narrow
@@ -317,8 +317,8 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
                     f"invalid size of register fill: {size} bytes of a spilled "
                     f"{TYPE_NAMES[sp.type]}"
                 )
-            if sp.s[1] == 0:
-                value |= (sp.s[0] >> (8 * j) & 0xFF) << (8 * idx)
+            if sp.s.mask == 0:
+                value |= (sp.s.value >> (8 * j) & 0xFF) << (8 * idx)
             else:
                 known = False
         elif kind == MISC:
@@ -332,7 +332,7 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
 
 def stack_write(
     v: Verifier,
-    st: State,
+    st: VerifierState,
     frame: Frame,
     frameno: int,
     o: int,
@@ -391,20 +391,20 @@ def stack_write(
 
 
 def check_helper_mem(
-    v: Verifier, st: State, regno: int, size_lo: int, size_hi: int, expected: str
+    v: Verifier, st: VerifierState, regno: int, size_lo: int, size_hi: int, expected: str
 ) -> None:
     """A helper will read ``size_hi`` bytes (at most) through register ``regno``."""
     ptr = v.read_reg(st, regno)
     t = ptr.type
     if t == PTR_TO_STACK:
         frame = _frame_of(st, ptr)
-        if ptr.s[1] == 0:
-            lo = hi = ptr.off + scalar.to_signed(ptr.s[0])
+        if ptr.s.mask == 0:
+            lo = hi = ptr.off + scalar.to_signed(ptr.s.value)
         else:
             s = ptr.s
-            if s[2] == scalar.S64_MIN or s[3] == scalar.S64_MAX:
+            if s.smin == scalar.S64_MIN or s.smax == scalar.S64_MAX:
                 v.fail(f"R{regno} unbounded indirect variable-offset stack access")
-            lo, hi = ptr.off + s[2], ptr.off + s[3]
+            lo, hi = ptr.off + s.smin, ptr.off + s.smax
         if size_hi == 0:
             return
         if lo < -op.STACK_SIZE or hi + size_hi > 0:
@@ -427,17 +427,17 @@ def check_helper_mem(
     v.fail(f"R{regno} type={TYPE_NAMES[t]} expected={expected}")
 
 
-def check_helper_mem_write(v: Verifier, st: State, regno: int, size: int) -> None:
+def check_helper_mem_write(v: Verifier, st: VerifierState, regno: int, size: int) -> None:
     """A helper will write ``size`` bytes through ``regno`` (the bytes may be
     uninitialised before the call and are initialised after it, as Linux's
     ARG_PTR_TO_UNINIT_MEM)."""
     ptr = v.read_reg(st, regno)
     t = ptr.type
     if t == PTR_TO_STACK:
-        if ptr.s[1] != 0:
+        if ptr.s.mask != 0:
             v.fail(f"R{regno} variable-offset stack buffer for a helper write")
         frame = _frame_of(st, ptr)
-        lo = ptr.off + scalar.to_signed(ptr.s[0])
+        lo = ptr.off + scalar.to_signed(ptr.s.value)
         if lo < -op.STACK_SIZE or lo + size > 0:
             v.fail(f"invalid indirect access to stack R{regno} off={lo} size={size}")
         _touch(v, st, frame, lo)

@@ -24,8 +24,8 @@ from array import array
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 if TYPE_CHECKING:
     from kernel.bpf.verifier.state import Checkpoint

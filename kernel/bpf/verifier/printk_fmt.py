@@ -12,22 +12,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.bpf.printk import FormatError, count_args
-from kernel.bpf.verifier.state import PTR_TO_MAP_VALUE, State
+from kernel.bpf.runtime.printk import FormatError, count_args
+from kernel.bpf.verifier.state import PTR_TO_MAP_VALUE, VerifierState
 
 if TYPE_CHECKING:
     from kernel.bpf.verifier.core import Verifier
 
 
-def check_const_format(v: Verifier, st: State, name: str) -> None:
+def check_const_format(v: Verifier, st: VerifierState, name: str) -> None:
     """Reject the call if R1 is a read-only map value holding an invalid format."""
     reg = st.cur.regs[1]
-    if reg.type != PTR_TO_MAP_VALUE or reg.map is None or reg.s[1] != 0:
+    if reg.type != PTR_TO_MAP_VALUE or reg.map is None or reg.s.mask != 0:
         return
     content = v.maps.readonly_value(reg.map.map_id)
     if content is None:
         return
-    off = reg.off + reg.s[0]
+    off = reg.off + reg.s.value
     if not 0 <= off < len(content):
         return
     fmt = content[off:].split(b"\0", 1)[0]

@@ -30,7 +30,7 @@ from kernel.bpf.verifier.state import (
     Frame,
     Reg,
     Slot,
-    State,
+    VerifierState,
     same_value,
 )
 
@@ -142,7 +142,7 @@ def stacksafe(old: Frame, cur: Frame, ids: IdMap, fi: int, precise: set[int] | N
             for b in okinds:
                 if b == MISC and csp.type != SCALAR:
                     return False
-                if b == ZERO and not (csp.type == SCALAR and csp.s == scalar.const(0)):
+                if b == ZERO and not (csp.type == SCALAR and csp.s == _ZERO_SCALAR):
                     return False
             continue
         ckinds = cslot.kinds
@@ -160,7 +160,9 @@ def _is_unknown_scalar(r: Reg) -> bool:
     return r.type == SCALAR and r.s == scalar.UNKNOWN64 and r.id == 0
 
 
-def states_equal(old: State, cur: State, live: list[int], precise: set[int] | None = None) -> bool:
+def states_equal(
+    old: VerifierState, cur: VerifierState, live: list[int], precise: set[int] | None = None
+) -> bool:
     """``old`` subsumes ``cur`` at the same instruction (see module docstring).
 
     ``precise`` holds the precision keys (`precision` module) of the registers
@@ -209,7 +211,7 @@ def _same_slot(a: Slot, b: Slot) -> bool:
     return True
 
 
-def states_same(old: State, cur: State, live: list[int]) -> bool:
+def states_same(old: VerifierState, cur: VerifierState, live: list[int]) -> bool:
     """Exactly the same abstract state in everything live (the infinite-loop test,
     Linux's states_maybe_looping + EXACT comparison)."""
     of, cf = old.frames, cur.frames
@@ -237,3 +239,6 @@ def states_same(old: State, cur: State, live: list[int]) -> bool:
             if not _same_slot(oslot, cstack[k]):
                 return False
     return True
+
+
+_ZERO_SCALAR = scalar.const(0)  # built once: a Scalar is not free

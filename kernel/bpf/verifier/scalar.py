@@ -1,8 +1,8 @@
 """Value-range arithmetic for scalars: a tnum plus signed and unsigned ranges.
 
-A scalar abstract value is the tuple ``S = (tv, tm, smin, smax, umin, umax)``:
-the tnum ``(tv, tm)`` and two ranges that all hold at once (Linux's
-``bpf_reg_state`` var_off / smin_value / ... fields). Every operation is written
+A scalar abstract value is a `Scalar`: the tnum ``(value, mask)`` and two ranges
+``smin..smax``, ``umin..umax`` that all hold at once (Linux's ``bpf_reg_state``
+var_off / smin_value / ... fields). Every operation is written
 for a bit width of 64 or 32, so ALU32 and JMP32 reuse the same code on a 32-bit
 *view* of a register (see `view32` / `from32`).
 
@@ -14,9 +14,27 @@ return None for an empty set, which the caller reads as "this branch is dead".
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from kernel.bpf.verifier import tnum
 
-S = tuple[int, int, int, int, int, int]
+
+class Scalar(NamedTuple):
+    """A set of 64-bit (or, on a 32-bit view, 32-bit) values: every member fits all
+    three descriptions. A tuple so that states hash and compare by value cheaply;
+    the functions below build it with `_new` (no Python-level ``__new__`` frame)."""
+
+    value: int  # tnum value: the bits known to be 1
+    mask: int  # tnum mask: the bits not known (value & mask == 0)
+    smin: int  # signed range
+    smax: int
+    umin: int  # unsigned range
+    umax: int
+
+
+# ``_new(Scalar, (value, mask, smin, smax, umin, umax))``: NamedTuple's generated
+# __new__ costs a Python call; this is the C constructor it ends in.
+_new = tuple.__new__
 
 U64 = (1 << 64) - 1
 U32 = (1 << 32) - 1
@@ -40,35 +58,51 @@ def to_signed(v: int, bits: int = 64) -> int:
     return v - (1 << bits) if v >> (bits - 1) & 1 else v
 
 
-def unknown(bits: int = 64) -> S:
+def unknown(bits: int = 64) -> Scalar:
     m = umask(bits)
-    return (0, m, smin_of(bits), smax_of(bits), 0, m)
+    return _new(Scalar, (0, m, smin_of(bits), smax_of(bits), 0, m))
 
 
-UNKNOWN64: S = unknown(64)
+UNKNOWN64: Scalar = unknown(64)
 
 
-def const(v: int, bits: int = 64) -> S:
+def const(v: int, bits: int = 64) -> Scalar:
     if bits == 64:
+        c = _CONST64.get(v)
+        if c is not None:
+            return c
         u = v & U64
         s = u - (1 << 64) if u >> 63 else u
-    else:
-        u = v & ((1 << bits) - 1)
-        s = u - (1 << bits) if u >> (bits - 1) else u
-    return (u, 0, s, s, u, u)
+        c = _new(Scalar, (u, 0, s, s, u, u))
+        if len(_CONST64) < _CONST64_MAX:
+            _CONST64[v] = c
+        return c
+    u = v & ((1 << bits) - 1)
+    s = u - (1 << bits) if u >> (bits - 1) else u
+    return _new(Scalar, (u, 0, s, s, u, u))
 
 
-def urange(lo: int, hi: int, bits: int = 64) -> S | None:
+# 64-bit constants already built, by the value asked for: a program's immediates
+# (every compare with one makes a constant) are few, and a Scalar costs several
+# times a dict lookup. Values are immutable, so sharing them is invisible.
+_CONST64: dict[int, Scalar] = {}
+_CONST64_MAX = 4096
+
+
+def urange(lo: int, hi: int, bits: int = 64) -> Scalar | None:
     """Unsigned range ``[lo, hi]``; the other fields derived by `sync`."""
     return sync((0, umask(bits), smin_of(bits), smax_of(bits), lo, hi), bits)
 
 
-def is_const(s: S) -> bool:
-    return s[1] == 0
+def is_const(s: Scalar) -> bool:
+    return s.mask == 0
 
 
-def sync(s: S, bits: int = 64) -> S | None:
-    """Tighten the tnum and both ranges against each other; None if empty."""
+def sync(s: tuple[int, int, int, int, int, int], bits: int = 64) -> Scalar | None:
+    """Tighten the tnum and both ranges against each other; None if empty.
+
+    Takes the six fields in `Scalar`'s order as any tuple: this is how every
+    operation below builds its result."""
     tv, tm, smin, smax, umin, umax = s
     m = umask(bits)
     half = 1 << (bits - 1)
@@ -115,13 +149,13 @@ def sync(s: S, bits: int = 64) -> S | None:
         tv, tm = t
     if umin > umax or smin > smax:
         return None
-    return (tv, tm, smin, smax, umin, umax)
+    return _new(Scalar, (tv, tm, smin, smax, umin, umax))
 
 
 # ---------------------------------------------------------------- ALU
 
 
-def _from_parts(t: tnum.Tnum, smin: int, smax: int, umin: int, umax: int, bits: int) -> S:
+def _from_parts(t: tnum.Tnum, smin: int, smax: int, umin: int, umax: int, bits: int) -> Scalar:
     r = sync((t[0], t[1], smin, smax, umin, umax), bits)
     # An ALU result over non-empty inputs is never empty; fall back to the tnum alone.
     if r is None:
@@ -130,19 +164,21 @@ def _from_parts(t: tnum.Tnum, smin: int, smax: int, umin: int, umax: int, bits: 
     return r
 
 
-def alu(op: str, a: S, b: S, bits: int = 64) -> S:
+def alu(op: str, a: Scalar, b: Scalar, bits: int = 64) -> Scalar:
     """Abstract ``a <op> b`` at ``bits`` width (wrapping like the hardware)."""
+    a_value, a_mask, a_smin, a_smax, a_umin, a_umax = a
+    b_value, b_mask, b_smin, b_smax, b_umin, b_umax = b
     m = umask(bits)
     lo_s, hi_s = smin_of(bits), smax_of(bits)
-    ta, tb = (a[0], a[1]), (b[0], b[1])
-    if a[1] == 0 and b[1] == 0:
-        return const(_concrete(op, a[0], b[0], bits), bits)
+    ta, tb = (a_value, a_mask), (b_value, b_mask)
+    if a_mask == 0 and b_mask == 0:
+        return const(_concrete(op, a_value, b_value, bits), bits)
     if op == "add":
         t = tnum.cast(tnum.add(ta, tb), bits // 8)
-        smin, smax = a[2] + b[2], a[3] + b[3]
+        smin, smax = a_smin + b_smin, a_smax + b_smax
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
-        umin, umax = a[4] + b[4], a[5] + b[5]
+        umin, umax = a_umin + b_umin, a_umax + b_umax
         if umax > m:
             if umin > m:
                 umin, umax = umin - m - 1, umax - m - 1
@@ -151,10 +187,10 @@ def alu(op: str, a: S, b: S, bits: int = 64) -> S:
         return _from_parts(t, smin, smax, umin, umax, bits)
     if op == "sub":
         t = tnum.cast(tnum.sub(ta, tb), bits // 8)
-        smin, smax = a[2] - b[3], a[3] - b[2]
+        smin, smax = a_smin - b_smax, a_smax - b_smin
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
-        umin, umax = a[4] - b[5], a[5] - b[4]
+        umin, umax = a_umin - b_umax, a_umax - b_umin
         if umin < 0:
             if umax < 0:
                 umin, umax = umin + m + 1, umax + m + 1
@@ -164,47 +200,47 @@ def alu(op: str, a: S, b: S, bits: int = 64) -> S:
     if op == "mul":
         t = tnum.cast(tnum.mul(ta, tb), bits // 8)
         umin, umax = 0, m
-        if a[5] * b[5] <= m:
-            umin, umax = a[4] * b[4], a[5] * b[5]
-        corners = (a[2] * b[2], a[2] * b[3], a[3] * b[2], a[3] * b[3])
+        if a_umax * b_umax <= m:
+            umin, umax = a_umin * b_umin, a_umax * b_umax
+        corners = (a_smin * b_smin, a_smin * b_smax, a_smax * b_smin, a_smax * b_smax)
         smin, smax = min(corners), max(corners)
         if smin < lo_s or smax > hi_s:
             smin, smax = lo_s, hi_s
         return _from_parts(t, smin, smax, umin, umax, bits)
     if op == "and":
         t = tnum.and_(ta, tb)
-        return _from_parts(t, lo_s, hi_s, t[0], min(a[5], b[5]), bits)
+        return _from_parts(t, lo_s, hi_s, t[0], min(a_umax, b_umax), bits)
     if op == "or":
         t = tnum.or_(ta, tb)
-        return _from_parts(t, lo_s, hi_s, max(a[4], b[4]), t[0] | t[1], bits)
+        return _from_parts(t, lo_s, hi_s, max(a_umin, b_umin), t[0] | t[1], bits)
     if op == "xor":
         t = tnum.xor(ta, tb)
         return _from_parts(t, lo_s, hi_s, 0, m, bits)
     if op == "div":
-        if b[4] > 0:
-            return _from_parts((0, m), lo_s, hi_s, a[4] // b[5], a[5] // b[4], bits)
-        return _from_parts((0, m), lo_s, hi_s, 0, a[5], bits)
+        if b_umin > 0:
+            return _from_parts((0, m), lo_s, hi_s, a_umin // b_umax, a_umax // b_umin, bits)
+        return _from_parts((0, m), lo_s, hi_s, 0, a_umax, bits)
     if op == "mod":
-        if b[4] > 0:
-            return _from_parts((0, m), lo_s, hi_s, 0, min(a[5], b[5] - 1), bits)
-        return _from_parts((0, m), lo_s, hi_s, 0, a[5], bits)
+        if b_umin > 0:
+            return _from_parts((0, m), lo_s, hi_s, 0, min(a_umax, b_umax - 1), bits)
+        return _from_parts((0, m), lo_s, hi_s, 0, a_umax, bits)
     if op in ("lsh", "rsh", "arsh"):
-        if b[1] != 0:
-            if op == "rsh" and b[5] < bits:  # no masking of the shift amount
-                return _from_parts((0, m), lo_s, hi_s, 0, a[5] >> b[4], bits)
+        if b_mask != 0:
+            if op == "rsh" and b_umax < bits:  # no masking of the shift amount
+                return _from_parts((0, m), lo_s, hi_s, 0, a_umax >> b_umin, bits)
             return unknown(bits)
-        k = b[0] & (bits - 1)
+        k = b_value & (bits - 1)
         if op == "lsh":
             t = tnum.cast(tnum.lshift(ta, k), bits // 8)
             umin, umax = 0, m
-            if a[5] << k <= m:
-                umin, umax = a[4] << k, a[5] << k
+            if a_umax << k <= m:
+                umin, umax = a_umin << k, a_umax << k
             return _from_parts(t, lo_s, hi_s, umin, umax, bits)
         if op == "rsh":
             t = tnum.rshift(ta, k)
-            return _from_parts(t, lo_s, hi_s, a[4] >> k, a[5] >> k, bits)
+            return _from_parts(t, lo_s, hi_s, a_umin >> k, a_umax >> k, bits)
         t = tnum.arshift(ta, k, bits)
-        return _from_parts(t, a[2] >> k, a[3] >> k, 0, m, bits)
+        return _from_parts(t, a_smin >> k, a_smax >> k, 0, m, bits)
     # sdiv / smod and anything exotic: unknown (the VM defines the concrete result)
     return unknown(bits)
 
@@ -248,41 +284,41 @@ def _concrete(op: str, x: int, y: int, bits: int) -> int:
     raise ValueError(op)
 
 
-def neg(a: S, bits: int = 64) -> S:
+def neg(a: Scalar, bits: int = 64) -> Scalar:
     return alu("sub", const(0, bits), a, bits)
 
 
-def truncate(a: S, size: int) -> S:
+def truncate(a: Scalar, size: int) -> Scalar:
     """Zero-extended low ``size`` bytes of a 64-bit value."""
     bits = size * 8
     if bits >= 64:
         return a
-    if a[5] <= umask(bits):
+    if a.umax <= umask(bits):
         return a
     r = sync(view(a, bits), bits)
     assert r is not None
     return zext(r, bits)
 
 
-def sign_extend(a: S, from_bits: int, bits: int = 64) -> S:
+def sign_extend(a: Scalar, from_bits: int, bits: int = 64) -> Scalar:
     """Sign-extend the low ``from_bits`` bits of ``a`` to ``bits``."""
-    if a[1] == 0:
-        return const(to_signed(a[0] & umask(from_bits), from_bits), bits)
-    if a[5] <= smax_of(from_bits):
+    if a.mask == 0:
+        return const(to_signed(a.value & umask(from_bits), from_bits), bits)
+    if a.umax <= smax_of(from_bits):
         return a if bits == 64 else (sync(a, bits) or unknown(bits))
     r = sync((0, umask(bits), smin_of(from_bits), smax_of(from_bits), 0, umask(bits)), bits)
     assert r is not None
     return r
 
 
-def bswap_unknown(size: int) -> S:
+def bswap_unknown(size: int) -> Scalar:
     """A byte-swapped unknown value of ``size`` bytes: only the width is known."""
     r = urange(0, umask(size * 8))
     assert r is not None
     return r
 
 
-def bswap(a: S, size: int) -> S:
+def bswap(a: Scalar, size: int) -> Scalar:
     """Byte swap of the low ``size`` bytes (zero-extended): known bits move with
     their bytes (a tnum is swapped value and mask alike, as Linux's tnum_bswap)."""
     m = umask(size * 8)
@@ -290,21 +326,21 @@ def bswap(a: S, size: int) -> S:
     def sw(x: int) -> int:
         return int.from_bytes((x & m).to_bytes(size, "little"), "big")
 
-    r = sync((sw(a[0]), sw(a[1]), S64_MIN, S64_MAX, 0, m))
+    r = sync((sw(a.value), sw(a.mask), S64_MIN, S64_MAX, 0, m))
     return r if r is not None else bswap_unknown(size)
 
 
 # ---------------------------------------------------------------- 32-bit views
 
 
-def view(a: S, bits: int) -> S:
+def view(a: Scalar, bits: int) -> Scalar:
     """The low ``bits`` bits of a 64-bit value, as a ``bits``-wide scalar."""
     if bits == 64:
         return a
     m = umask(bits)
-    t = (a[0] & m, a[1] & m)
-    if (a[4] >> bits) == (a[5] >> bits):
-        umin, umax = a[4] & m, a[5] & m
+    t = (a.value & m, a.mask & m)
+    if (a.umin >> bits) == (a.umax >> bits):
+        umin, umax = a.umin & m, a.umax & m
     else:
         umin, umax = 0, m
     r = sync((t[0], t[1], smin_of(bits), smax_of(bits), umin, umax), bits)
@@ -313,32 +349,34 @@ def view(a: S, bits: int) -> S:
     return r
 
 
-def zext(a: S, bits: int) -> S:
+def zext(a: Scalar, bits: int) -> Scalar:
     """A ``bits``-wide result written to a 64-bit register (upper bits zero)."""
     if bits == 64:
         return a
-    r = sync((a[0], a[1], a[4], a[5], a[4], a[5]), 64)
+    r = sync((a.value, a.mask, a.umin, a.umax, a.umin, a.umax), 64)
     assert r is not None
     return r
 
 
-def merge_view(full: S, refined: S, bits: int) -> S | None:
+def merge_view(full: Scalar, refined: Scalar, bits: int) -> Scalar | None:
     """Put a refined low-``bits`` view back into the 64-bit value it came from."""
     if bits == 64:
         return refined
+    f_value, f_mask, f_smin, f_smax, f_umin, f_umax = full
+    r_value, r_mask, r_smin, r_smax, r_umin, r_umax = refined
     m = umask(bits)
-    hv, hm = full[0] & ~m, full[1] & ~m
-    t = tnum.intersect((full[0], full[1]), (hv | refined[0], hm | refined[1]))
+    hv, hm = f_value & ~m, f_mask & ~m
+    t = tnum.intersect((f_value, f_mask), (hv | r_value, hm | r_mask))
     if t is None:
         return None
-    umin, umax = full[4], full[5]
+    umin, umax = f_umin, f_umax
     if hm == 0:
-        umin, umax = max(umin, hv | refined[4]), min(umax, hv | refined[5])
-    smin, smax = full[2], full[3]
+        umin, umax = max(umin, hv | r_umin), min(umax, hv | r_umax)
+    smin, smax = f_smin, f_smax
     if smin >= smin_of(32) and smax <= smax_of(32):
         # the upper half is the sign extension of the lower (clang's `int` index
         # after `lsh 32; arsh 32` or movsx): the signed 32-bit bounds are the 64-bit ones
-        smin, smax = max(smin, refined[2]), min(smax, refined[3])
+        smin, smax = max(smin, r_smin), min(smax, r_smax)
     return sync((t[0], t[1], smin, smax, umin, umax), 64)
 
 
@@ -374,7 +412,7 @@ SWAP = {
 }
 
 
-def assume(op: str, a: S, b: S, bits: int = 64) -> tuple[S, S] | None:
+def assume(op: str, a: Scalar, b: Scalar, bits: int = 64) -> tuple[Scalar, Scalar] | None:
     """Refine ``a`` and ``b`` assuming ``a <op> b`` holds; None if it cannot."""
     tv, tm, smin, smax, umin, umax = a
     bv, bm, bsmin, bsmax, bumin, bumax = b
@@ -444,7 +482,7 @@ def assume(op: str, a: S, b: S, bits: int = 64) -> tuple[S, S] | None:
     raise ValueError(op)
 
 
-def _exclude(a: S, v: int, bits: int) -> S | None:
+def _exclude(a: Scalar, v: int, bits: int) -> Scalar | None:
     """``a`` without the single value ``v`` (only trims range ends, like Linux)."""
     tv, tm, smin, smax, umin, umax = a
     sv = to_signed(v, bits)
@@ -459,30 +497,32 @@ def _exclude(a: S, v: int, bits: int) -> S | None:
     return sync((tv, tm, smin, smax, umin, umax), bits)
 
 
-def contains(outer: S, inner: S) -> bool:
+def contains(outer: Scalar, inner: Scalar) -> bool:
     """True if every value of ``inner`` is a value of ``outer``."""
+    o_value, o_mask, o_smin, o_smax, o_umin, o_umax = outer  # (the pruning's hot check)
+    i_value, i_mask, i_smin, i_smax, i_umin, i_umax = inner
     return (
-        outer[2] <= inner[2]
-        and inner[3] <= outer[3]
-        and outer[4] <= inner[4]
-        and inner[5] <= outer[5]
-        and tnum.contains((outer[0], outer[1]), (inner[0], inner[1]))
+        o_smin <= i_smin
+        and i_smax <= o_smax
+        and o_umin <= i_umin
+        and i_umax <= o_umax
+        and tnum.contains((o_value, o_mask), (i_value, i_mask))
     )
 
 
-def fmt(s: S) -> str:
+def fmt(s: Scalar) -> str:
     """Linux-style bounds text for the log."""
-    if s[1] == 0:
-        return str(to_signed(s[0]))
+    if s.mask == 0:
+        return str(to_signed(s.value))
     parts = []
-    if s[2] != S64_MIN:
-        parts.append(f"smin={s[2]}")
-    if s[3] != S64_MAX:
-        parts.append(f"smax={s[3]}")
-    if s[4] != 0:
-        parts.append(f"umin={s[4]}")
-    if s[5] != U64:
-        parts.append(f"umax={s[5]}")
-    if s[1] != U64:
-        parts.append(f"var_off={tnum.fmt((s[0], s[1]))}")
+    if s.smin != S64_MIN:
+        parts.append(f"smin={s.smin}")
+    if s.smax != S64_MAX:
+        parts.append(f"smax={s.smax}")
+    if s.umin != 0:
+        parts.append(f"umin={s.umin}")
+    if s.umax != U64:
+        parts.append(f"umax={s.umax}")
+    if s.mask != U64:
+        parts.append(f"var_off={tnum.fmt((s.value, s.mask))}")
     return ",".join(parts)

@@ -2,7 +2,7 @@
 
 `Reg` values are treated as immutable: every write builds a new one, so forking a
 state at a branch copies lists of references, not registers. A `Frame` is one
-BPF-to-BPF call level (its own R0-R10 and 512-byte stack), a `State` the whole
+BPF-to-BPF call level (its own R0-R10 and 512-byte stack), a `VerifierState` the whole
 call chain at one instruction. `Checkpoint`s are states stored at prune points
 with Linux's ``branches`` count: a checkpoint can prune a later path only once
 every path below it finished safely (``branches == 0``).
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kernel.bpf.verifier import scalar
-from kernel.bpf.verifier.scalar import S
+from kernel.bpf.verifier.scalar import Scalar
 
 # ---------------------------------------------------------------- register types
 NOT_INIT = 0
@@ -74,12 +74,13 @@ class Reg:
     """
 
     # (core.Verifier._walk builds known scalars slot by slot: a new slot goes there too)
-    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec")
+    # ``k``: a `KnownReg`'s value before its Scalar is built (never read otherwise)
+    __slots__ = ("type", "s", "off", "id", "rng", "map", "frame", "prec", "k")
 
     def __init__(
         self,
         type: int,
-        s: S = scalar.UNKNOWN64,
+        s: Scalar = scalar.UNKNOWN64,
         off: int = 0,
         id: int = 0,
         rng: int = 0,
@@ -108,17 +109,46 @@ class Reg:
 
     @property
     def is_const(self) -> bool:
-        return self.type == SCALAR and self.s[1] == 0
+        return self.type == SCALAR and self.s.mask == 0
 
     def __repr__(self) -> str:
         return fmt_reg(self)
+
+
+_set_s = Reg.__dict__["s"].__set__  # the slot itself, beneath KnownReg's property
+
+
+class KnownReg(Reg):
+    """A known scalar from the walk's fast path whose `Scalar` is not built yet.
+
+    The fast path runs loop counters at a few hundred ns per instruction, and a
+    `Scalar` (a tuple subclass, built through ``tuple.__new__``) would cost a fifth
+    of that for values nothing may ever look at. So the value waits in ``k``; the
+    first read of ``.s`` builds the Scalar, stores it and turns the object into a
+    plain `Reg` (same layout), indistinguishable from
+    ``Reg(SCALAR, scalar.const(k), prec=...)``. Only `core.Verifier._walk` makes
+    these, and only it reads ``k``."""
+
+    __slots__ = ()
+
+    @property  # type: ignore[override]
+    def s(self) -> Scalar:
+        u = self.k
+        sv = u - (1 << 64) if u >> 63 else u
+        s = _new_scalar(Scalar, (u, 0, sv, sv, u, u))
+        _set_s(self, s)
+        self.__class__ = Reg
+        return s
+
+
+_new_scalar = tuple.__new__
 
 
 REG_NOT_INIT = Reg(NOT_INIT)
 REG_UNKNOWN = Reg(SCALAR)
 
 
-def scalar_reg(s: S, id: int = 0, prec: bool = False) -> Reg:
+def scalar_reg(s: Scalar, id: int = 0, prec: bool = False) -> Reg:
     return Reg(SCALAR, s, id=id, prec=prec)
 
 
@@ -145,12 +175,12 @@ def fmt_reg(r: Reg) -> str:
     if t == NOT_INIT:
         return "?"
     if t == SCALAR:
-        if r.s[1] == 0:
-            return str(scalar.to_signed(r.s[0]))
+        if r.s.mask == 0:
+            return str(scalar.to_signed(r.s.value))
         body = scalar.fmt(r.s)
         prefix = f"id={r.id}," if r.id else ""
         return f"scalar({prefix}{body})"
-    if t == PTR_TO_STACK and r.s[1] == 0 and r.s[0] == 0:
+    if t == PTR_TO_STACK and r.s.mask == 0 and r.s.value == 0:
         return f"fp{r.off}" if r.frame == 0 else f"fp[{r.frame}]{r.off}"
     parts = []
     if r.id:
@@ -162,7 +192,7 @@ def fmt_reg(r: Reg) -> str:
     if r.map is not None:
         parts.append(f"map={map_label(r.map)},ks={r.map.key_size},vs={r.map.value_size}")
     if r.s != scalar.const(0):
-        parts.append(scalar.fmt(r.s) if r.s[1] else f"imm={scalar.to_signed(r.s[0])}")
+        parts.append(scalar.fmt(r.s) if r.s.mask else f"imm={scalar.to_signed(r.s.value)}")
     return f"{TYPE_NAMES[t]}({','.join(parts)})"
 
 
@@ -228,7 +258,7 @@ class Checkpoint:
 
     __slots__ = ("state", "branches", "parent", "precise", "idx", "hits", "misses", "no")
 
-    def __init__(self, state: State, parent: Checkpoint | None) -> None:
+    def __init__(self, state: VerifierState, parent: Checkpoint | None) -> None:
         self.state = state
         self.branches = 1
         self.parent = parent
@@ -241,7 +271,7 @@ class Checkpoint:
         self.precise: set[int] = set()
 
 
-class State:
+class VerifierState:
     """The verifier's view of the machine at instruction ``idx`` on one path."""
 
     __slots__ = ("frames", "idx", "parent", "hist", "last_back_edge")
@@ -259,8 +289,8 @@ class State:
     def cur(self) -> Frame:
         return self.frames[-1]
 
-    def copy(self) -> State:
-        st = State([f.copy() for f in self.frames], self.idx)
+    def copy(self) -> VerifierState:
+        st = VerifierState([f.copy() for f in self.frames], self.idx)
         st.parent = self.parent
         st.hist = self.hist
         st.last_back_edge = self.last_back_edge

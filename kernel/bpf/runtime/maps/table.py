@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 
 from kernel.abi import Errno, MapType
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.array import ArrayMap
-from kernel.bpf.maps.base import BpfMap
-from kernel.bpf.maps.hash import HashMap
-from kernel.bpf.maps.ringbuf import RingBufMap
-from kernel.bpf.maps.timeseries import TimeseriesMap
+from kernel.bpf.runtime.maps.array import ArrayMap
+from kernel.bpf.runtime.maps.base import BpfMap
+from kernel.bpf.runtime.maps.hash import HashMap
+from kernel.bpf.runtime.maps.ringbuf import RingBufMap
+from kernel.bpf.runtime.maps.timeseries import TimeseriesMap
 
 MAX_KEY_SIZE = 512  # the BPF stack size, as Linux
 MAX_VALUE_SIZE = 1 << 20

@@ -18,12 +18,8 @@ import struct
 from collections.abc import Mapping
 
 from kernel.abi import BPF_CONTEXT_SIZE, BPF_CONTEXT_STRUCT, CtxOff
-from kernel.bpf import opcodes as op
-from kernel.bpf.env import HelperEnv, NullHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.helpers import HELPERS, HelperFn
-from kernel.bpf.maps import MapTable
-from kernel.bpf.memory import (
+from kernel.bpf.interp.memory import (
     CTX_BASE,
     MEMORY_BASE,
     PAYLOAD_BASE,
@@ -36,7 +32,11 @@ from kernel.bpf.memory import (
     Memory,
     readonly,
 )
-from kernel.bpf.program import Program
+from kernel.bpf.interp.program import Program
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.runtime.env import HelperEnv, NullHelperEnv
+from kernel.bpf.runtime.helpers import HELPERS, HelperFn
+from kernel.bpf.runtime.maps import MapTable
 
 DEFAULT_BUDGET = 1_000_000
 # data, data_end, data_meta: the first three u64 fields of BpfContext
@@ -65,8 +65,8 @@ class Prng:
         return x
 
 
-class RunState(Memory):
-    """One run: the region table plus call frames and what helpers need.
+class ExecState(Memory):
+    """The execution state of one program run: region table, call frames, budget, helpers.
 
     A `Vm` reuses one state (and its stack and context buffers) from run to run
     when the previous run left nothing behind (no dynamic regions, no frames),
@@ -162,18 +162,18 @@ class Vm:
         # reference=True runs the closure interpreter (the oracle of the differential
         # tests); the product runs each program's compiled function.
         self.reference = reference
-        self._free: RunState | None = None
-        self._pure: RunState | None = None  # for pure programs: never has anything mapped
+        self._free: ExecState | None = None
+        self._pure: ExecState | None = None  # for pure programs: never has anything mapped
 
-    def _state(self, env: HelperEnv | None) -> RunState:
-        """The run state: the cached one when free (cleaned), else a new one.
+    def _state(self, env: HelperEnv | None) -> ExecState:
+        """The execution state: the cached one when free (cleaned), else a new one.
 
         Taking it clears ``_free``, so a run a helper starts meanwhile (a device write
         raising an event) gets its own state."""
         st = self._free
         self._free = None
         if st is None or not st.reusable():
-            st = RunState(self.helpers, self.env, self.maps, self.prng)
+            st = ExecState(self.helpers, self.env, self.maps, self.prng)
         elif st.clean:
             st.stack[:] = _ZERO_STACK
             st.helpers = self.helpers
@@ -239,7 +239,7 @@ class Vm:
             raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
         st = self._pure
         if st is None:
-            st = self._pure = RunState(self.helpers, self.env, self.maps, self.prng)
+            st = self._pure = ExecState(self.helpers, self.env, self.maps, self.prng)
         st.left = budget
         fn = program._compiled or program.compiled
         try:
@@ -274,7 +274,7 @@ class Vm:
         st.clean = False
         return self._execute(program, st, MEMORY_BASE, len(memory), budget)
 
-    def _execute(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
+    def _execute(self, program: Program, st: ExecState, r1: int, r2: int, budget: int) -> int:
         st.left = budget
         try:
             if self.reference:
@@ -292,7 +292,7 @@ class Vm:
                 st.clean = False
             self._free = st
 
-    def _interpret(self, program: Program, st: RunState, r1: int, r2: int, budget: int) -> int:
+    def _interpret(self, program: Program, st: ExecState, r1: int, r2: int, budget: int) -> int:
         """The reference interpreter: one closure call per instruction."""
         r = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP]
         ops = program.ops

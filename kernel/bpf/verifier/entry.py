@@ -1,4 +1,4 @@
-"""What R1 points at when a program runs: one `HookSpec` per attach type.
+"""What R1 points at when a program runs: one `EntrySpec` per attach type.
 
 Every axiomOS hook passes the 56-byte read-only `BpfContext`; ``ctx->data`` and
 ``ctx->data_end`` delimit the hook's payload (ABI section 7). ``payload_size`` is
@@ -23,17 +23,17 @@ from kernel.abi import (
     AttachType,
 )
 
-# Linux's MAX_PACKET_OFF: the payload bound assumed when the hook is unknown.
+# Linux's MAX_PACKET_OFF: the payload bound assumed when the attach point is unknown.
 MAX_PACKET_OFF = 0xFFFF
 
 
 @dataclass(frozen=True)
-class HookSpec:
+class EntrySpec:
     """The program's entry environment.
 
     ``ctx_size``: bytes of the read-only context behind R1 (``data`` at 0 and
     ``data_end`` at 8 load as packet pointers). ``payload_size``: upper bound of
-    ``data_end - data``; 0 means the hook has no payload. ``payload_writable``:
+    ``data_end - data``; 0 means the attach point has no payload. ``payload_writable``:
     whether stores through packet pointers are allowed (axiomOS hooks observe
     only, so not by default). ``raw_mem_size``: when not None, the raw-memory
     variant -- R1 = writable memory of that many bytes, R2 = its size, no context.
@@ -46,22 +46,22 @@ class HookSpec:
     name: str = "generic"
 
     @classmethod
-    def raw_memory(cls, size: int) -> HookSpec:
+    def raw_memory(cls, size: int) -> EntrySpec:
         """The conformance-plugin environment: r1 = mem of ``size`` bytes, r2 = size."""
         return cls(ctx_size=0, payload_size=0, raw_mem_size=size, name=f"raw[{size}]")
 
 
-HOOK_SPECS: dict[AttachType, HookSpec] = {
-    AttachType.TIMER: HookSpec(payload_size=0, name="timer"),
-    AttachType.GPIO: HookSpec(payload_size=GPIO_PAYLOAD.size, name="gpio"),
-    AttachType.PWM: HookSpec(payload_size=PWM_PAYLOAD.size, name="pwm"),
-    AttachType.IIO: HookSpec(payload_size=IIO_PAYLOAD.size, name="iio"),
-    AttachType.SYS_ENTER: HookSpec(payload_size=SYS_ENTER_PAYLOAD.size, name="sys_enter"),
-    AttachType.SYS_EXIT: HookSpec(payload_size=SYS_EXIT_PAYLOAD.size, name="sys_exit"),
-    AttachType.SCHED_SWITCH: HookSpec(payload_size=SCHED_SWITCH_PAYLOAD.size, name="sched_switch"),
+ENTRY_SPECS: dict[AttachType, EntrySpec] = {
+    AttachType.TIMER: EntrySpec(payload_size=0, name="timer"),
+    AttachType.GPIO: EntrySpec(payload_size=GPIO_PAYLOAD.size, name="gpio"),
+    AttachType.PWM: EntrySpec(payload_size=PWM_PAYLOAD.size, name="pwm"),
+    AttachType.IIO: EntrySpec(payload_size=IIO_PAYLOAD.size, name="iio"),
+    AttachType.SYS_ENTER: EntrySpec(payload_size=SYS_ENTER_PAYLOAD.size, name="sys_enter"),
+    AttachType.SYS_EXIT: EntrySpec(payload_size=SYS_EXIT_PAYLOAD.size, name="sys_exit"),
+    AttachType.SCHED_SWITCH: EntrySpec(payload_size=SCHED_SWITCH_PAYLOAD.size, name="sched_switch"),
 }
 
-# hook=None: the program type is not known at load time (PROG_LOAD's prog_type is
+# entry=None: the program type is not known at load time (PROG_LOAD's prog_type is
 # informational), so accept any payload up to Linux's packet bound; every access
 # is still guarded by a data_end comparison, which the VM enforces dynamically.
-GENERIC_HOOK = HookSpec(payload_size=MAX_PACKET_OFF, name="generic")
+GENERIC_ENTRY = EntrySpec(payload_size=MAX_PACKET_OFF, name="generic")

@@ -17,14 +17,14 @@ from kernel.abi import (
     Errno,
 )
 from kernel.bpf.elf import load_object
-from kernel.bpf.env import HelperEnv
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
-from kernel.bpf.insn import decode
-from kernel.bpf.maps import MapTable
-from kernel.bpf.old_helper_ids import old_numbering_hint
-from kernel.bpf.program import Program
-from kernel.bpf.verifier import HOOK_SPECS, VerifierResult, verify
-from kernel.bpf.vm import Vm
+from kernel.bpf.interp.program import Program
+from kernel.bpf.interp.vm import Vm
+from kernel.bpf.isa.insn import decode
+from kernel.bpf.runtime.env import HelperEnv
+from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.old_helper_ids import old_numbering_hint
+from kernel.bpf.verifier import ENTRY_SPECS, VerifierResult, verify
 from kernel.tracer import KernelTracer
 
 RUN_BUDGET = 1_000_000  # instructions per hook invocation
@@ -118,9 +118,9 @@ class BpfSubsystem:
             raise BpfError(Errno.E2BIG, f"{count} instructions > {BPF_PROG_MAX_INSNS}")
         insns = decode(code)
         kind = AttachType(attach_hint) if attach_hint in _ATTACH_VALUES else None
-        hook = HOOK_SPECS[kind] if kind else None
+        entry = ENTRY_SPECS[kind] if kind else None
         try:
-            result = verify(insns, self.maps, hook, log_level=log_level, log_size=log_size)
+            result = verify(insns, self.maps, entry, log_level=log_level, log_size=log_size)
         except VerifierError as err:
             hint = old_numbering_hint(insns)
             if hint is None:
@@ -202,7 +202,7 @@ class BpfSubsystem:
 
     def _check_payload(self, kind: AttachType, loaded: LoadedProgram) -> None:
         """EACCES unless the hook's fixed payload covers what the program reads unchecked."""
-        need, have = loaded.payload_required, HOOK_SPECS[kind].payload_size
+        need, have = loaded.payload_required, ENTRY_SPECS[kind].payload_size
         if need <= have:
             return
         message = (

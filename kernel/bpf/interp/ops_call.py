@@ -8,10 +8,10 @@ dangling pointer into it faults. ``exit`` in the main frame ends the run (-1).
 
 from __future__ import annotations
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M64, Op, make_factory
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.memory import SLOT_SHIFT, SLOT_STACK
+from kernel.bpf.interp.codegen import M64, Op, make_factory
+from kernel.bpf.interp.memory import SLOT_SHIFT, SLOT_STACK
+from kernel.bpf.isa import opcodes as op
 
 _NS = {
     "BpfRuntimeError": BpfRuntimeError,

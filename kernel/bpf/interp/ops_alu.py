@@ -9,9 +9,9 @@ so INT_MIN / -1 == INT_MIN and INT_MIN % -1 == 0.
 
 from __future__ import annotations
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M32, M64, Factory, Op, make_factory
-from kernel.bpf.insn import Insn
+from kernel.bpf.interp.codegen import M32, M64, Factory, Op, make_factory
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 _RET = "\nreturn nxt"
 

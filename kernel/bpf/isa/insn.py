@@ -11,7 +11,7 @@ import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kernel.bpf import opcodes as op
+from kernel.bpf.isa import opcodes as op
 
 INSN_SIZE = 8
 _INSN = struct.Struct("<BBhi")

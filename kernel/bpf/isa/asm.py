@@ -44,8 +44,8 @@ import re
 from dataclasses import dataclass
 
 from kernel.abi import Helper
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn, encode, ld_imm64
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, encode, ld_imm64
 
 
 class AsmError(ValueError):

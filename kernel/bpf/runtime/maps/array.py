@@ -7,7 +7,7 @@ import struct
 
 from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 _U32 = struct.Struct("<I")
 VIEW_CACHE = 4096  # element views kept alive at most (one per recently used index)
@@ -52,6 +52,10 @@ class ArrayMap(BpfMap):
 
     def lookup(self, key: bytes) -> memoryview | None:
         i = self._index(key)
+        return self._view(i) if i < self.max_entries else None
+
+    def lookup_index(self, i: int) -> memoryview | None:
+        """`lookup` of the u32 key ``i`` already decoded (the helpers' fast path)."""
         return self._view(i) if i < self.max_entries else None
 
     def update(self, key: bytes, value: bytes, flags: int = MapUpdateFlag.ANY) -> None:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import struct
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M64, Factory, Op, make_factory
 from kernel.bpf.errors import BpfError, BpfRuntimeError
-from kernel.bpf.insn import Insn
-from kernel.bpf.memory import MemoryFault
+from kernel.bpf.interp.codegen import M64, Factory, Op, make_factory
+from kernel.bpf.interp.memory import MemoryFault
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 _FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
 _FMT = {op.B: "B", op.H: "H", op.W: "I", op.DW: "Q"}

@@ -1,11 +1,12 @@
 """Build specialised instruction closures from small source templates.
 
 The interpreter runs one closure per instruction, ``op(r, m) -> next_pc``, where
-``r`` is the register list and ``m`` the run state (region table). Writing ~150
-near-identical closures by hand would be error-prone, and a generic closure that
-calls an operator function costs an extra Python call per instruction. So each
-operation is a one-line template; `make_factory` compiles it once at import into a
-factory whose closure has the operands baked in as cell constants.
+``r`` is the register list and ``m`` the execution state (`vm.ExecState`, a region
+table). Writing ~150 near-identical closures by hand would be error-prone, and a
+generic closure that calls an operator function costs an extra Python call per
+instruction. So each operation is a one-line template; `make_factory` compiles it
+once at import into a factory whose closure has the operands baked in as cell
+constants.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def make_factory(body: str, namespace: dict[str, Any] | None = None) -> Factory:
     """Compile ``body`` (statements ending in a ``return``) into a closure factory.
 
     The factory signature is ``(d, s, k, pc, nxt, tgt, v=0) -> op``; the body sees
-    those names plus ``r`` (registers), ``m`` (run state) and the namespace.
+    those names plus ``r`` (registers), ``m`` (execution state) and the namespace.
     """
     src = (
         "def factory(d, s, k, pc, nxt, tgt, v=0):\n"

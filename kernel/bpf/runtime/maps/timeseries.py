@@ -12,7 +12,7 @@ import struct
 
 from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 _U64 = struct.Struct("<Q")
 

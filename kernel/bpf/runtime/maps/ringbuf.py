@@ -15,7 +15,7 @@ import struct
 
 from kernel.abi import RINGBUF_HDR_SIZE, Errno, MapType
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 _HDR = struct.Struct("<II")
 assert _HDR.size == RINGBUF_HDR_SIZE
@@ -54,15 +54,22 @@ class RingBufMap(BpfMap):
         """Append one record, or drop it (ENOSPC) if it does not fit."""
         if flags not in _WAKEUP_FLAGS:
             raise BpfError(Errno.EINVAL, f"unknown ringbuf output flags {flags:#x}")
-        total = record_size(len(data))
-        if self.used + total > self.max_entries:
+        n = len(data)
+        total = record_size(n)
+        producer = self._producer
+        if producer - self._consumer + total > self.max_entries:
             self.dropped += 1
             raise BpfError(
                 Errno.ENOSPC,
                 f"ringbuf {self.id} full: {total}-byte record, {self.max_entries - self.used} free",
             )
-        self._put(self._producer, _HDR.pack(len(data), 0) + data)  # header + payload
-        self._producer += total
+        start = producer & self._mask
+        if start + RINGBUF_HDR_SIZE + n <= self.max_entries:  # no wrap: copy in place
+            _HDR.pack_into(self._ring, start, n, 0)
+            self._ring[start + RINGBUF_HDR_SIZE : start + RINGBUF_HDR_SIZE + n] = data
+        else:
+            self._put(producer, _HDR.pack(n, 0) + bytes(data))  # header + payload
+        self._producer = producer + total
         self.records += 1
 
     def poll(self, capacity: int) -> bytes | None:

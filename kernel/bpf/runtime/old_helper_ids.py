@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 # old id -> (old name, current id of that helper)
 _OLD_IDS = {

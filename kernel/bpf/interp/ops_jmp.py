@@ -7,9 +7,9 @@ operands to Python negative ints on every branch.
 
 from __future__ import annotations
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M32, M64, SIGN32, SIGN64, Factory, Op, make_factory
-from kernel.bpf.insn import Insn
+from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Factory, Op, make_factory
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn
 
 # op -> (condition over a, b, signed?); the compiler uses the same table
 JUMP_CONDITIONS: dict[int, tuple[str, bool]] = {

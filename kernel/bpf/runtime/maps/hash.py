@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kernel.abi import Errno, MapType, MapUpdateFlag
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps.base import BpfMap
+from kernel.bpf.runtime.maps.base import BpfMap
 
 ENTRY_OVERHEAD_BYTES = 128  # host cost of one entry beyond its key and value bytes
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kernel.abi import Helper
-from kernel.bpf import opcodes as op
-from kernel.bpf.insn import Insn, ld_imm64_value
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, ld_imm64_value
 
 _ALU_SYM = {
     op.ADD: "+=",

@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M64, Op
-from kernel.bpf.compiler import CompiledFn, compile_program
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.insn import Insn, decode, ld_imm64_value
-from kernel.bpf.ops_alu import compile_alu
-from kernel.bpf.ops_call import (
+from kernel.bpf.interp.codegen import M64, Op
+from kernel.bpf.interp.compiler import CompiledFn, compile_program
+from kernel.bpf.interp.ops_alu import compile_alu
+from kernel.bpf.interp.ops_call import (
     compile_exit,
     compile_helper_call,
     compile_helper_callx,
     compile_local_call,
 )
-from kernel.bpf.ops_jmp import compile_cond, compile_ja
-from kernel.bpf.ops_mem import compile_const, compile_ldx, compile_map_value, compile_store
+from kernel.bpf.interp.ops_jmp import compile_cond, compile_ja
+from kernel.bpf.interp.ops_mem import compile_const, compile_ldx, compile_map_value, compile_store
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, decode, ld_imm64_value
 
 
 def _raiser(pc: int, message: str) -> Op:

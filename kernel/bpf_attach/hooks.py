@@ -1,12 +1,16 @@
-"""The attach points: where the kernel runs BPF programs, with the context ABI.
+"""The kernel's BPF hooks: where it runs attached programs, with the context ABI.
 
-TIMER on every tick (AArch64 fills the metric fields of BpfContext with the boot
-snapshot), SYS_ENTER and
-SYS_EXIT around every syscall, SCHED_SWITCH before every context switch, and IIO for
-each sample of the simulated accelerometer (polled on the tick). On the Raspberry Pi 5
-also GPIO (the RP1 GPIO interrupt: each pin with a latched edge) and PWM (every change
-a PWM driver makes, as the original's `trigger_event`), and the device helpers
-(1000, 1003-1005) drive the RP1 blocks.
+One hook per attach point: TIMER on every tick (AArch64 fills the metric fields of
+BpfContext with the boot snapshot), SYS_ENTER and SYS_EXIT around every syscall,
+SCHED_SWITCH before every context switch, and IIO for each sample of the simulated
+accelerometer (polled on the tick). On the Raspberry Pi 5 also GPIO (the RP1 GPIO
+interrupt: each pin with a latched edge) and PWM (every change a PWM driver makes,
+as the original's `trigger_event`), and the device helpers (1000, 1003-1005) drive
+the RP1 blocks.
+
+The kernel calls the timer and device hooks unconditionally and the per-event ones
+(every syscall, every switch) behind cheap `*_active` flags, so an attach point with
+nothing attached costs one attribute test.
 """
 
 from __future__ import annotations
@@ -24,13 +28,13 @@ from kernel.abi import (
     Errno,
     SyscallError,
 )
-from kernel.bpf.env import BpfDevices, TaskInfo
 from kernel.bpf.errors import BpfError
-from kernel.bpf.subsystem import BpfSubsystem
-from kernel.bpf.vm import make_context
+from kernel.bpf.interp.vm import make_context
+from kernel.bpf_attach.helper_env import KernelHelperEnv, Rp1Devices
+from kernel.bpf_attach.registry import BpfSubsystem
 from kernel.drivers.iio import IioAccelDriver
 from kernel.drivers.rp1 import NUM_PINS, Rp1GpioDriver, Rp1PwmDriver
-from kernel.hooks import KernelHooks
+from kernel.hw.rp1 import EV_FALL, EV_RISE
 
 _U64_MASK = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -41,73 +45,20 @@ def _as_i64(value: int) -> int:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
-class KernelHelperEnv:
-    """What BPF helpers see of the kernel: its clock, CPU, current task and log."""
-
-    def __init__(self, kernel: Any) -> None:
-        self._kernel = kernel
-        self.devices: BpfDevices | None = None  # set on boards with GPIO / PWM (rpi5)
-
-    def ktime_ns(self) -> int:
-        return self._kernel.platform.clock_ns()
-
-    def cpu_id(self) -> int:
-        return 0
-
-    def current_task(self) -> TaskInfo | None:
-        kernel = self._kernel
-        proc = kernel._in_trap or kernel.sched.current
-        if proc is None:
-            return None
-        return TaskInfo(proc.pid, proc.pid, 0, 0, proc.name.encode()[:15])
-
-    def log(self, level: str, module: str, message: str) -> None:
-        self._kernel.log.log(level, module, message)
-
-
 MAX_PWM_EVENTS_PER_RUN = 256  # a PWM program that writes PWM would otherwise loop forever
 
 
-class Rp1Devices:
-    """The device helpers on the Raspberry Pi 5 (BpfDevices), through the drivers.
+class BpfHooks:
+    """The kernel's hook points, each running the programs attached to its attach point.
 
-    `emergency_stop` sets every PWM channel's duty to 0, exactly as the original: it
-    does not latch, so a program that writes the duty again (the original safety_demo's
-    timer program does, every tick) restarts the motor, as on the real board."""
-
-    def __init__(self, gpio: Rp1GpioDriver, pwm: list[Rp1PwmDriver]) -> None:
-        self.gpio = gpio
-        self.pwm = pwm
-
-    @staticmethod
-    def _pin(pin: int) -> int:
-        if not 0 <= pin < NUM_PINS:
-            raise BpfError(Errno.EINVAL, f"GPIO pin {pin} is not 0..{NUM_PINS - 1}")
-        return pin
-
-    def gpio_write(self, pin: int, value: int) -> None:
-        if value:
-            self.gpio.set_high(self._pin(pin))
-        else:
-            self.gpio.set_low(self._pin(pin))
-
-    def gpio_read(self, pin: int) -> int:
-        return int(self.gpio.read(self._pin(pin)))
-
-    def pwm_write(self, pwm_id: int, channel: int, duty_percent: int) -> None:
-        self.pwm[pwm_id].set_duty_cycle(channel, duty_percent)
-
-    def emergency_stop(self, reason: int) -> None:
-        for pwm in self.pwm:
-            pwm.set_duty_cycle(1, 0)
-            pwm.set_duty_cycle(2, 0)
-
-
-class BpfHooks(KernelHooks):
-    """KernelHooks backed by the BPF subsystem."""
+    Boot calls `init_bpf` (the subsystem) then `init_devices` (the drivers the device
+    hooks read); the trap path calls `sys_enter`/`sys_exit`, the IRQ path `timer_tick`
+    and `device_irq`, the scheduler `sched_switch`; sys_bpf calls `prog_attached`."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self.sys_enter_active = False
+        self.sys_exit_active = False
+        self.sched_switch_active = False
         self.bpf: BpfSubsystem | None = None
         self.iio: IioAccelDriver | None = None
         self.gpio: Rp1GpioDriver | None = None
@@ -172,7 +123,7 @@ class BpfHooks(KernelHooks):
             events = gpio.pending_events(pin)
             if not events:
                 continue
-            rising, falling = bool(events & (1 << 21)), bool(events & (1 << 20))
+            rising, falling = bool(events & EV_RISE), bool(events & EV_FALL)
             edge = (1 if rising else 0) | (2 if falling else 0)
             if edge == 0:  # a level event only: not a GPIO hook event
                 gpio.clear_interrupt(pin)

@@ -37,12 +37,12 @@ import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kernel.bpf import opcodes as op
-from kernel.bpf.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.insn import Insn, ld_imm64_value
-from kernel.bpf.memory import SLOT_SHIFT, SLOT_STACK
-from kernel.bpf.ops_jmp import JUMP_CONDITIONS
+from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
+from kernel.bpf.interp.memory import SLOT_SHIFT, SLOT_STACK
+from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
+from kernel.bpf.isa import opcodes as op
+from kernel.bpf.isa.insn import Insn, ld_imm64_value
 
 CompiledFn = Callable[[Any, int, int, int], int]
 

@@ -1,6 +1,6 @@
 """The helper table (ABI section 6): ``id -> fn(state, r1, r2, r3, r4, r5) -> r0``.
 
-Helpers see memory only through the run state's region table (`memory.Memory`), so
+Helpers see memory only through the `ExecState`'s region table (`memory.Memory`), so
 a bad pointer is a MemoryFault that becomes -EFAULT, never a host access. Failures
 are negative errno values (section 3 numbers); the VM masks R0 to u64, which is the
 sign extension the ABI asks for. Maps are named by map id in R1, a plain integer
@@ -20,17 +20,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff, Errno, Helper
-from kernel.bpf.env import HELPER_LOG_MODULE
 from kernel.bpf.errors import BpfError
-from kernel.bpf.maps import RingBufMap, TimeseriesMap
-from kernel.bpf.memory import CTX_BASE, MemoryFault
-from kernel.bpf.printk import MAX_STR, FormatError, format_printk
+from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_SHIFT, MemoryFault
+from kernel.bpf.runtime.env import HELPER_LOG_MODULE
+from kernel.bpf.runtime.maps import ArrayMap, RingBufMap, TimeseriesMap
+from kernel.bpf.runtime.printk import MAX_STR, FormatError, format_printk
 
 if TYPE_CHECKING:
-    from kernel.bpf.vm import RunState
+    from kernel.bpf.interp.vm import ExecState
 
-HelperFn = Callable[["RunState", int, int, int, int, int], int]
+HelperFn = Callable[["ExecState", int, int, int, int, int], int]
 
+_U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
 M64 = (1 << 64) - 1
 PRINTK_MAX = 1 << 16  # bytes trace_printk reads looking for the NUL (host-side bound)
@@ -43,13 +44,13 @@ def _err(errno: Errno) -> int:
 # ---------------------------------------------------------------- time, cpu, random
 
 
-def ktime_get_ns(st: RunState, *_: int) -> int:
+def ktime_get_ns(st: ExecState, *_: int) -> int:
     return st.env.ktime_ns()
 
 
-def trace_printk(st: RunState, fmt: int, size: int, a3: int, a4: int, a5: int) -> int:
+def trace_printk(st: ExecState, fmt: int, size: int, a3: int, a4: int, a5: int) -> int:
     """``[BPF] <text>``: the string up to its NUL (``size`` does not cut it, as in the
-    original); with a ``%`` in it, formatted by Linux's rules (`kernel.bpf.printk`)."""
+    original); with a ``%`` in it, formatted by Linux's rules (`kernel.bpf.runtime.printk`)."""
     try:
         raw = st.read_cstr(fmt, PRINTK_MAX)
     except MemoryFault:
@@ -65,7 +66,7 @@ def trace_printk(st: RunState, fmt: int, size: int, a3: int, a4: int, a5: int) -
     return 0
 
 
-def _str_reader(st: RunState) -> Callable[[int], bytes | None]:
+def _str_reader(st: ExecState) -> Callable[[int], bytes | None]:
     def read(addr: int) -> bytes | None:
         try:
             return st.read_cstr(addr & M64, MAX_STR)
@@ -75,7 +76,7 @@ def _str_reader(st: RunState) -> Callable[[int], bytes | None]:
     return read
 
 
-def _mem_reader(st: RunState) -> Callable[[int, int], bytes | None]:
+def _mem_reader(st: ExecState) -> Callable[[int, int], bytes | None]:
     def read(addr: int, n: int) -> bytes | None:
         try:
             return st.read(addr & M64, n)
@@ -85,30 +86,41 @@ def _mem_reader(st: RunState) -> Callable[[int, int], bytes | None]:
     return read
 
 
-def get_prandom_u32(st: RunState, *_: int) -> int:
+def get_prandom_u32(st: ExecState, *_: int) -> int:
     return st.prng.next_u32()
 
 
-def get_smp_processor_id(st: RunState, *_: int) -> int:
+def get_smp_processor_id(st: ExecState, *_: int) -> int:
     return st.env.cpu_id()
 
 
 # ---------------------------------------------------------------- maps
 
 
-def map_lookup_elem(st: RunState, map_id: int, key_ptr: int, *_: int) -> int:
+def map_lookup_elem(st: ExecState, map_id: int, key_ptr: int, *_: int) -> int:
     try:
         bpf_map = st.maps.get(map_id)
-        view = bpf_map.lookup(st.read(key_ptr, bpf_map.key_size))
+        if type(bpf_map) is ArrayMap:
+            # The timer demo's lookup, every tick: decode the u32 index straight from
+            # its region (unpack_from is the one bounds check), no key bytes object.
+            buf = st.get(key_ptr >> SLOT_SHIFT) if key_ptr >= 0 else None
+            if buf is None:
+                return 0
+            try:
+                view = bpf_map.lookup_index(_U32.unpack_from(buf, key_ptr & OFFSET_MASK)[0])
+            except struct.error:  # the key runs past its region
+                return 0
+        else:
+            view = bpf_map.lookup(st.read(key_ptr, bpf_map.key_size))
         if view is None:
             return 0
-        return st.add_dynamic(view, f"map {bpf_map.id} value")
+        return st.add_dynamic(view, bpf_map.value_region)
     except (BpfError, MemoryFault):
         return 0
 
 
 def map_update_elem(
-    st: RunState, map_id: int, key_ptr: int, value_ptr: int, flags: int, _: int
+    st: ExecState, map_id: int, key_ptr: int, value_ptr: int, flags: int, _: int
 ) -> int:
     try:
         bpf_map = st.maps.get(map_id)
@@ -122,7 +134,7 @@ def map_update_elem(
     return 0
 
 
-def map_delete_elem(st: RunState, map_id: int, key_ptr: int, *_: int) -> int:
+def map_delete_elem(st: ExecState, map_id: int, key_ptr: int, *_: int) -> int:
     try:
         bpf_map = st.maps.get(map_id)
         bpf_map.delete(st.read(key_ptr, bpf_map.key_size))
@@ -133,7 +145,7 @@ def map_delete_elem(st: RunState, map_id: int, key_ptr: int, *_: int) -> int:
     return 0
 
 
-def ringbuf_output(st: RunState, map_id: int, data: int, size: int, flags: int, _: int) -> int:
+def ringbuf_output(st: ExecState, map_id: int, data: int, size: int, flags: int, _: int) -> int:
     try:
         ring = st.maps.get(map_id)
         if not isinstance(ring, RingBufMap):
@@ -146,7 +158,7 @@ def ringbuf_output(st: RunState, map_id: int, data: int, size: int, flags: int, 
     return 0
 
 
-def timeseries_push(st: RunState, map_id: int, ts_ptr: int, value_ptr: int, *_: int) -> int:
+def timeseries_push(st: ExecState, map_id: int, ts_ptr: int, value_ptr: int, *_: int) -> int:
     try:
         ts_map = st.maps.get(map_id)
         if not isinstance(ts_map, TimeseriesMap):
@@ -163,21 +175,21 @@ def timeseries_push(st: RunState, map_id: int, ts_ptr: int, value_ptr: int, *_: 
 # ---------------------------------------------------------------- current task
 
 
-def get_current_pid_tgid(st: RunState, *_: int) -> int:
+def get_current_pid_tgid(st: ExecState, *_: int) -> int:
     task = st.env.current_task()
     if task is None:
         return _err(Errno.EINVAL)
     return (task.tgid & 0xFFFF_FFFF) << 32 | (task.pid & 0xFFFF_FFFF)
 
 
-def get_current_uid_gid(st: RunState, *_: int) -> int:
+def get_current_uid_gid(st: ExecState, *_: int) -> int:
     task = st.env.current_task()
     if task is None:
         return _err(Errno.EINVAL)
     return (task.gid & 0xFFFF_FFFF) << 32 | (task.uid & 0xFFFF_FFFF)
 
 
-def get_current_comm(st: RunState, buf: int, size: int, *_: int) -> int:
+def get_current_comm(st: ExecState, buf: int, size: int, *_: int) -> int:
     """Copies the NUL-terminated, zero-padded name (truncated to size - 1)."""
     if size == 0 or size > 1 << 16:
         return _err(Errno.EINVAL)
@@ -190,7 +202,7 @@ def get_current_comm(st: RunState, buf: int, size: int, *_: int) -> int:
     return 0 if task is not None else _err(Errno.EINVAL)
 
 
-def probe_read(st: RunState, dst: int, size: int, src: int, *_: int) -> int:
+def probe_read(st: ExecState, dst: int, size: int, src: int, *_: int) -> int:
     if size > 1 << 20:
         return _err(Errno.EINVAL)
     try:
@@ -219,7 +231,7 @@ def _ctx_field(offset: int) -> HelperFn:
     the value of the original's empty context.
     """
 
-    def helper(st: RunState, *_: int) -> int:
+    def helper(st: ExecState, *_: int) -> int:
         try:
             return _U64.unpack(st.read(CTX_BASE + offset, 8))[0]
         except MemoryFault:
@@ -231,7 +243,7 @@ def _ctx_field(offset: int) -> HelperFn:
 # ---------------------------------------------------------------- devices
 
 
-def motor_emergency_stop(st: RunState, reason: int, *_: int) -> int:
+def motor_emergency_stop(st: ExecState, reason: int, *_: int) -> int:
     st.env.log("ERROR", HELPER_LOG_MODULE, f"EMERGENCY STOP TRIGGERED! Reason: {reason}")
     devices = st.env.devices
     if devices is not None:
@@ -242,7 +254,7 @@ def motor_emergency_stop(st: RunState, reason: int, *_: int) -> int:
     return 0
 
 
-def _device_call(st: RunState, call: Callable[..., int | None], *args: int) -> int:
+def _device_call(st: ExecState, call: Callable[..., int | None], *args: int) -> int:
     try:
         result = call(*args)
     except BpfError as e:
@@ -250,21 +262,21 @@ def _device_call(st: RunState, call: Callable[..., int | None], *args: int) -> i
     return 0 if result is None else int(result)
 
 
-def gpio_write(st: RunState, pin: int, value: int, *_: int) -> int:
+def gpio_write(st: ExecState, pin: int, value: int, *_: int) -> int:
     devices = st.env.devices
     if devices is None:
         return _err(Errno.ENODEV)
     return _device_call(st, devices.gpio_write, pin, 1 if value else 0)
 
 
-def gpio_read(st: RunState, pin: int, *_: int) -> int:
+def gpio_read(st: ExecState, pin: int, *_: int) -> int:
     devices = st.env.devices
     if devices is None:
         return _err(Errno.ENODEV)
     return _device_call(st, devices.gpio_read, pin)
 
 
-def pwm_write(st: RunState, pwm_id: int, channel: int, duty: int, *_: int) -> int:
+def pwm_write(st: ExecState, pwm_id: int, channel: int, duty: int, *_: int) -> int:
     devices = st.env.devices
     if devices is None:
         return _err(Errno.ENODEV)

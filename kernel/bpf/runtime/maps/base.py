@@ -24,6 +24,9 @@ class BpfMap:
         self.value_size = value_size
         self.max_entries = max_entries
         self.name = ""  # the ELF name of an object's map, for logs
+        # what the VM calls a value of this map in fault messages (made once: a
+        # lookup helper maps a value on every call)
+        self.value_region = f"map {map_id} value"
         # Frozen (libbpf's bpf_map_freeze, done for .rodata): userspace can no
         # longer update or delete (EPERM) and the verifier refuses program writes.
         self.frozen = False

@@ -107,7 +107,11 @@ class Memory(dict):
 
     def read_cstr(self, addr: int, limit: int) -> bytes:
         """Bytes up to the first NUL, at most ``limit`` and never past the region."""
-        buf, off = self.region(addr, 1)
+        # `region(addr, 1)` inlined: trace_printk reads its format on every call.
+        buf = self.get(addr >> SLOT_SHIFT) if 0 <= addr else None
+        off = addr & OFFSET_MASK
+        if buf is None or off + 1 > len(buf):
+            raise MemoryFault(self.describe(addr, 1, False))
         end = min(len(buf), off + limit) if limit > 0 else len(buf)
         if type(buf) is bytearray:  # a stack frame: search in place, copy only the string
             nul = buf.find(0, off, end)
