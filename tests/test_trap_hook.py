@@ -7,13 +7,13 @@ from __future__ import annotations
 import pytest
 
 from emulator.cpu import CPU_CLASSES
-from emulator.cpu.base import PROT_EXEC, PROT_READ
+from emulator.cpu.base import PROT_EXEC, PROT_READ, GuestCpu, TrapHandler
 
 CODE = {"x86_64": b"\xcd\x80" * 2, "aarch64": (0xD4000001).to_bytes(4, "little") * 2}
 BASE = 0x400000
 
 
-def _cpu(arch: str, handler):  # type: ignore[no-untyped-def]
+def _cpu(arch: str, handler: TrapHandler) -> GuestCpu:
     cpu = CPU_CLASSES[arch](handler)
     cpu.map(BASE, 0x1000, PROT_READ | PROT_EXEC)
     cpu.write(BASE, CODE[arch])
@@ -25,7 +25,7 @@ def _cpu(arch: str, handler):  # type: ignore[no-untyped-def]
 def test_trap_sees_the_syscall_registers_and_sets_the_result(arch: str) -> None:
     seen = []
 
-    def handler(cpu, nr, args):  # type: ignore[no-untyped-def]
+    def handler(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> int:
         seen.append((nr, args))
         return -2
 
@@ -44,7 +44,7 @@ def test_trap_sees_the_syscall_registers_and_sets_the_result(arch: str) -> None:
 def test_an_exception_in_the_handler_propagates_and_stops(arch: str) -> None:
     calls = []
 
-    def handler(cpu, nr, args):  # type: ignore[no-untyped-def]
+    def handler(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> int:
         calls.append(nr)
         raise RuntimeError("model bug")
 

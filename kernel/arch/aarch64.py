@@ -18,7 +18,7 @@ class Aarch64Platform(Platform):
     arch = "aarch64"
     tick_hz = 100
     trap_insn_len = 4  # svc #0
-    iio_base = IIO
+    iio_base: int | None = IIO
 
     def __init__(self, board: Any) -> None:
         super().__init__(board)

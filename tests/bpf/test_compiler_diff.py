@@ -16,13 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel.abi import MapType
 from kernel.bpf import opcodes as op
 from kernel.bpf.asm import assemble
 from kernel.bpf.env import TaskInfo, TestHelperEnv
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.insn import Insn
-from kernel.bpf.maps import MapTable
+from kernel.bpf.maps import MapTable, RingBufMap, TimeseriesMap
 from kernel.bpf.program import Program
 from kernel.bpf.vm import Vm
 from tests.bpf import test_vm_properties as props
@@ -45,13 +44,13 @@ def _vm(reference: bool) -> tuple[Vm, MapTable, TestHelperEnv]:
     return Vm(maps, env, reference=reference), maps, env
 
 
-def _snapshot(maps: MapTable) -> list:
-    out = []
+def _snapshot(maps: MapTable) -> list[list]:
+    out: list[list] = []
     for map_id in range(len(MAPS)):
         m = maps.get(map_id)
-        if m.map_type == MapType.RINGBUF:
+        if isinstance(m, RingBufMap):
             out.append(m.peek_all())
-        elif m.map_type == MapType.TIMESERIES:
+        elif isinstance(m, TimeseriesMap):
             out.append(m.entries())
         else:
             items, key = [], None
