@@ -43,21 +43,25 @@ debug: image
 test: image
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 bench: image
 	$(BIN)/python -m bench
 
+# mypy reads its settings (the checked folders included) from pyproject.toml's
+# [tool.mypy] and keeps its incremental cache in .mypy_cache.
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf build
+	rm -rf build .mypy_cache
 
 distclean: clean
 	rm -rf $(VENV) *.egg-info

@@ -14,7 +14,7 @@ from kernel.bpf.interp.program import Program
 from kernel.bpf.interp.vm import Vm, make_context
 from kernel.bpf.isa.asm import assemble
 from kernel.bpf.runtime.env import NullHelperEnv
-from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable, RingBufMap
 from kernel.bpf.samples import TIMER_COUNTER
 
 COMPUTE_LOOP = """
@@ -43,7 +43,7 @@ def _best(fn, repeat: int, between=None) -> float:
     return best
 
 
-def bench_compute(n: int = 50_000) -> dict:
+def bench_compute(n: int = 50_000) -> list[dict]:
     vm = Vm()
     program = Program(assemble(COMPUTE_LOOP.format(n=n)))
     seconds = _best(lambda: vm.run_with_memory(program), 5)
@@ -69,6 +69,7 @@ def bench_timer_program(invocations: int = 2000) -> list[dict]:
     maps = MapTable()
     counter = maps.create(MapType.ARRAY, 4, 8, 1)
     ring = maps.create(MapType.RINGBUF, 0, 0, 1 << 20)
+    assert isinstance(ring, RingBufMap)
     vm = Vm(maps, NullHelperEnv())
     program = Program(assemble(TIMER_COUNTER.format(counter=counter.id, ringbuf=ring.id)))
     ctx = make_context()

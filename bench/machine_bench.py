@@ -10,13 +10,14 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from elftools.elf.elffile import ELFFile
 from unicorn import UC_HOOK_INTR, Uc
 
 from emulator.chardev import NullBackend
 from emulator.config import MachineConfig
-from emulator.cpu import CPU_CLASSES
+from emulator.cpu import CPU_CLASSES, GuestCpu
 from emulator.machine import Machine
 from kernel.abi import Sys
 
@@ -28,13 +29,13 @@ def row(name: str, value: float, unit: str, arch: str = "") -> dict:
     return {"name": name, "arch": arch, "value": round(value, 4), "unit": unit}
 
 
-def _machine(arch: str, append: str, **options: object) -> Machine:
+def _machine(arch: str, append: str, **options: Any) -> Machine:
     machine = Machine(MachineConfig(arch=arch, cmdline=append, **options), NullBackend())
     machine.boot()
     return machine
 
 
-def _run(arch: str, append: str, **options: object) -> tuple[float, Machine]:
+def _run(arch: str, append: str, **options: Any) -> tuple[float, Machine]:
     """Wall seconds from power-on (boot included) to power-off."""
     start = time.perf_counter()
     machine = _machine(arch, append, **options)
@@ -45,7 +46,7 @@ def _run(arch: str, append: str, **options: object) -> tuple[float, Machine]:
 # ----------------------------------------------------------------- bare Unicorn
 
 
-def _plain_uc(arch: str) -> tuple[Uc, type]:
+def _plain_uc(arch: str) -> tuple[Uc, type[GuestCpu]]:
     """A Unicorn with no hooks of ours, set up like the adapter (FP/SIMD on)."""
     cls = CPU_CLASSES[arch]
     uc = Uc(cls.UC_ARCH, cls.UC_MODE)
@@ -56,7 +57,7 @@ def _plain_uc(arch: str) -> tuple[Uc, type]:
     return uc, cls
 
 
-def _bare_uc(arch: str, program: str) -> tuple[Uc, int, type]:
+def _bare_uc(arch: str, program: str) -> tuple[Uc, int, type[GuestCpu]]:
     """The program's ELF in a bare Unicorn (same CPU setup, no kernel)."""
     uc, cpu = _plain_uc(arch)
     path = ROOT / "build" / arch / "bin" / program

@@ -12,7 +12,9 @@ are in the README's verifier section.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 
 from bench.verifier_programs import (
     LINUX,
@@ -25,7 +27,9 @@ from bench.verifier_programs import (
 )
 from kernel.bpf.errors import VerifierError
 from kernel.bpf.isa.asm import assemble
-from kernel.bpf.verifier import verify
+from kernel.bpf.verifier import VerifierResult, verify
+
+Verdict = VerifierResult | VerifierError  # what one verification gives
 
 BLOCK = """
     stw [r10-4], {key}
@@ -104,10 +108,11 @@ def big_program(target: int = 1000) -> str:
     return head + "".join(blocks) + TAIL
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
+def _best(fn: Callable[[], VerifierResult], repeat: int) -> tuple[float, Verdict]:
     """Best of ``repeat`` runs, in CPU time of this process: on a shared machine the
     wall clock mostly measures the neighbours (the verifier does no I/O)."""
-    best, out = float("inf"), None
+    best = float("inf")
+    out: Verdict | None = None
     for _ in range(repeat):
         t0 = time.process_time()
         try:
@@ -115,10 +120,11 @@ def _best(fn, repeat: int) -> tuple[float, object]:
         except VerifierError as e:
             out = e
         best = min(best, time.process_time() - t0)
+    assert out is not None  # repeat >= 1
     return best, out
 
 
-def _rows(name: str, secs: float, res: object, linux: str | None) -> list[dict]:
+def _rows(name: str, secs: float, res: Verdict, linux: str | None) -> list[dict]:
     suffix = f" [Linux 6.18: {linux}]" if linux else ""
     if isinstance(res, VerifierError):
         return [
@@ -140,7 +146,7 @@ def _rows(name: str, secs: float, res: object, linux: str | None) -> list[dict]:
     ]
 
 
-def _running_max() -> tuple[str, float, object, str]:
+def _running_max() -> tuple[str, float, Verdict, str | None]:
     from kernel.bpf.elf import parse_object
     from kernel.bpf.elf.loader import link_and_verify
     from kernel.bpf.runtime.maps import MapTable
@@ -171,7 +177,7 @@ def run() -> list[dict]:
         ("16-iteration lookup loop", counted_loop(16), 20, None),
     ):
         insns = assemble(src)
-        secs, res = _best(lambda insns=insns: verify(insns, maps), repeat)
+        secs, res = _best(functools.partial(verify, insns, maps), repeat)
         rows += _rows(f"{name} ({len(insns)} slots)", secs, res, linux)
     return rows
 

@@ -39,7 +39,7 @@ from emulator.config import (
 )
 from emulator.gdbstub.stub import GdbKilled
 from emulator.gdbstub.transport import DEFAULT_PORT
-from emulator.machine import BadInput
+from emulator.machine import BadInput, Machine, RunState
 from emulator.monitor.server import Monitor, MonitorError
 from emulator.session import exit_code_for, start, timeout_ns
 from emulator.stats import format_stats
@@ -386,12 +386,12 @@ def _print_machine_info(arch: str, machine_name: str | None) -> int:
     return 0
 
 
-def end_reason(machine: object, state: object, timeout: float | None) -> str | None:
+def end_reason(machine: Machine, state: RunState, timeout: float | None) -> str | None:
     """The one stderr line saying why the run ended (None for a clean exit 0)."""
-    kernel = machine.kernel  # type: ignore[attr-defined]
+    kernel = machine.kernel
     if kernel.panic_message:
         return f"kernel panic: {kernel.panic_message}"
-    status = machine.exit_status  # type: ignore[attr-defined]
+    status = machine.exit_status
     if status is None:
         return f"guest time limit of {timeout} s reached"
     if status:

@@ -91,7 +91,8 @@ def select(
                 continue
             if only and line.level != only:
                 continue
-            if module and not (line.module == module or line.module.startswith(module + "::")):
+            mod = line.module or ""  # a kernel line (level set) always has one
+            if module and not (mod == module or mod.startswith(module + "::")):
                 continue
             if pid is not None and line.pid != pid:
                 continue

@@ -68,7 +68,7 @@ class Machine:
             self.device_log = _device_log(config, self.clock)
             self.board: Board = Rpi5Board(self.clock, console, self.block, self.device_log)
         else:
-            self.board = MACHINES[board_name](self.clock, console, self.block)  # type: ignore[call-arg]
+            self.board = MACHINES[board_name](self.clock, console, self.block)
         try:
             stimulus.schedule(self.board, events)
         except stimulus.StimulusError as err:

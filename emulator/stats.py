@@ -8,7 +8,7 @@ from emulator.monitor import inspect
 
 
 def format_stats(kernel: Any) -> str:
-    rows = [
+    rows: list[tuple[Any, ...]] = [
         (pid, name, "exited" if code is not None else "killed", code, calls, cpu)
         for pid, name, code, calls, cpu in kernel.reaped
     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from images.ext2_geometry import INODE_SIZE, Geometry, GeometryError, plan
@@ -259,7 +260,7 @@ class _Layout:
         else:
             self._map(ino, mode, len(link.target), [link.target])
 
-    def _map(self, ino: int, mode: int, size: int, chunks: list[bytes | None]) -> _InodePlan:
+    def _map(self, ino: int, mode: int, size: int, chunks: Sequence[bytes | None]) -> _InodePlan:
         """Allocate `chunks` (None = hole) plus the indirect blocks that reach them.
 
         Indirect blocks are allocated just before the first data block they map, the
@@ -283,8 +284,8 @@ class _Layout:
                 owner = tables[key]
             owner[slots[-1]] = self._alloc(chunk)
             used += 1
-        for key, slots in tables.items():
-            self.indirect[_lookup(pointers, tables, key)] = slots
+        for key, table in tables.items():
+            self.indirect[_lookup(pointers, tables, key)] = table
         plan_ = _InodePlan(ino, mode, size, 1, pointers, blocks_used=used)
         self.inodes.append(plan_)
         return plan_

@@ -20,6 +20,7 @@ import struct
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
+from elftools.elf.segments import Segment
 
 from kernel.abi import PAGE_SIZE, USER_STACK_SIZE, Errno, SyscallError
 from kernel.mm import PROT_R, PROT_W, PROT_X, USER_TOP, AddressSpace, page_down, page_up
@@ -83,7 +84,9 @@ def parse_executable(data: bytes, arch: str, name: str) -> ElfImage:
         raise SyscallError(Errno.ENOEXEC, f"{name}: not a valid ELF executable ({err})") from None
 
 
-def _tls_template(seg, previous: TlsTemplate | None, data: bytes, name: str) -> TlsTemplate:  # noqa: ANN001
+def _tls_template(
+    seg: Segment, previous: TlsTemplate | None, data: bytes, name: str
+) -> TlsTemplate:
     """Validate PT_TLS as the original's loader does (one header, align <= 4 KiB), its
     file range and size checked before anything is read."""
     if previous is not None:
@@ -106,10 +109,10 @@ def _check_header_tables(elf: ELFFile, file_size: int, name: str) -> None:
         raise SyscallError(Errno.ENOEXEC, f"{name}: {phnum} program headers > {MAX_PHNUM}")
 
 
-def _load_segment(seg: object, data: bytes, name: str) -> tuple[int, int, int, bytes]:
+def _load_segment(seg: Segment, data: bytes, name: str) -> tuple[int, int, int, bytes]:
     """(vaddr, memsz, prot, file bytes) of one PT_LOAD, its ranges checked first."""
-    offset, filesz = seg["p_offset"], seg["p_filesz"]  # type: ignore[index]
-    vaddr, memsz, flags = seg["p_vaddr"], seg["p_memsz"], seg["p_flags"]  # type: ignore[index]
+    offset, filesz = seg["p_offset"], seg["p_filesz"]
+    vaddr, memsz, flags = seg["p_vaddr"], seg["p_memsz"], seg["p_flags"]
     if filesz > memsz or offset + filesz > len(data):
         raise SyscallError(Errno.ENOEXEC, f"{name}: truncated segment")
     if vaddr + memsz > USER_TOP or vaddr < PAGE_SIZE:

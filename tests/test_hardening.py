@@ -94,9 +94,10 @@ class _RecordingBpf:
 )
 def test_sys_exit_payload_is_the_register_as_i64(result: int, as_i64: int) -> None:
     hooks = BpfHooks()
-    hooks.bpf = _RecordingBpf()  # type: ignore[assignment]
+    recorder = _RecordingBpf()
+    hooks.bpf = recorder  # type: ignore[assignment]
     hooks.sys_exit(60, result)
-    assert hooks.bpf.payloads == [struct.pack("<Qq", 60, as_i64)]  # type: ignore[union-attr]
+    assert recorder.payloads == [struct.pack("<Qq", 60, as_i64)]
 
 
 def test_loaded_programs_are_bounded_and_charged() -> None:
@@ -397,7 +398,7 @@ def test_boot_takes_cli_names_and_values(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--timeout"):
         boot("x86_64", timeout="nan")
     with pytest.raises(TypeError):
-        boot("x86_64", memroy="64M")  # type: ignore[call-arg]
+        boot("x86_64", memroy="64M")
 
 
 def test_qemu_table_translates_and_features_can_register() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from emulator.cpu import CPU_CLASSES
+from emulator.cpu.base import GuestCpu, TrapHandler
 from kernel.mm import PROT_R as PROT_READ
 from kernel.mm import PROT_X as PROT_EXEC
 
@@ -14,7 +15,7 @@ CODE = {"x86_64": b"\xcd\x80" * 2, "aarch64": (0xD4000001).to_bytes(4, "little")
 BASE = 0x400000
 
 
-def _cpu(arch: str, handler):  # type: ignore[no-untyped-def]
+def _cpu(arch: str, handler: TrapHandler) -> GuestCpu:
     cpu = CPU_CLASSES[arch](handler)
     cpu.map(BASE, 0x1000, PROT_READ | PROT_EXEC)
     cpu.write(BASE, CODE[arch])
@@ -26,7 +27,7 @@ def _cpu(arch: str, handler):  # type: ignore[no-untyped-def]
 def test_trap_sees_the_syscall_registers_and_sets_the_result(arch: str) -> None:
     seen = []
 
-    def handler(cpu, nr, args):  # type: ignore[no-untyped-def]
+    def handler(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> int:
         seen.append((nr, args))
         return -2
 
@@ -45,7 +46,7 @@ def test_trap_sees_the_syscall_registers_and_sets_the_result(arch: str) -> None:
 def test_an_exception_in_the_handler_propagates_and_stops(arch: str) -> None:
     calls = []
 
-    def handler(cpu, nr, args):  # type: ignore[no-untyped-def]
+    def handler(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> int:
         calls.append(nr)
         raise RuntimeError("model bug")
 

@@ -43,12 +43,13 @@ from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
+# argtypes None (pass arguments unconverted) is valid ctypes; typeshed allows only a list
 _reg_read_batch = _lib.uc_reg_read_batch
-_reg_read_batch.argtypes = None
+_reg_read_batch.argtypes = None  # type: ignore[assignment]
 _reg_write = _lib.uc_reg_write
-_reg_write.argtypes = None
+_reg_write.argtypes = None  # type: ignore[assignment]
 _reg_read = _lib.uc_reg_read
-_reg_read.argtypes = None
+_reg_read.argtypes = None  # type: ignore[assignment]
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -350,7 +351,9 @@ class GuestCpu:
             self._on_interrupt(uc, intno, None)
         except BaseException as e:
             if uc._hook_exception is None:
-                uc._hook_exception = e
+                # the binding's own guard stores any BaseException in this field too,
+                # though it declares it Optional[Exception]
+                uc._hook_exception = e  # type: ignore[assignment]
             uc.emu_stop()
 
     def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:

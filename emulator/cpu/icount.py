@@ -27,6 +27,14 @@ class IcountUnavailable(RuntimeError):
     """The installed Unicorn does not keep an instruction counter where we expect it."""
 
 
+def _uc_struct(uc: Uc) -> int:
+    """Address of the engine's native `uc_struct` (every open Uc has one)."""
+    address = uc._uch.value
+    if address is None:
+        raise IcountUnavailable("the Unicorn engine is closed")
+    return address
+
+
 def _probe(nops: int, budget: int) -> bytes:
     """Run `nops` NOPs then a trap under `count=budget`; snapshot uc_struct at the trap."""
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
@@ -35,7 +43,7 @@ def _probe(nops: int, budget: int) -> bytes:
     snapshot: list[bytes] = []
 
     def on_trap(uc: Uc, _intno: int, _data: object) -> None:
-        snapshot.append(ctypes.string_at(uc._uch.value, _SCAN_BYTES))
+        snapshot.append(ctypes.string_at(_uc_struct(uc), _SCAN_BYTES))
         uc.emu_stop()
 
     uc.hook_add(UC_HOOK_INTR, on_trap)
@@ -78,7 +86,7 @@ class InstructionCounter:
     __slots__ = ("_cell",)
 
     def __init__(self, uc: Uc) -> None:
-        self._cell = ctypes.c_uint64.from_address(uc._uch.value + counter_offset())
+        self._cell = ctypes.c_uint64.from_address(_uc_struct(uc) + counter_offset())
 
     def executed(self, budget: int) -> int:
         """Instructions run in this slice so far (the trapping instruction included)."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from xml.sax.saxutils import escape, quoteattr
 
 from emulator.config import EXIT_PANIC, EXIT_TIMEOUT
@@ -42,6 +42,12 @@ POLL_INTERVAL_NS = 5_000_000
 MAX_MEMORY_REPLY = packets.MAX_PACKET // 2 - 16
 PAGE = 0x1000
 _WATCH_REASON = {WatchKind.WRITE: "watch", WatchKind.READ: "rwatch", WatchKind.ACCESS: "awatch"}
+
+
+def _owner(cpu: GuestCpu) -> Process | None:
+    """The process on ``cpu``: the CPU keeps it as an opaque ``object``, the kernel
+    only ever stores a `Process` there."""
+    return cast("Process | None", cpu.owner)
 
 
 class GdbKilled(Exception):
@@ -80,7 +86,7 @@ class GdbStub:
     def before_slice(self, cpu: GuestCpu, default_cap: int) -> int:
         """Called before every CPU slice; returns the slice's instruction cap."""
         self._poll()
-        proc = cpu.owner
+        proc = _owner(cpu)
         if self.stop_requested:
             self._stop(proc, self.stop_signal)
         if cpu.debug is not None and cpu.debug.skip_first:
@@ -96,7 +102,7 @@ class GdbStub:
             self._stop(self.kernel.sched.last or self.kernel.init, self.stop_signal)
 
     def after_slice(self, cpu: GuestCpu, result: SliceResult) -> None:
-        proc: Process | None = cpu.owner
+        proc = _owner(cpu)
         if proc is None:
             return
         if result.reason is StopReason.DEBUG and cpu.debug is not None and cpu.debug.hit:
@@ -129,7 +135,7 @@ class GdbStub:
         Returns whether the kernel should deliver it (kill the process). gdb's
         `continue` passes the signal on; `signal 0` discards it and the instruction
         runs again, as on a real system."""
-        proc = cpu.owner
+        proc = _owner(cpu)
         fault = result.fault
         if self.conn is None or proc is None or fault is None:
             return True

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import TYPE_CHECKING
 
 from kernel.abi import Errno, Helper, Sys
 from kernel.syscalls.table import SYSCALLS
+
+if TYPE_CHECKING:
+    from kernel.proc import Process
 
 ERRNO_MAX = 4095
 
@@ -60,8 +64,8 @@ def helper_name(helper_id: int) -> str:
         return f"helper_{helper_id}"
 
 
-def proc_label(proc: object) -> str:
-    return f"pid {proc.pid} ({proc.name})"  # type: ignore[attr-defined]
+def proc_label(proc: Process) -> str:
+    return f"pid {proc.pid} ({proc.name})"
 
 
 def signed64(value: int) -> int:

@@ -11,6 +11,7 @@ itself through `board.events.emit(item, text)`, after checking
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,7 +59,7 @@ class UnknownItem(ValueError):
     """A `-d` item or `--trace-events` category that does not exist."""
 
 
-def parse_list(text: str, known: dict[str, object], what: str) -> list[str]:
+def parse_list(text: str, known: Mapping[str, object], what: str) -> list[str]:
     """`a,b,c` -> names, in registry order; `all` selects every one."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if "all" in names:

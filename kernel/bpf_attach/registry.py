@@ -249,7 +249,9 @@ class BpfSubsystem:
 
     # ---------------------------------------------------------------- hook runs
 
-    def run_hook(self, kind: AttachType, ctx: bytes | None, payload: bytes | None) -> None:
+    def run_hook(
+        self, kind: AttachType, ctx: bytes | None, payload: bytes | bytearray | None
+    ) -> None:
         """Run every program attached to `kind`, in attach order, logging as axiomOS."""
         tracer = self.tracer_of()
         vm, calls = self.vm, self._helper_calls
@@ -277,7 +279,9 @@ class BpfSubsystem:
             if r0 is not None and (r0 or kind in _LOGS_ZERO):
                 self._log_result(kind, prog_id, r0, payload)
 
-    def _log_result(self, kind: AttachType, prog_id: int, r0: int, payload: bytes | None) -> None:
+    def _log_result(
+        self, kind: AttachType, prog_id: int, r0: int, payload: bytes | bytearray | None
+    ) -> None:
         signed = r0 - (1 << 64) if r0 >= 1 << 63 else r0
         if kind is AttachType.IIO:
             self.log("INFO", LOG_MODULE, f"IIO BPF Hook [id={prog_id}] returned: {signed}")

@@ -118,7 +118,7 @@ class Record:
             fmt += f"{size - natural}x"
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
-        self.type = namedtuple(name, [n for n, _ in fields])  # type: ignore[misc]
+        self.type: Any = namedtuple(name, [n for n, _ in fields])  # type: ignore[misc]
         # How many raw struct values each field spans (arrays of numbers span several).
         self._spans = [_span(f) for _, f in fields]
         self._zeros = [

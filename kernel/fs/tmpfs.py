@@ -150,8 +150,10 @@ class TmpDir(DictDir):
         self.mtime = self.fs.now_s()
         return node
 
-    def create(self, name: str) -> Node:
-        return self._add(name, TmpFile(self.fs, self.fs.next_ino()))
+    def create(self, name: str) -> TmpFile:
+        file = TmpFile(self.fs, self.fs.next_ino())
+        self._add(name, file)
+        return file
 
     def mkdir(self, name: str) -> Node:
         return self._add(name, TmpDir(self.fs, self.fs.next_ino()))

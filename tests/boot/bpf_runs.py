@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from emulator.logview import LogLine, parse_log
 from emulator.testing import BootedMachine, boot
+from kernel.proc import Process
 
 TICK_HZ = {"x86_64": 200, "aarch64": 100}
 PROGRAM_PID = 2  # init is pid 1; the program it spawns is pid 2 on a fresh boot
@@ -110,10 +111,10 @@ def run_demo(arch: str, program: str) -> DemoRun:
     sched = kernel.sched
     original = sched.on_switch
 
-    def record(prev: object, nxt: object) -> None:
-        prev_pid = prev.pid if prev is not None else 0  # type: ignore[attr-defined]
+    def record(prev: Process | None, nxt: Process) -> None:
+        prev_pid = prev.pid if prev is not None else 0
         active = kernel.hooks.sched_switch_active
-        switches.append(Switch(prev_pid, nxt.pid, active, len(vm.backend)))  # type: ignore[attr-defined]
+        switches.append(Switch(prev_pid, nxt.pid, active, len(vm.backend)))
         original(prev, nxt)
 
     sched.on_switch = record

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from elftools.elf.elffile import ELFFile
+from elftools.elf.sections import SymbolTableSection
 
 from emulator.testing import boot
 from kernel.abi import AttachType
@@ -312,6 +313,7 @@ def test_iio_demo_hook_log_lines(arch: str, demo: Callable[..., DemoRun]) -> Non
 def symbol_address(arch: str, program: str, symbol: str) -> int:
     with open(Path(BUILD) / arch / "bin" / program, "rb") as f:
         symtab = ELFFile(f).get_section_by_name(".symtab")
+        assert isinstance(symtab, SymbolTableSection)
         (sym,) = symtab.get_symbol_by_name(symbol)
         return sym["st_value"]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from emulator.testing import boot
 
 
-def run(arch: str, program: str, **options: object) -> tuple[int, str]:
+def run(arch: str, program: str, **options: Any) -> tuple[int, str]:
     vm = boot(arch, append=f"/bin/{program}", **options)
     status = vm.run_to_end()
     return status, vm.program_output(program)

@@ -5,8 +5,10 @@ Both ways the guest sees the same results at the same guest times."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from unicorn import Uc
 
 from emulator.chardev import MemoryBackend
 from emulator.config import MachineConfig
@@ -18,12 +20,12 @@ def _run(arch: str, tmp: Path | None, monkeypatch: pytest.MonkeyPatch) -> tuple:
     traps = []
     original = base.GuestCpu._on_interrupt
 
-    def counting(self, uc, intno, data):  # type: ignore[no-untyped-def]
+    def counting(self: base.GuestCpu, uc: Uc, intno: int, data: object) -> None:
         traps.append(intno)
         return original(self, uc, intno, data)
 
     monkeypatch.setattr(base.GuestCpu, "_on_interrupt", counting)
-    options = {"trace": tmp / "trace.json"} if tmp is not None else {}
+    options: dict[str, Any] = {"trace": tmp / "trace.json"} if tmp is not None else {}
     backend = MemoryBackend()
     config = MachineConfig(arch=arch, cmdline="init=/bin/b_pingpong 40", **options)
     machine = Machine(config, backend)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
+from elftools.elf.sections import SymbolTableSection
 
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, decode
@@ -52,6 +53,7 @@ def load_programs(path: Path, map_ids: dict[str, int] | None = None) -> dict[str
     with open(path, "rb") as fh:
         elf = ELFFile(fh)
         symtab = elf.get_section_by_name(".symtab")
+        assert isinstance(symtab, SymbolTableSection)
         sections = {i: s for i, s in enumerate(elf.iter_sections())}
         text_idx = next((i for i, s in sections.items() if s.name == ".text"), None)
         text = decode(sections[text_idx].data()) if text_idx is not None else []

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kernel.abi import MapType
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.interp.program import Program
 from kernel.bpf.interp.vm import Vm
@@ -24,7 +23,7 @@ from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.asm import assemble
 from kernel.bpf.isa.insn import Insn
 from kernel.bpf.runtime.env import TaskInfo, TestHelperEnv
-from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable, RingBufMap, TimeseriesMap
 from tests.bpf import test_vm_properties as props
 from tests.bpf.test_verifier import ACCEPT, REJECT
 from tests.bpf.verifier_cases import MAPS
@@ -45,13 +44,13 @@ def _vm(reference: bool) -> tuple[Vm, MapTable, TestHelperEnv]:
     return Vm(maps, env, reference=reference), maps, env
 
 
-def _snapshot(maps: MapTable) -> list:
-    out = []
+def _snapshot(maps: MapTable) -> list[list]:
+    out: list[list] = []
     for map_id in range(len(MAPS)):
         m = maps.get(map_id)
-        if m.map_type == MapType.RINGBUF:
+        if isinstance(m, RingBufMap):
             out.append(m.peek_all())
-        elif m.map_type == MapType.TIMESERIES:
+        elif isinstance(m, TimeseriesMap):
             out.append(m.entries())
         else:
             items, key = [], None

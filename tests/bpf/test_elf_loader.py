@@ -17,7 +17,7 @@ from kernel.bpf.errors import VerifierError
 from kernel.bpf.interp.vm import Vm
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.runtime.env import TestHelperEnv
-from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable, RingBufMap, TimeseriesMap
 from tests.bpf.c_elf import compile_object, compile_source
 from userspace.bpf_build import BPF_SRC
 
@@ -56,9 +56,10 @@ def test_maps_of_every_type_are_created_and_used() -> None:
     assert vm.run(prog.program) == 0
     assert U64.unpack(table.get(1).lookup(struct.pack("<I", 7)))[0] == 2
     assert U64.unpack(table.get(2).lookup(struct.pack("<I", 2)))[0] == 20
-    ring = table.get(3)
+    ring, series = table.get(3), table.get(4)
+    assert isinstance(ring, RingBufMap) and isinstance(series, TimeseriesMap)
     assert [U64.unpack(ring.poll(64))[0] for _ in range(2)] == [10, 20]
-    assert [U64.unpack(v)[0] for _, v in table.get(4).entries()] == [10, 20]
+    assert [U64.unpack(v)[0] for _, v in series.entries()] == [10, 20]
 
 
 def test_ringbuf_records_from_c() -> None:

@@ -16,7 +16,7 @@ from kernel.bpf.elf import load_object, parse_object
 from kernel.bpf.elf.maps import MAP_DEF
 from kernel.bpf.interp.vm import Vm
 from kernel.bpf.runtime.env import TestHelperEnv
-from kernel.bpf.runtime.maps import MapTable
+from kernel.bpf.runtime.maps import MapTable, RingBufMap
 from tests.bpf.c_elf import compile_source
 from userspace import bpf_build
 
@@ -142,6 +142,7 @@ def test_bpf_loader_program_in_c_runs_the_pipeline() -> None:
     for _ in range(3):
         assert vm.run(prog.program) == 0
     ring = table.get(obj.maps["events"])
+    assert isinstance(ring, RingBufMap)
     assert [struct.unpack("<Q", ring.poll(8))[0] for _ in range(3)] == [1, 2, 3]
     assert bytes(table.get(obj.maps["counter"]).lookup(bytes(4))) == struct.pack("<Q", 3)
     assert [m for _, _, m in env.logs] == ["[BPF] Tick!"] * 3
@@ -155,5 +156,7 @@ def test_ringbuf_demo_program_in_c() -> None:
     assert len(obj.program("timestamp").insns) == printed  # the guest prints this count
     env = TestHelperEnv()
     Vm(table, env).run(obj.program("timestamp").program)
-    record = table.get(obj.maps["events"]).poll(64)
+    events = table.get(obj.maps["events"])
+    assert isinstance(events, RingBufMap)
+    record = events.poll(64)
     assert record == struct.pack("<Q", env.ktime_ns())

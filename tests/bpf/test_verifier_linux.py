@@ -10,6 +10,7 @@ for verification. Each program is also executed where acceptance is the claim.
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -33,6 +34,9 @@ from kernel.bpf.runtime.env import TestHelperEnv
 from kernel.bpf.runtime.maps import MapTable
 from kernel.bpf.verifier import NS_PER_INSN, NS_PER_STATE, cost_ns, verify
 from tests.bpf.c_elf import compile_object
+
+if TYPE_CHECKING:
+    from kernel.syscalls.bpf import Attr
 
 
 def _maps(value_size: int = 8, entries: int = 4) -> MapTable:
@@ -415,6 +419,9 @@ class _Kernel:
 
 
 class _Proc:
+    """A stand-in process (the bpf() handlers touch only its `mm`): passed where a
+    `Process` is declared, hence the `type: ignore[arg-type]`s."""
+
     def __init__(self) -> None:
         self.mm = _Mem()
 
@@ -422,7 +429,7 @@ class _Proc:
 LOG_BUF, CODE, KEY, VALUE = 0x1000, 0x8000, 0x100, 0x200
 
 
-def _attr(**fields: int) -> object:
+def _attr(**fields: int) -> Attr:
     from kernel.syscalls.bpf import Attr
 
     raw = bytearray(176)
@@ -443,7 +450,7 @@ def _prog_load(k: _Kernel, p: _Proc, src: str, log_size: int, log_level: int = 1
     attr = _attr(
         insn_cnt=len(code) // 8, insns=CODE, log_level=log_level, log_size=log_size, log_buf=LOG_BUF
     )
-    return _prog_load(k, p, attr)
+    return _prog_load(k, p, attr)  # type: ignore[arg-type]
 
 
 def _encode(src: str) -> bytes:
@@ -513,9 +520,9 @@ def test_frozen_map_update_and_delete_are_eperm_lookup_works() -> None:
     p.mm.write(VALUE, struct.pack("<Q", 7))
     for handler in (_map_update, _map_delete):
         with pytest.raises(SyscallError) as e:
-            handler(k, p, _attr(map_fd=rodata.id, key=KEY, value=VALUE))
+            handler(k, p, _attr(map_fd=rodata.id, key=KEY, value=VALUE))  # type: ignore[arg-type]
         assert e.value.errno == Errno.EPERM
-    assert _map_lookup(k, p, _attr(map_fd=rodata.id, key=KEY, value=VALUE)) == 0
+    assert _map_lookup(k, p, _attr(map_fd=rodata.id, key=KEY, value=VALUE)) == 0  # type: ignore[arg-type]
     assert p.mm.read(VALUE, 8) == struct.pack("<Q", 5)
 
 

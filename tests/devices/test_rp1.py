@@ -123,15 +123,19 @@ def test_kernel_drivers_use_the_registers_the_original_uses(log: DeviceEventLog)
                 return self.pwm, address - 0x1000
             return self.gpio, address
 
-        def read(self, address: int) -> int:
+        def read(self, address: int, size: int | None = None) -> int:
             self.accesses.append(("r", address))
             dev, off = self._dev(address)
             return dev.read(off)  # type: ignore[attr-defined]
 
-        def write(self, address: int, value: int) -> None:
+        def write(self, address: int, value: int, size: int | None = None) -> None:
             self.accesses.append(("w", address))
             dev, off = self._dev(address)
             dev.write(off, value)  # type: ignore[attr-defined]
+
+        def write_block(self, address: int, data: bytes, size: int | None = None) -> None:
+            for b in data:
+                self.write(address, b, size)
 
     bus = Bus()
     gpio = Rp1GpioDriver(bus, 0)

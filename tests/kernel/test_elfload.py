@@ -9,7 +9,7 @@ import pytest
 from emulator.cpu.aarch64 import Aarch64Cpu
 from emulator.cpu.x86_64 import X86_64Cpu
 from kernel.abi import USER_ALLOC_BASE, USER_EXEC_ALLOC_BASE, Arch, Errno, SyscallError
-from kernel.elfload import build_process, parse_executable
+from kernel.elfload import ElfImage, ProcessStart, build_process, parse_executable
 from kernel.mm import PROT_R, PROT_W, PROT_X, AddressSpace, MemoryAccount
 
 from .static_elf import BASE, static_elf
@@ -27,7 +27,7 @@ def arch(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-def layout(arch: str, data: bytes, spawned: bool) -> tuple[AddressSpace, object, object]:
+def layout(arch: str, data: bytes, spawned: bool) -> tuple[AddressSpace, ElfImage, ProcessStart]:
     cpu = CPUS[arch](_trap)
     base = (USER_ALLOC_BASE if spawned else USER_EXEC_ALLOC_BASE)[Arch(arch)]
     mm = AddressSpace(cpu, MemoryAccount(64 * MIB), base)

@@ -13,13 +13,16 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from emulator.machine import RunState
 from emulator.monitor.server import PROMPT, Monitor
 from emulator.testing import BootedMachine, boot
 from kernel.abi import AttachType, Sys
+from kernel.kernel import Kernel
 from kernel.tracer import KernelTracer
 
+T = TypeVar("T")
 TICK_LINE = re.compile(r"Tick #3 received via ringbuf \(counter=(\d+)\), map counter: (\d+)")
 
 
@@ -50,9 +53,9 @@ class Client:
         return json.loads(self._until(b"\n"))
 
 
-def serve_while(monitor: Monitor, work: Callable[[], object]) -> object:
+def serve_while(monitor: Monitor, work: Callable[[], T]) -> T:
     """Run `work` in a thread while this thread answers the monitor (machine paused)."""
-    result: list[object] = []
+    result: list[T] = []
     thread = threading.Thread(target=lambda: result.append(work()))
     thread.start()
     while thread.is_alive():
@@ -69,9 +72,9 @@ def test_monitor_answers_every_command(arch: str, tmp_path: Path) -> None:
     k = vm.machine.kernel
     pc = vm.machine.kernel.procs[2].cpu.pc
 
-    def session() -> dict[str, str]:
+    def session() -> dict[str, Any]:
         c = Client(path)
-        out = {"banner": c.banner}
+        out: dict[str, Any] = {"banner": c.banner}
         for line in (
             "help",
             "info registers",
@@ -182,7 +185,7 @@ class AttachTicks(KernelTracer):
 
     syscalls = True
 
-    def __init__(self, kernel: object) -> None:
+    def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
         self.at: int | None = None
 
@@ -392,8 +395,8 @@ def test_monitor_drives_the_rpi5_button_and_shows_the_led(tmp_path: Path) -> Non
     vm.run_for(0.05)  # the guest sees the edge: its GPIO program lights the LED
     assert vm.gpio_level(18) == 1
     assert vm.device_messages("gpio") == ["gpio: pin 18 -> 1"]
-    out = serve_while(monitor, lambda: Client(path).cmd("info gpio"))
-    assert "18=1" in out  # type: ignore[operator]
+    after = serve_while(monitor, lambda: Client(path).cmd("info gpio"))
+    assert "18=1" in after
     monitor.close()
 
 

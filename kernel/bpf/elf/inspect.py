@@ -184,7 +184,7 @@ def _print_maps(out: TextIO, specs: Sequence[MapSpec], ids: dict[MapSpec, int]) 
     _table(out, rows, right={0, 3, 4, 5})
 
 
-def _table(out: TextIO, rows: list[tuple[str, ...]], right: set[int]) -> None:
+def _table(out: TextIO, rows: Sequence[tuple[str, ...]], right: set[int]) -> None:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     for row in rows:
         cells = [

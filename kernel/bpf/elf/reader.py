@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationSection
+from elftools.elf.sections import SymbolTableSection
 
 from kernel.abi import BPF_ELF_MAX_SIZE, Errno
 from kernel.bpf.elf.btf import Btf, parse_btf
@@ -168,6 +169,8 @@ class _Reader:
         symtab = self.elf.get_section_by_name(".symtab")
         if symtab is None:
             return
+        if not isinstance(symtab, SymbolTableSection):
+            raise _einval(f"not an ELF object: malformed (.symtab of type {symtab['sh_type']})")
         for sym in symtab.iter_symbols():
             shndx = sym["st_shndx"]
             self.symbols.append(

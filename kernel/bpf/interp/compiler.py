@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
@@ -44,7 +44,14 @@ from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
 
-CompiledFn = Callable[[Any, int, int, int], int]
+
+class CompiledFn(Protocol):
+    """``fn(m, r1, r2, budget) -> r0``; ``source`` keeps the generated Python text."""
+
+    source: str
+
+    def __call__(self, m: Any, r1: int, r2: int, budget: int, /) -> int: ...
+
 
 STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE
 _FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
@@ -340,8 +347,8 @@ class _Emitter:
                 f"{d} = (t - ((t & {1 << (bits - 1)}) << 1)) & {mask}",
             ]
         b = f"r{insn.src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
-        table = _SIGNED_ALU if insn.off else _ALU
-        text = table[code][0 if is64 else 1].format(d=d, b=b)
+        alu = _SIGNED_ALU if insn.off else _ALU
+        text = alu[code][0 if is64 else 1].format(d=d, b=b)
         if not reg and code in (op.LSH, op.RSH, op.ARSH):
             width = 63 if is64 else 31
             text = text.replace(f"({b} & {width})", str(int(b) & width))
@@ -546,5 +553,5 @@ def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
     code = compile(src, "<bpf-compiled>", "exec")
     exec(code, ns)  # noqa: S102 - source generated from validated instructions
     fn = ns["bpf_program"]
-    fn.source = src  # type: ignore[attr-defined]
+    fn.source = src
     return fn

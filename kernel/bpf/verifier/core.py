@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import Literal, NoReturn
 
 from kernel.abi import Helper, MapType
 from kernel.bpf.isa import opcodes as op
@@ -417,7 +417,7 @@ class Verifier:
                 st.idx = idx + 1
             elif cls == op.LDX:
                 mode = insn.opcode & op.MODE_MASK
-                r = check_access(
+                loaded = check_access(
                     self,
                     st,
                     insn.src,
@@ -426,7 +426,8 @@ class Verifier:
                     "read",
                     signed=mode == op.MEMSX,
                 )
-                st.cur.regs[insn.dst] = r
+                assert loaded is not None  # a read always yields the loaded value
+                st.cur.regs[insn.dst] = loaded
                 st.idx = idx + 1
             elif cls == op.ST:
                 value = const_reg(insn.imm)
@@ -520,7 +521,7 @@ class Verifier:
         if keys:
             backtrack_above(self.insns, self.history, st.hist, len(st.frames) - 1, keys)
 
-    def _visited(self, st: VerifierState) -> Checkpoint | bool | None:
+    def _visited(self, st: VerifierState) -> Checkpoint | Literal[True] | None:
         """Linux's is_state_visited: prune ``st``, detect a loop, or store a state."""
         idx = st.idx
         anc = self.unfinished.get(idx)
@@ -549,7 +550,7 @@ class Verifier:
                     del lst[i]  # rarely useful: stop paying for the comparison
                     # and free its state: never compared again (`History` keeps the
                     # checkpoint itself, whose precision marks backtracking still reads)
-                    cp.state = None
+                    cp.state = None  # type: ignore[assignment]  # out of `lst`: never read again
         # Store a new state only after some work since the last one (Linux: two
         # jumps and eight instructions; twenty jumps or a hundred instructions
         # between two iterations of a loop, whose states differ anyway).
@@ -739,7 +740,12 @@ class Verifier:
         if bpf_map is not None and bpf_map.frozen and proto.helper in _MAP_WRITERS:
             self.fail(f"write into map forbidden: map {map_label(bpf_map)} is frozen ({name})")
         in_range = False
-        if map_ptr and proto.ret == Ret.MAP_VALUE_OR_NULL and bpf_map.map_type == MapType.ARRAY:
+        if (
+            map_ptr
+            and bpf_map is not None  # set with map_ptr
+            and proto.ret == Ret.MAP_VALUE_OR_NULL
+            and bpf_map.map_type == MapType.ARRAY
+        ):
             # Linux's rule, for Linux's way of naming a map (a map pointer loaded
             # by ld_imm64); a plain map id in a register keeps the NULL check
             in_range = self._const_key_in_range(st, bpf_map)
@@ -753,7 +759,8 @@ class Verifier:
             else:
                 regs[0] = Reg(PTR_TO_MAP_VALUE_OR_NULL, ZERO_S, id=self.new_id(), map=bpf_map)
         else:
-            regs[0] = Reg(SCALAR, _RET_RANGES.get(proto.helper, scalar.UNKNOWN64))
+            ret = _RET_RANGES.get(proto.helper)
+            regs[0] = Reg(SCALAR, scalar.UNKNOWN64 if ret is None else ret)
 
     def _const_key_in_range(self, st: VerifierState, bpf_map: MapInfo) -> bool:
         """R2 points at a stack key whose value is known and < max_entries; the
@@ -1111,9 +1118,9 @@ def _snapshot(st: VerifierState, live: list[int]) -> VerifierState:
             if reg.id and reg.type == SCALAR:
                 counts[reg.id] = counts.get(reg.id, 0) + 1
         for slot in f.stack.values():
-            reg = slot.spill
-            if reg is not None and reg.id and reg.type == SCALAR:
-                counts[reg.id] = counts.get(reg.id, 0) + 1
+            sp = slot.spill
+            if sp is not None and sp.id and sp.type == SCALAR:
+                counts[sp.id] = counts.get(sp.id, 0) + 1
     if counts and any(c == 1 for c in counts.values()):
         for f, where, r in list(snap.all_regs()):
             if r.type == SCALAR and r.id and counts[r.id] == 1:

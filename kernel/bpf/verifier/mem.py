@@ -32,6 +32,7 @@ from kernel.bpf.verifier.state import (
     TYPE_NAMES,
     ZERO,
     Frame,
+    MapInfo,
     Reg,
     Slot,
     VerifierState,
@@ -43,6 +44,12 @@ if TYPE_CHECKING:
     from kernel.bpf.verifier.core import Verifier
 
 MAX_VAR_OFF = 1 << 29  # Linux's BPF_MAX_VAR_OFF: bound on variable pointer offsets
+
+
+def _map_of(ptr: Reg) -> MapInfo:
+    """The map a PTR_TO_MAP_VALUE points into: every such pointer carries it."""
+    assert ptr.map is not None
+    return ptr.map
 
 
 def sized_unknown(size: int, signed: bool = False) -> Reg:
@@ -86,7 +93,7 @@ def _region(v: Verifier, regno: int, ptr: Reg, off: int, size: int, limit: int, 
 def _forbidden(v: Verifier, ptr: Reg, off: int, size: int) -> None:
     """A write into a frozen (read-only) map, in Linux's words."""
     v.fail(
-        f"write into map forbidden, value_size={ptr.map.value_size} "
+        f"write into map forbidden, value_size={_map_of(ptr).value_size} "
         f"off={ptr.off + off + scalar.to_signed(ptr.s.value)} size={size}"
     )
 
@@ -126,8 +133,8 @@ def check_access(
     if t == PTR_TO_STACK:
         return _stack_access(v, st, regno, ptr, off, size, kind, value, value_regno, signed)
     if t == PTR_TO_MAP_VALUE:
-        _region(v, regno, ptr, off, size, ptr.map.value_size, "map value")
-        if kind != "read" and ptr.map.frozen:
+        _region(v, regno, ptr, off, size, _map_of(ptr).value_size, "map value")
+        if kind != "read" and _map_of(ptr).frozen:
             _forbidden(v, ptr, off, size)
         if kind == "atomic":
             _check_aligned(v, regno, ptr, off, size)
@@ -282,7 +289,8 @@ def _check_stack_init(v: Verifier, frame: Frame, lo: int, n: int, what: str) -> 
             if what == "helper":
                 v.fail(f"invalid indirect read from stack off {lo}+{b - lo} size {n}")
             v.fail(f"invalid {what} from stack off {lo}+{b - lo} size {n}")
-        if kind == SPILL and slot.spill.is_ptr:
+        # SPILL bytes belong to a Slot holding a spilled register
+        if kind == SPILL and slot.spill.is_ptr:  # type: ignore[union-attr]
             v.fail(f"invalid {what} of spilled pointer from stack off {b}")
 
 
@@ -310,8 +318,8 @@ def stack_read(v: Verifier, frame: Frame, o: int, size: int, signed: bool = Fals
         kind = INVALID if slot is None else slot.kinds[j]
         if kind == INVALID:
             v.fail(f"invalid read from stack off {o}+{idx} size {size}")
-        if kind == SPILL:
-            sp = slot.spill
+        if kind == SPILL:  # bytes of a Slot holding a spilled register
+            sp = slot.spill  # type: ignore[union-attr, assignment]
             if sp.type != SCALAR:
                 v.fail(
                     f"invalid size of register fill: {size} bytes of a spilled "
@@ -416,7 +424,7 @@ def check_helper_mem(
         if t in (PTR_TO_MAP_VALUE, PTR_TO_MEM, PTR_TO_PACKET):
             return
     if t == PTR_TO_MAP_VALUE:
-        _region(v, regno, ptr, 0, size_hi, ptr.map.value_size, "map value")
+        _region(v, regno, ptr, 0, size_hi, _map_of(ptr).value_size, "map value")
         return
     if t == PTR_TO_MEM:
         _region(v, regno, ptr, 0, size_hi, v.mem_size, "memory")
@@ -444,8 +452,8 @@ def check_helper_mem_write(v: Verifier, st: VerifierState, regno: int, size: int
         stack_write(v, st, frame, ptr.frame, lo, size, None, regno)
         return
     if t == PTR_TO_MAP_VALUE:
-        _region(v, regno, ptr, 0, size, ptr.map.value_size, "map value")
-        if ptr.map.frozen:
+        _region(v, regno, ptr, 0, size, _map_of(ptr).value_size, "map value")
+        if _map_of(ptr).frozen:
             _forbidden(v, ptr, 0, size)
         return
     if t == PTR_TO_MEM:

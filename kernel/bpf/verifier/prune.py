@@ -111,7 +111,7 @@ def stacksafe(old: Frame, cur: Frame, ids: IdMap, fi: int, precise: set[int] | N
     wild = precise is None or WILD in precise
     for k, oslot in old.stack.items():
         cslot = cstack.get(k)
-        exact = wild or slot_key(fi, k * 8) in precise
+        exact = wild or (precise is not None and slot_key(fi, k * 8) in precise)
         sp = oslot.spill
         if sp is not None:
             if cslot is not None and cslot.spill is not None:
@@ -203,9 +203,9 @@ def _same_slot(a: Slot, b: Slot) -> bool:
         return False
     if (a.spill is None) != (b.spill is None) or (a.narrow is None) != (b.narrow is None):
         return False
-    if a.spill is not None and not same_value(a.spill, b.spill):
+    if a.spill is not None and b.spill is not None and not same_value(a.spill, b.spill):
         return False
-    if a.narrow is not None:
+    if a.narrow is not None and b.narrow is not None:
         if a.narrow[:2] != b.narrow[:2] or not same_value(a.narrow[2], b.narrow[2]):
             return False
     return True

@@ -437,8 +437,8 @@ def assume(op: str, a: Scalar, b: Scalar, bits: int = 64) -> tuple[Scalar, Scala
         return (a, b)
     if op in ("jgt", "jge", "jlt", "jle"):
         if op in ("jlt", "jle"):
-            r = assume(SWAP[op], b, a, bits)
-            return None if r is None else (r[1], r[0])
+            swapped = assume(SWAP[op], b, a, bits)
+            return None if swapped is None else (swapped[1], swapped[0])
         strict = 1 if op == "jgt" else 0
         a2 = sync((tv, tm, smin, smax, max(umin, bumin + strict), umax), bits)
         b2 = sync((bv, bm, bsmin, bsmax, bumin, min(bumax, umax - strict)), bits)
@@ -447,8 +447,8 @@ def assume(op: str, a: Scalar, b: Scalar, bits: int = 64) -> tuple[Scalar, Scala
         return (a2, b2)
     if op in ("jsgt", "jsge", "jslt", "jsle"):
         if op in ("jslt", "jsle"):
-            r = assume(SWAP[op], b, a, bits)
-            return None if r is None else (r[1], r[0])
+            swapped = assume(SWAP[op], b, a, bits)
+            return None if swapped is None else (swapped[1], swapped[0])
         strict = 1 if op == "jsgt" else 0
         a2 = sync((tv, tm, max(smin, bsmin + strict), smax, umin, umax), bits)
         b2 = sync((bv, bm, bsmin, min(bsmax, smax - strict), bumin, bumax), bits)

@@ -130,14 +130,15 @@ class KnownReg(Reg):
     these, and only it reads ``k``."""
 
     __slots__ = ()
+    k: int  # the value (Reg's slot; only KnownReg objects have it set)
 
-    @property  # type: ignore[override]
-    def s(self) -> Scalar:
+    @property
+    def s(self) -> Scalar:  # type: ignore[override]  # a lazy read of Reg's slot
         u = self.k
         sv = u - (1 << 64) if u >> 63 else u
         s = _new_scalar(Scalar, (u, 0, sv, sv, u, u))
         _set_s(self, s)
-        self.__class__ = Reg
+        self.__class__ = Reg  # type: ignore[assignment]  # same slots: now a plain Reg
         return s
 
 

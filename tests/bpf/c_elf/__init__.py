@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from kernel.abi_header import write_header
@@ -23,7 +24,7 @@ INCLUDE = CACHE / "include"
 X86_CC = ["-target", "x86_64-freestanding-none", "-O2", "-g0", "-c"]
 
 
-def _cached(key_parts: list[bytes], name: str, build: callable) -> bytes:
+def _cached(key_parts: list[bytes], name: str, build: Callable[[Path], None]) -> bytes:
     h = hashlib.sha256()
     for part in key_parts:
         h.update(part + b"\0")
