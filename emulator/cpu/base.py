@@ -49,6 +49,23 @@ _reg_write = _lib.uc_reg_write
 _reg_write.argtypes = None
 _reg_read = _lib.uc_reg_read
 _reg_read.argtypes = None
+# Slices, stops and uaccess also go straight to libunicorn: the binding converts every
+# argument through its argtypes and copies each read twice (buffer, bytearray), about
+# 1-2 us per call, and a context switch makes several of these calls. Integer
+# arguments are passed as explicit c_uint64/c_size_t (no argtypes: a bare int would
+# be a 32-bit C int).
+# A second handle on the same library, so these prototypes leave the binding's (which
+# gdb, the debugger and the tracers still call with plain ints) untouched.
+_raw_lib = ctypes.CDLL(_lib._name)
+_emu_start = _raw_lib.uc_emu_start
+_emu_stop = _raw_lib.uc_emu_stop
+_mem_read = _raw_lib.uc_mem_read
+_mem_write = _raw_lib.uc_mem_write
+_c_u64 = ctypes.c_uint64
+_c_size = ctypes.c_size_t
+_UC_ERR_OK = unicorn.UC_ERR_OK
+_ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
+_READ_BUFFER = 4096  # reads up to this size reuse one buffer per context
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -164,7 +181,7 @@ class GuestCpu:
         self.owner: object | None = None  # the kernel's process using this context
         self._handle = self.uc._uch
         self._counter = InstructionCounter(self.uc)
-        n = len(self.SYSCALL_REGS)
+        n = self._nregs = len(self.SYSCALL_REGS)
         self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
         base = ctypes.addressof(self._vals)
@@ -177,12 +194,14 @@ class GuestCpu:
         self._pc_ref = ctypes.byref(self._pc)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
+        self._rbuf = ctypes.create_string_buffer(_READ_BUFFER)
+        self._rview = memoryview(self._rbuf).cast("B")
         self._budget = 0
         self._stop_requested = False
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
-        self._intr_callback = _INTR_CALLBACK(self._on_interrupt_raw)  # kept alive here
+        self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
             self._handle,
@@ -277,11 +296,27 @@ class GuestCpu:
         self.uc.mem_protect(address, size, to_uc_prot(prot))
 
     def read(self, address: int, size: int) -> bytes:
-        """Raw read; the kernel checks permissions before calling (uaccess)."""
-        return bytes(self.uc.mem_read(address, size))
+        """Raw read; the kernel checks permissions before calling (uaccess).
+        Small reads (the common syscall buffers) land in this context's reusable buffer."""
+        if size <= _READ_BUFFER:
+            buf = self._rbuf
+            status = _mem_read(self._handle, _c_u64(address), buf, _c_size(size))
+            if status != _UC_ERR_OK:
+                raise UcError(status, address, size)
+            return self._rview[:size].tobytes()
+        big = ctypes.create_string_buffer(size)
+        status = _mem_read(self._handle, _c_u64(address), big, _c_size(size))
+        if status != _UC_ERR_OK:
+            raise UcError(status, address, size)
+        return big.raw
 
     def write(self, address: int, data: bytes) -> None:
-        self.uc.mem_write(address, data)
+        if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
+            data = bytes(data)
+        size = len(data)
+        status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
+        if status != _UC_ERR_OK:
+            raise UcError(status, address, size)
 
     def regions(self) -> list[tuple[int, int, int]]:
         return list(self.uc.mem_regions())
@@ -302,7 +337,9 @@ class GuestCpu:
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
         self._stop_requested = True
-        self.uc.emu_stop()
+        status = _emu_stop(self._handle)
+        if status != _UC_ERR_OK:
+            raise UcError(status)
 
     def run(self, budget: int = 0, timeout_us: int = 0) -> SliceResult:
         """Run from the saved PC for `budget` instructions (or `timeout_us` host time)."""
@@ -310,12 +347,13 @@ class GuestCpu:
         self._stop_requested = False
         self._fault = None
         self._pending_mem_fault = None
-        start = self.pc
+        handle = self._handle
+        _reg_read(handle, self.PC_REG, self._pc_ref)
         debug = self.debug
         if debug is not None:
             debug.begin_slice()
         try:
-            self.uc.emu_start(start, 0, timeout=timeout_us, count=budget)
+            self._emu_start(self._pc.value, timeout_us, budget)
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
         finally:
@@ -330,40 +368,55 @@ class GuestCpu:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
             return SliceResult(StopReason.REQUESTED, self._executed(budget))
-        if self.pc == 0:
+        _reg_read(handle, self.PC_REG, self._pc_ref)
+        if self._pc.value == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
             # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
             return SliceResult(StopReason.FAULT, self._executed(budget), fault)
         return SliceResult(StopReason.BUDGET, budget if budget else 0)
 
+    def _emu_start(self, begin: int, timeout_us: int, count: int) -> None:
+        """`Uc.emu_start` through ctypes, with the binding's error semantics: a failed
+        start raises UcError, and an exception a hook raised is re-raised here."""
+        uc = self.uc
+        uc._hook_exception = None
+        status = _emu_start(self._handle, _c_u64(begin), _ZERO, _c_u64(timeout_us), _c_size(count))
+        if status != _UC_ERR_OK:
+            raise UcError(status)
+        if uc._hook_exception is not None:
+            raise uc._hook_exception
+
     def _executed(self, budget: int) -> int:
         return self._counter.executed(budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
 
-    def _on_interrupt_raw(self, _handle: int, intno: int, _data: object) -> None:
-        """libunicorn's callback. An exception is kept for `emu_start` to raise after
-        stopping, exactly as the binding's own hooks do."""
-        uc = self.uc
+    def _on_interrupt(self, _handle: object, intno: int, _data: object) -> None:
+        """libunicorn's trap callback, one Python frame per syscall: decode the call,
+        run the kernel's handler, write the result. An exception is kept for
+        `_emu_start` to raise after stopping, exactly as the binding's own hooks do."""
         try:
-            self._on_interrupt(uc, intno, None)
+            if intno != self.SYSCALL_INTNO:
+                self._on_other_interrupt(intno)
+                return
+            handle = self._handle
+            _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+            v = self._vals
+            result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+            if result is not None:
+                self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
+                _reg_write(handle, self.RET_REG, self._ret_ref)
         except BaseException as e:
+            uc = self.uc
             if uc._hook_exception is None:
                 uc._hook_exception = e
-            uc.emu_stop()
+            _emu_stop(self._handle)
 
-    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
-        if intno != self.SYSCALL_INTNO:
-            self._fault = self._make_fault(self._interrupt_fault(intno), None, self._fault_pc())
-            uc.emu_stop()
-            return
-        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
-        v = self._vals
-        result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
-        if result is not None:
-            self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
-            _reg_write(self._handle, self.RET_REG, self._ret_ref)
+    def _on_other_interrupt(self, intno: int) -> None:
+        """A CPU exception that is not the syscall trap: the slice ends on a fault."""
+        self._fault = self._make_fault(self._interrupt_fault(intno), None, self._fault_pc())
+        self.uc.emu_stop()
 
     def _on_mem_fault(
         self, uc: Uc, access: int, address: int, _size: int, _value: int, _data: object
