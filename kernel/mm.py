@@ -193,9 +193,20 @@ class AddressSpace:
     # ------------------------------------------------------------ uaccess
 
     def check(self, address: int, size: int, prot: int) -> None:
-        """EFAULT unless [address, address+size) is mapped with `prot`."""
-        if size == 0:
+        """EFAULT unless [address, address+size) is mapped with `prot`.
+        Most syscall buffers lie inside one mapping: that case is one bisect here;
+        a range spanning mappings (or a bad one) takes `_check_span`."""
+        if size > 0 and address >= 0:
+            i = bisect.bisect_right(self._starts, address) - 1
+            if i >= 0:
+                vma = self.vmas[i]
+                if address + size <= vma.end and vma.prot & prot == prot:
+                    return  # (vma.start <= address by the bisect; vma.end <= USER_TOP)
+        elif size == 0:
             return
+        self._check_span(address, size, prot)
+
+    def _check_span(self, address: int, size: int, prot: int) -> None:
         if address < 0 or size < 0 or address + size > USER_TOP:
             raise SyscallError(Errno.EFAULT, f"bad user range 0x{address:x}+{size}")
         cursor, end = address, address + size

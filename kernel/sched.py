@@ -23,8 +23,9 @@ class Scheduler:
         self.queue.append(proc)
 
     def wake(self, proc: Process) -> None:
-        if proc.state is State.BLOCKED:
-            self.add(proc)
+        if proc.state is State.BLOCKED:  # `add`, inlined: every pipe hand-off wakes
+            proc.state = State.RUNNABLE
+            self.queue.append(proc)
 
     def block(self, proc: Process) -> None:
         proc.state = State.BLOCKED

@@ -181,6 +181,7 @@ class GuestCpu:
         self.owner: object | None = None  # the kernel's process using this context
         self._handle = self.uc._uch
         self._counter = InstructionCounter(self.uc)
+        self._counter_cell = self._counter.cell  # read on every clock query in a slice
         n = self._nregs = len(self.SYSCALL_REGS)
         self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
@@ -331,8 +332,10 @@ class GuestCpu:
     # ------------------------------------------------------------------ execution
 
     def executed_in_slice(self) -> int:
-        """Instructions the running slice has executed so far (icount mode only)."""
-        return self._counter.executed(self._budget)
+        """Instructions the running slice has executed so far (icount mode only).
+        Outside a slice: what the last one ran (the clock reads it while sizing the
+        next slice, so this value shapes slice boundaries and must stay as is)."""
+        return min(self._counter_cell.value, self._budget)
 
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
@@ -388,7 +391,7 @@ class GuestCpu:
             raise uc._hook_exception
 
     def _executed(self, budget: int) -> int:
-        return self._counter.executed(budget) if budget else 0
+        return min(self._counter_cell.value, budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
 
@@ -412,6 +415,22 @@ class GuestCpu:
             if uc._hook_exception is None:
                 uc._hook_exception = e
             _emu_stop(self._handle)
+
+    def reissue_trap(self) -> bool:
+        """Deliver the syscall trap the PC sits after once more, without executing
+        the instruction (a woken process re-issuing its blocked call: the registers
+        still hold it). True if the process runs on, False if the handler asked to
+        stop (it blocked again, exited, exec'd). Hook-free: gdb and tracers that
+        must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
+        self._stop_requested = False
+        handle = self._handle
+        _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+        v = self._vals
+        result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+        if result is not None:
+            self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
+            _reg_write(handle, self.RET_REG, self._ret_ref)
+        return not self._stop_requested
 
     def _on_other_interrupt(self, intno: int) -> None:
         """A CPU exception that is not the syscall trap: the slice ends on a fault."""
