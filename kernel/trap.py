@@ -185,7 +185,7 @@ class Trap:
             proc.restart_syscall = False
             proc.resuming_syscall = True
             proc.restart_deferred = True  # see `take_deferred_restart`
-        if proc.state is not State.ZOMBIE:
+        if proc.retired_cpus and proc.state is not State.ZOMBIE:
             free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
 
     def _fault(self, proc: Process, fault: Any) -> None:

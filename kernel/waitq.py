@@ -28,5 +28,8 @@ class WouldBlock(Exception):
     """Raised by an operation that must wait; the syscall is restarted after a wake-up."""
 
     def __init__(self, queue: WaitQueue) -> None:
-        super().__init__("would block")
+        # No super().__init__: every blocking read raises one, and `str()` is below.
         self.queue = queue
+
+    def __str__(self) -> str:
+        return "would block"

@@ -324,10 +324,17 @@ class GuestCpu:
 
     def copy_memory_from(self, other: GuestCpu) -> None:
         """Duplicate another context's whole address space (fork)."""
+        # One host buffer per region, read into and written from directly: the
+        # binding's mem_read would copy each region twice more (bytearray, bytes).
         for begin, end, perms in other.uc.mem_regions():
             size = end - begin + 1
             self.uc.mem_map(begin, size, perms)
-            self.uc.mem_write(begin, bytes(other.uc.mem_read(begin, size)))
+            buf = ctypes.create_string_buffer(size)
+            status = _mem_read(other._handle, _c_u64(begin), buf, _c_size(size))
+            if status == _UC_ERR_OK:
+                status = _mem_write(self._handle, _c_u64(begin), buf, _c_size(size))
+            if status != _UC_ERR_OK:
+                raise UcError(status, begin, size)
 
     # ------------------------------------------------------------------ execution
 
