@@ -29,7 +29,10 @@ class Scheduler:
 
     def block(self, proc: Process) -> None:
         proc.state = State.BLOCKED
-        self._leave(proc)
+        if self.current is proc:  # the usual case (a running process blocks): no `_leave`
+            self.current = None
+        else:
+            self._leave(proc)
 
     def remove(self, proc: Process) -> None:
         self._leave(proc)

@@ -136,7 +136,7 @@ class Trap:
         self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
-        queue.add(functools.partial(self._wake, proc))  # no extra frame at wake-up
+        queue.add(functools.partial(self._wake, proc))  # a partial: no lambda frame at wake
         proc.cpu.request_stop()
 
     def _wake(self, proc: Process) -> None:

@@ -362,8 +362,18 @@ class GuestCpu:
         debug = self.debug
         if debug is not None:
             debug.begin_slice()
+        uc = self.uc
         try:
-            self._emu_start(self._pc.value, timeout_us, budget)
+            # `Uc.emu_start` through ctypes, with the binding's error semantics: a
+            # failed start raises UcError, an exception a hook raised is re-raised.
+            uc._hook_exception = None
+            status = _emu_start(
+                handle, _c_u64(self._pc.value), _ZERO, _c_u64(timeout_us), _c_size(budget)
+            )
+            if status != _UC_ERR_OK:
+                raise UcError(status)
+            if uc._hook_exception is not None:
+                raise uc._hook_exception
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
         finally:
@@ -377,7 +387,8 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            return SliceResult(StopReason.REQUESTED, self._executed(budget))
+            executed = min(self._counter_cell.value, budget) if budget else 0
+            return SliceResult(StopReason.REQUESTED, executed)
         _reg_read(handle, self.PC_REG, self._pc_ref)
         if self._pc.value == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
@@ -385,17 +396,6 @@ class GuestCpu:
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
             return SliceResult(StopReason.FAULT, self._executed(budget), fault)
         return SliceResult(StopReason.BUDGET, budget if budget else 0)
-
-    def _emu_start(self, begin: int, timeout_us: int, count: int) -> None:
-        """`Uc.emu_start` through ctypes, with the binding's error semantics: a failed
-        start raises UcError, and an exception a hook raised is re-raised here."""
-        uc = self.uc
-        uc._hook_exception = None
-        status = _emu_start(self._handle, _c_u64(begin), _ZERO, _c_u64(timeout_us), _c_size(count))
-        if status != _UC_ERR_OK:
-            raise UcError(status)
-        if uc._hook_exception is not None:
-            raise uc._hook_exception
 
     def _executed(self, budget: int) -> int:
         return min(self._counter_cell.value, budget) if budget else 0
