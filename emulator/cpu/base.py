@@ -10,9 +10,12 @@ ctypes with preallocated buffers (the Python binding costs ~3 us per register).
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import dataclasses
 import enum
+import mmap
+import struct
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -65,7 +68,6 @@ _c_u64 = ctypes.c_uint64
 _c_size = ctypes.c_size_t
 _UC_ERR_OK = unicorn.UC_ERR_OK
 _ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
-_READ_BUFFER = 4096  # reads up to this size reuse one buffer per context
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -185,6 +187,7 @@ class GuestCpu:
         n = self._nregs = len(self.SYSCALL_REGS)
         self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
+        self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
         base = ctypes.addressof(self._vals)
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._ret = ctypes.c_uint64()
@@ -195,8 +198,12 @@ class GuestCpu:
         self._pc_ref = ctypes.byref(self._pc)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
-        self._rbuf = ctypes.create_string_buffer(_READ_BUFFER)
-        self._rview = memoryview(self._rbuf).cast("B")
+        # Host memory behind the guest's: (start, end, view, ctypes window) by start.
+        self._ram: list[tuple[int, int, memoryview, ctypes.Array[ctypes.c_char]]] = []
+        self._ram_starts: list[int] = []
+        # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
+        # behind its mappings must live at least as long as the Uc itself.
+        self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
         self._budget = 0
         self._stop_requested = False
         self._fault: Fault | None = None
@@ -252,8 +259,8 @@ class GuestCpu:
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
         _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
-        v = self._vals
-        return v[0], (v[1], v[2], v[3], v[4], v[5], v[6])
+        v = self._unpack_vals(self._vals)
+        return v[0], v[1:]
 
     @property
     def stop_requested(self) -> bool:
@@ -287,24 +294,80 @@ class GuestCpu:
 
     # ------------------------------------------------------------------ memory
 
+    # Guest RAM is host memory this adapter owns (`uc_mem_map_ptr` over anonymous
+    # mmaps, zero-filled like Unicorn's own), so the kernel's uaccess reads are a
+    # memoryview slice instead of a libunicorn call (~2 us: most of what a pipe
+    # hand-off spends in memory). Writes still go through libunicorn, which
+    # invalidates any translated code on the written pages.
+
     def map(self, address: int, size: int, prot: int) -> None:
-        self.uc.mem_map(address, size, to_uc_prot(prot))
+        self._map_backed(address, size, to_uc_prot(prot))
+
+    def _map_backed(self, address: int, size: int, uc_prot: int) -> memoryview:
+        """Map [address, address+size) onto a new zeroed host buffer; returns it."""
+        backing = mmap.mmap(-1, size)
+        window = (ctypes.c_char * size).from_buffer(backing)
+        self.uc.mem_map_ptr(address, size, uc_prot, ctypes.addressof(window))
+        view = memoryview(backing)
+        i = bisect.bisect_left(self._ram_starts, address)
+        self._ram_starts.insert(i, address)
+        # The window keeps the buffer alive while Unicorn maps it.
+        self._ram.insert(i, (address, address + size, view, window))
+        return view
 
     def unmap(self, address: int, size: int) -> None:
+        """Unmap; what is left of a host buffer moves to a buffer of its own size, so
+        host memory follows what the guest has mapped (and the machine's budget)."""
         self.uc.mem_unmap(address, size)
+        end = address + size
+        i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
+        survivors: list[tuple[int, bytes]] = []
+        while i < len(self._ram) and self._ram[i][0] < end:
+            lo, hi, view, _window = self._ram[i]
+            if hi <= address:
+                i += 1
+                continue
+            del self._ram[i], self._ram_starts[i]
+            if lo < address:
+                survivors.append((lo, view[: address - lo].tobytes()))
+            if end < hi:
+                survivors.append((end, view[end - lo :].tobytes()))
+        for begin, data in survivors:
+            self._reback(begin, data)
+
+    def _reback(self, begin: int, data: bytes) -> None:
+        """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
+        region by region with each one's protection."""
+        stop = begin + len(data)
+        regions = [
+            (lo, hi + 1, perms)
+            for lo, hi, perms in self.uc.mem_regions()
+            if lo < stop and hi + 1 > begin
+        ]
+        for lo, hi, _perms in regions:
+            self.uc.mem_unmap(lo, hi - lo)
+        backing = mmap.mmap(-1, len(data))
+        backing[:] = data
+        window = (ctypes.c_char * len(data)).from_buffer(backing)
+        base = ctypes.addressof(window)
+        for lo, hi, perms in regions:
+            self.uc.mem_map_ptr(lo, hi - lo, perms, base + (lo - begin))
+        i = bisect.bisect_left(self._ram_starts, begin)
+        self._ram_starts.insert(i, begin)
+        self._ram.insert(i, (begin, stop, memoryview(backing), window))
 
     def protect(self, address: int, size: int, prot: int) -> None:
         self.uc.mem_protect(address, size, to_uc_prot(prot))
 
     def read(self, address: int, size: int) -> bytes:
         """Raw read; the kernel checks permissions before calling (uaccess).
-        Small reads (the common syscall buffers) land in this context's reusable buffer."""
-        if size <= _READ_BUFFER:
-            buf = self._rbuf
-            status = _mem_read(self._handle, _c_u64(address), buf, _c_size(size))
-            if status != _UC_ERR_OK:
-                raise UcError(status, address, size)
-            return self._rview[:size].tobytes()
+        A range inside one host mapping is sliced out of it; anything else (spanning
+        mappings, unmapped: UcError) asks libunicorn."""
+        i = bisect.bisect_right(self._ram_starts, address) - 1
+        if i >= 0:
+            lo, hi, view, _window = self._ram[i]
+            if address + size <= hi:
+                return view[address - lo : address - lo + size].tobytes()
         big = ctypes.create_string_buffer(size)
         status = _mem_read(self._handle, _c_u64(address), big, _c_size(size))
         if status != _UC_ERR_OK:
@@ -323,18 +386,11 @@ class GuestCpu:
         return list(self.uc.mem_regions())
 
     def copy_memory_from(self, other: GuestCpu) -> None:
-        """Duplicate another context's whole address space (fork)."""
-        # One host buffer per region, read into and written from directly: the
-        # binding's mem_read would copy each region twice more (bytearray, bytes).
+        """Duplicate another context's whole address space (fork). This context is
+        new (no translated code yet), so its host memory is filled directly."""
         for begin, end, perms in other.uc.mem_regions():
             size = end - begin + 1
-            self.uc.mem_map(begin, size, perms)
-            buf = ctypes.create_string_buffer(size)
-            status = _mem_read(other._handle, _c_u64(begin), buf, _c_size(size))
-            if status == _UC_ERR_OK:
-                status = _mem_write(self._handle, _c_u64(begin), buf, _c_size(size))
-            if status != _UC_ERR_OK:
-                raise UcError(status, begin, size)
+            self._map_backed(begin, size, perms)[:] = other.read(begin, size)
 
     # ------------------------------------------------------------------ execution
 
@@ -412,8 +468,8 @@ class GuestCpu:
                 return
             handle = self._handle
             _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
-            v = self._vals
-            result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+            v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
+            result = self.trap_handler(self, v[0], v[1:])
             if result is not None:
                 self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
                 _reg_write(handle, self.RET_REG, self._ret_ref)
@@ -432,8 +488,8 @@ class GuestCpu:
         self._stop_requested = False
         handle = self._handle
         _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
-        v = self._vals
-        result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+        v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
+        result = self.trap_handler(self, v[0], v[1:])
         if result is not None:
             self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
             _reg_write(handle, self.RET_REG, self._ret_ref)
