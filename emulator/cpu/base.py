@@ -73,6 +73,11 @@ _ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
 
 
+def _u64_view(cell: ctypes.c_uint64 | ctypes.c_size_t) -> memoryview:
+    """A one-element uint64 memoryview over a ctypes scalar (same memory)."""
+    return memoryview(cell).cast("B").cast("Q")
+
+
 def to_uc_prot(prot: int) -> int:
     """Map the kernel's mmap protection bits (`kernel.abi.Prot`) to Unicorn's."""
     out = 0
@@ -183,7 +188,7 @@ class GuestCpu:
         self.owner: object | None = None  # the kernel's process using this context
         self._handle = self.uc._uch
         self._counter = InstructionCounter(self.uc)
-        self._counter_cell = self._counter.cell  # read on every clock query in a slice
+        self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
         n = self._nregs = len(self.SYSCALL_REGS)
         self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
@@ -192,10 +197,17 @@ class GuestCpu:
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._ret = ctypes.c_uint64()
         self._ret_ref = ctypes.byref(self._ret)
+        # The hot cells are read and written through memoryviews: ctypes' `.value`
+        # looks the type's format up in a table on every access.
+        self._ret_cell = _u64_view(self._ret)
         # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
         # machine reads the PC on every slice and every syscall restart.
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
+        self._pc_cell = _u64_view(self._pc)
+        # emu_start's begin, timeout and count, passed by value from these objects.
+        self._start_args = (ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_size_t())
+        self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
         # Host memory behind the guest's: (start, end, view, ctypes window) by start.
@@ -398,7 +410,7 @@ class GuestCpu:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
         next slice, so this value shapes slice boundaries and must stay as is)."""
-        return min(self._counter_cell.value, self._budget)
+        return min(self._counter_cell[0], self._budget)
 
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
@@ -423,9 +435,10 @@ class GuestCpu:
             # `Uc.emu_start` through ctypes, with the binding's error semantics: a
             # failed start raises UcError, an exception a hook raised is re-raised.
             uc._hook_exception = None
-            status = _emu_start(
-                handle, _c_u64(self._pc.value), _ZERO, _c_u64(timeout_us), _c_size(budget)
-            )
+            begin, timeout, count = self._start_cells
+            begin[0], timeout[0], count[0] = self._pc_cell[0], timeout_us, budget
+            arg_begin, arg_timeout, arg_count = self._start_args
+            status = _emu_start(handle, arg_begin, _ZERO, arg_timeout, arg_count)
             if status != _UC_ERR_OK:
                 raise UcError(status)
             if uc._hook_exception is not None:
@@ -443,10 +456,10 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            executed = min(self._counter_cell.value, budget) if budget else 0
+            executed = min(self._counter_cell[0], budget) if budget else 0
             return SliceResult(StopReason.REQUESTED, executed)
         _reg_read(handle, self.PC_REG, self._pc_ref)
-        if self._pc.value == 0:
+        if self._pc_cell[0] == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
             # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
@@ -454,7 +467,7 @@ class GuestCpu:
         return SliceResult(StopReason.BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
-        return min(self._counter_cell.value, budget) if budget else 0
+        return min(self._counter_cell[0], budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
 
@@ -471,7 +484,7 @@ class GuestCpu:
             v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
             result = self.trap_handler(self, v[0], v[1:])
             if result is not None:
-                self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
+                self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
                 _reg_write(handle, self.RET_REG, self._ret_ref)
         except BaseException as e:
             uc = self.uc
@@ -491,7 +504,7 @@ class GuestCpu:
         v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
         result = self.trap_handler(self, v[0], v[1:])
         if result is not None:
-            self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
+            self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
             _reg_write(handle, self.RET_REG, self._ret_ref)
         return not self._stop_requested
 
