@@ -150,7 +150,11 @@ class VirtualClock:
         while True:
             while heap and heap[0][2] != heap[0][3]._token:  # cancelled or re-armed
                 heapq.heappop(heap)
-            if not heap or heap[0][0] > self.now_ns():
+            if not heap:
+                return fired
+            # Between slices in icount mode the time is the base: no `now_ns` call.
+            now = self._base_ns if self._running is None and not self._host else self.now_ns()
+            if heap[0][0] > now:
                 return fired
             deadline, _seq, _token, timer = heapq.heappop(heap)
             timer.deadline = None
