@@ -54,6 +54,7 @@ class VirtualClock:
         if mode not in ("icount", "host"):
             raise ValueError(f"unknown clock mode {mode!r}")
         self.mode = mode
+        self._host = mode == "host"  # tested on every clock read
         self.ns_per_insn = 1 << icount_shift
         self._base_ns = 0
         self._running: SliceCounter | None = None
@@ -68,10 +69,11 @@ class VirtualClock:
         return self.mode == "icount"
 
     def now_ns(self) -> int:
-        if self.mode == "host":
+        if self._host:
             return time.monotonic_ns() - self._host_start
-        if self._running is not None:
-            return self._base_ns + self._running.executed_in_slice() * self.ns_per_insn
+        running = self._running
+        if running is not None:
+            return self._base_ns + running.executed_in_slice() * self.ns_per_insn
         return self._base_ns
 
     # -------------------------------------------------------------- slices
@@ -81,7 +83,7 @@ class VirtualClock:
 
     def end_slice(self, executed: int) -> None:
         self._running = None
-        if self.mode == "icount":
+        if not self._host:
             self.instructions += executed
             self._base_ns += executed * self.ns_per_insn
 
@@ -89,7 +91,14 @@ class VirtualClock:
         """Instructions that fit before `deadline_ns` (at least 1, at most `cap`)."""
         if deadline_ns is None:
             return cap
-        remaining = deadline_ns - self.now_ns()
+        running = self._running  # `now_ns`, inlined (once per slice)
+        if self._host:
+            now = self.now_ns()
+        elif running is not None:
+            now = self._base_ns + running.executed_in_slice() * self.ns_per_insn
+        else:
+            now = self._base_ns
+        remaining = deadline_ns - now
         return max(1, min(cap, -(-remaining // self.ns_per_insn)))
 
     def idle_until(self, deadline_ns: int) -> None:
@@ -125,23 +134,29 @@ class VirtualClock:
         assert timer.deadline is not None
         heapq.heappush(self._heap, (timer.deadline, next(self._seq), token, timer))
 
-    def _drop_stale(self) -> None:
-        heap = self._heap
-        while heap and heap[0][2] != heap[0][3]._token:
-            heapq.heappop(heap)
+    # The run loop asks for the next deadline and fires expired timers on every
+    # iteration, so both drop cancelled entries inline rather than through a helper.
 
     def next_deadline(self) -> int | None:
-        self._drop_stale()
-        return self._heap[0][0] if self._heap else None
+        heap = self._heap
+        while heap and heap[0][2] != heap[0][3]._token:  # cancelled or re-armed
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
 
     def fire_expired(self) -> int:
         """Run the callbacks of every timer whose deadline has passed, in order."""
         fired = 0
+        heap = self._heap
         while True:
-            self._drop_stale()
-            if not self._heap or self._heap[0][0] > self.now_ns():
+            while heap and heap[0][2] != heap[0][3]._token:  # cancelled or re-armed
+                heapq.heappop(heap)
+            if not heap:
                 return fired
-            deadline, _seq, _token, timer = heapq.heappop(self._heap)
+            # Between slices in icount mode the time is the base: no `now_ns` call.
+            now = self._base_ns if self._running is None and not self._host else self.now_ns()
+            if heap[0][0] > now:
+                return fired
+            deadline, _seq, _token, timer = heapq.heappop(heap)
             timer.deadline = None
             timer._token += 1
             timer.callback(deadline)

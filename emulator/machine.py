@@ -127,25 +127,27 @@ class Machine:
             self.debugger.machine_ended(state, self.kernel.exit_status)
         return state
 
-    def _restart_syscall(self, cpu: Any, deadline: int | None) -> bool:
+    def _restart_syscall(self, cpu: Any, deadline: int | None) -> int | None:
         """Re-issue a woken process's blocked syscall in the kernel, accounted as the
-        one trap instruction the CPU would have re-executed. True if a slice should
-        follow now; False if the process stopped again or the next timer is due
-        (then the iteration's timers and interrupts are handled here)."""
+        one trap instruction the CPU would have re-executed. Returns the guest time
+        if a slice should follow now; None if the process stopped again or the next
+        timer is due (then the iteration's timers and interrupts are handled here)."""
         clock, kernel = self.clock, self.kernel
         start = clock.now_ns()
         clock.end_slice(1)  # the trap instruction, before the call (as inside a slice)
-        runs = kernel.restart_syscall(cpu)
-        kernel.charge_cpu(cpu, clock.now_ns() - start)
+        runs = cpu.reissue_trap()
+        now = clock.now_ns()
+        kernel.charge_cpu(cpu, now - start)
         if not runs:
-            kernel.after_slice(cpu, SliceResult(StopReason.REQUESTED, 1))
-        elif deadline is None or clock.now_ns() < deadline:
-            return True
+            kernel.trap.after_slice(cpu, SliceResult(StopReason.REQUESTED, 1))
+        elif deadline is None or now < deadline:
+            return now
         _fire_and_interrupt(self)
-        return False
+        return None
 
     def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
+        trap = kernel.trap  # the kernel's trap entry points, called directly: hot
         irq_line = board.cpu_irq
         dbg = self.debugger
         host = clock.mode == "host"
@@ -183,13 +185,14 @@ class Machine:
                 clock.idle_until(deadline)
             else:
                 cap = MAX_SLICE_INSNS
-                if kernel.take_deferred_restart(cpu):
+                if trap.take_deferred_restart(cpu):
                     if dbg is not None or board.context_observers or self.cpu_tracer is not None:
-                        kernel.rewind_to_trap(cpu)  # watched: re-execute the trap itself
-                    elif not self._restart_syscall(cpu, deadline):
-                        continue
+                        trap.rewind_to_trap(cpu)  # watched: re-execute the trap itself
                     else:
-                        now = clock.now_ns()
+                        restarted_at = self._restart_syscall(cpu, deadline)
+                        if restarted_at is None:
+                            continue
+                        now = restarted_at
                         cap -= 1  # the trap instruction was this slice's first
                 if self.cpu_tracer is not None:
                     self.cpu_tracer.cpu_running(cpu.owner)
@@ -210,7 +213,7 @@ class Machine:
                     deliver = dbg.on_fault(cpu, result)
                 if result.reason is not StopReason.BUDGET and result.reason is not StopReason.DEBUG:
                     if deliver:
-                        kernel.after_slice(cpu, result)
+                        trap.after_slice(cpu, result)
                 if dbg is not None:
                     dbg.after_slice(cpu, result)
             clock.fire_expired()

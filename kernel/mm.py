@@ -193,9 +193,20 @@ class AddressSpace:
     # ------------------------------------------------------------ uaccess
 
     def check(self, address: int, size: int, prot: int) -> None:
-        """EFAULT unless [address, address+size) is mapped with `prot`."""
-        if size == 0:
+        """EFAULT unless [address, address+size) is mapped with `prot`.
+        Most syscall buffers lie inside one mapping: that case is one bisect here;
+        a range spanning mappings (or a bad one) takes `_check_span`."""
+        if size > 0 and address >= 0:
+            i = bisect.bisect_right(self._starts, address) - 1
+            if i >= 0:
+                vma = self.vmas[i]
+                if address + size <= vma.end and vma.prot & prot == prot:
+                    return  # (vma.start <= address by the bisect; vma.end <= USER_TOP)
+        elif size == 0:
             return
+        self._check_span(address, size, prot)
+
+    def _check_span(self, address: int, size: int, prot: int) -> None:
         if address < 0 or size < 0 or address + size > USER_TOP:
             raise SyscallError(Errno.EFAULT, f"bad user range 0x{address:x}+{size}")
         cursor, end = address, address + size
@@ -205,12 +216,29 @@ class AddressSpace:
                 raise SyscallError(Errno.EFAULT, f"bad user address 0x{cursor:x}")
             cursor = vma.end
 
+    # `read` and `write` repeat `check`'s one-mapping test inline (a syscall's buffer
+    # almost always lies in one mapping) and fall back to `check` for anything else.
+
     def read(self, address: int, size: int) -> bytes:
+        if size > 0 and address >= 0:
+            i = bisect.bisect_right(self._starts, address) - 1
+            if i >= 0:
+                vma = self.vmas[i]
+                if address + size <= vma.end and vma.prot & PROT_R:
+                    return self.cpu.read(address, size)
         self.check(address, size, PROT_R)
         return self.cpu.read(address, size) if size else b""
 
     def write(self, address: int, data: bytes) -> None:
-        self.check(address, len(data), PROT_W)
+        size = len(data)
+        if size and address >= 0:
+            i = bisect.bisect_right(self._starts, address) - 1
+            if i >= 0:
+                vma = self.vmas[i]
+                if address + size <= vma.end and vma.prot & PROT_W:
+                    self.cpu.write(address, data)
+                    return
+        self.check(address, size, PROT_W)
         if data:
             self.cpu.write(address, data)
 

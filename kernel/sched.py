@@ -23,12 +23,16 @@ class Scheduler:
         self.queue.append(proc)
 
     def wake(self, proc: Process) -> None:
-        if proc.state is State.BLOCKED:
-            self.add(proc)
+        if proc.state is State.BLOCKED:  # `add`, inlined: every pipe hand-off wakes
+            proc.state = State.RUNNABLE
+            self.queue.append(proc)
 
     def block(self, proc: Process) -> None:
         proc.state = State.BLOCKED
-        self._leave(proc)
+        if self.current is proc:  # the usual case (a running process blocks): no `_leave`
+            self.current = None
+        else:
+            self._leave(proc)
 
     def remove(self, proc: Process) -> None:
         self._leave(proc)

@@ -14,6 +14,7 @@ re-executing the trap instruction or by `restart_syscall` here.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -68,7 +69,8 @@ class Trap:
 
     def syscall(self, cpu: Any, nr: int, args: tuple[int, ...]) -> int | None:
         """The CPU's trap handler: the value to write back, or None (blocked, exited,
-        exec'd: nothing to write)."""
+        exec'd: nothing to write). Runs on every trap, so the once-per-syscall work
+        is inlined and the hooks are looked up once."""
         proc: Process = cpu.owner
         self.current = proc
         hooks, tracer = self.hooks, self.tracer
@@ -76,8 +78,13 @@ class Trap:
             tracer.syscall_enter(proc, nr, args)
         if proc.resuming_syscall:  # re-executing a call that blocked: not a new syscall
             proc.resuming_syscall = False
-        else:
-            self.syscall_entry(proc, nr, args)
+        else:  # `syscall_entry`, inlined
+            self.syscall_count += 1
+            proc.syscalls += 1
+            if self.config.trace_syscalls:
+                self._trace_line(nr, args)
+            if hooks.sys_enter_active:
+                hooks.sys_enter(nr, args)
         handler = self.table.get(nr)
         try:
             if handler is None:
@@ -105,7 +112,8 @@ class Trap:
         return result
 
     def syscall_entry(self, proc: Any, nr: int, args: tuple[int, ...]) -> None:
-        """Once per syscall, at its top: the counters, the trace line, SYS_ENTER."""
+        """Once per syscall, at its top: the counters, the trace line, SYS_ENTER
+        (`syscall` inlines this; keep the two in step)."""
         self.syscall_count += 1
         proc.syscalls += 1
         if self.config.trace_syscalls:
@@ -128,13 +136,14 @@ class Trap:
         self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
-        queue.add(lambda: self._wake(proc))
+        queue.add(functools.partial(self._wake, proc))  # a partial: no lambda frame at wake
         proc.cpu.request_stop()
 
     def _wake(self, proc: Process) -> None:
-        if self.tracer.sched and proc.state is State.BLOCKED:
-            self.tracer.sched_wake(proc)
-        self.sched.wake(proc)
+        if proc.state is State.BLOCKED:
+            if self.tracer.sched:
+                self.tracer.sched_wake(proc)
+            self.sched.wake(proc)
 
     # A process woken from a blocking syscall has to issue it again. Re-executing the
     # trap instruction costs a whole CPU entry and trap (most of a context switch);
@@ -158,13 +167,9 @@ class Trap:
 
     def restart_syscall(self, cpu: Any) -> bool:
         """Re-issue the blocked syscall as its trap would; True if the process runs on
-        (False: it blocked again, exited or otherwise asked to stop)."""
-        nr, args = cpu.syscall_args()
-        cpu.clear_stop_request()
-        result = self.syscall(cpu, nr, args)
-        if result is not None:
-            cpu.set_return(result)
-        return not cpu.stop_requested
+        (False: it blocked again, exited or otherwise asked to stop). The CPU delivers
+        the trap to `syscall` again from the registers that still hold the call."""
+        return bool(cpu.reissue_trap())
 
     # ------------------------------------------------------------------ end of a slice
 
@@ -180,7 +185,7 @@ class Trap:
             proc.restart_syscall = False
             proc.resuming_syscall = True
             proc.restart_deferred = True  # see `take_deferred_restart`
-        if proc.state is not State.ZOMBIE:
+        if proc.retired_cpus and proc.state is not State.ZOMBIE:
             free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
 
     def _fault(self, proc: Process, fault: Any) -> None:

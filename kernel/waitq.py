@@ -8,16 +8,18 @@ from collections.abc import Callable
 class WaitQueue:
     """Callbacks to run when the awaited condition may have changed."""
 
-    __slots__ = ("_waiters",)
+    __slots__ = ("waiters",)
 
     def __init__(self) -> None:
-        self._waiters: list[Callable[[], None]] = []
+        # Read-only outside this class: hot paths test `if queue.waiters:` to skip a
+        # call to `wake_all` when nobody waits (most pipe reads and writes).
+        self.waiters: list[Callable[[], None]] = []
 
     def add(self, wake: Callable[[], None]) -> None:
-        self._waiters.append(wake)
+        self.waiters.append(wake)
 
     def wake_all(self) -> None:
-        waiters, self._waiters = self._waiters, []
+        waiters, self.waiters = self.waiters, []
         for wake in waiters:
             wake()
 
@@ -26,5 +28,8 @@ class WouldBlock(Exception):
     """Raised by an operation that must wait; the syscall is restarted after a wake-up."""
 
     def __init__(self, queue: WaitQueue) -> None:
-        super().__init__("would block")
+        # No super().__init__: every blocking read raises one, and `str()` is below.
         self.queue = queue
+
+    def __str__(self) -> str:
+        return "would block"

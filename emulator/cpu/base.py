@@ -10,9 +10,12 @@ ctypes with preallocated buffers (the Python binding costs ~3 us per register).
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import dataclasses
 import enum
+import mmap
+import struct
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -50,9 +53,30 @@ _reg_write = _lib.uc_reg_write
 _reg_write.argtypes = None  # type: ignore[assignment]
 _reg_read = _lib.uc_reg_read
 _reg_read.argtypes = None  # type: ignore[assignment]
+# Slices, stops and uaccess also go straight to libunicorn: the binding converts every
+# argument through its argtypes and copies each read twice (buffer, bytearray), about
+# 1-2 us per call, and a context switch makes several of these calls. Integer
+# arguments are passed as explicit c_uint64/c_size_t (no argtypes: a bare int would
+# be a 32-bit C int).
+# A second handle on the same library, so these prototypes leave the binding's (which
+# gdb, the debugger and the tracers still call with plain ints) untouched.
+_raw_lib = ctypes.CDLL(_lib._name)
+_emu_start = _raw_lib.uc_emu_start
+_emu_stop = _raw_lib.uc_emu_stop
+_mem_read = _raw_lib.uc_mem_read
+_mem_write = _raw_lib.uc_mem_write
+_c_u64 = ctypes.c_uint64
+_c_size = ctypes.c_size_t
+_UC_ERR_OK = unicorn.UC_ERR_OK
+_ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+
+
+def _u64_view(cell: ctypes.c_uint64 | ctypes.c_size_t) -> memoryview:
+    """A one-element uint64 memoryview over a ctypes scalar (same memory)."""
+    return memoryview(cell).cast("B").cast("Q")
 
 
 def to_uc_prot(prot: int) -> int:
@@ -165,25 +189,40 @@ class GuestCpu:
         self.owner: object | None = None  # the kernel's process using this context
         self._handle = self.uc._uch
         self._counter = InstructionCounter(self.uc)
-        n = len(self.SYSCALL_REGS)
+        self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
+        n = self._nregs = len(self.SYSCALL_REGS)
         self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
+        self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
         base = ctypes.addressof(self._vals)
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
         self._ret = ctypes.c_uint64()
         self._ret_ref = ctypes.byref(self._ret)
+        # The hot cells are read and written through memoryviews: ctypes' `.value`
+        # looks the type's format up in a table on every access.
+        self._ret_cell = _u64_view(self._ret)
         # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
         # machine reads the PC on every slice and every syscall restart.
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
+        self._pc_cell = _u64_view(self._pc)
+        # emu_start's begin, timeout and count, passed by value from these objects.
+        self._start_args = (ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_size_t())
+        self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
+        # Host memory behind the guest's: (start, end, view, ctypes window) by start.
+        self._ram: list[tuple[int, int, memoryview, ctypes.Array[ctypes.c_char]]] = []
+        self._ram_starts: list[int] = []
+        # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
+        # behind its mappings must live at least as long as the Uc itself.
+        self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
         self._budget = 0
         self._stop_requested = False
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
-        self._intr_callback = _INTR_CALLBACK(self._on_interrupt_raw)  # kept alive here
+        self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
             self._handle,
@@ -233,8 +272,8 @@ class GuestCpu:
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
         _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
-        v = self._vals
-        return v[0], (v[1], v[2], v[3], v[4], v[5], v[6])
+        v = self._unpack_vals(self._vals)
+        return v[0], v[1:]
 
     @property
     def stop_requested(self) -> bool:
@@ -268,42 +307,118 @@ class GuestCpu:
 
     # ------------------------------------------------------------------ memory
 
+    # Guest RAM is host memory this adapter owns (`uc_mem_map_ptr` over anonymous
+    # mmaps, zero-filled like Unicorn's own), so the kernel's uaccess reads are a
+    # memoryview slice instead of a libunicorn call (~2 us: most of what a pipe
+    # hand-off spends in memory). Writes still go through libunicorn, which
+    # invalidates any translated code on the written pages.
+
     def map(self, address: int, size: int, prot: int) -> None:
-        self.uc.mem_map(address, size, to_uc_prot(prot))
+        self._map_backed(address, size, to_uc_prot(prot))
+
+    def _map_backed(self, address: int, size: int, uc_prot: int) -> memoryview:
+        """Map [address, address+size) onto a new zeroed host buffer; returns it."""
+        backing = mmap.mmap(-1, size)
+        window = (ctypes.c_char * size).from_buffer(backing)
+        self.uc.mem_map_ptr(address, size, uc_prot, ctypes.addressof(window))
+        view = memoryview(backing)
+        i = bisect.bisect_left(self._ram_starts, address)
+        self._ram_starts.insert(i, address)
+        # The window keeps the buffer alive while Unicorn maps it.
+        self._ram.insert(i, (address, address + size, view, window))
+        return view
 
     def unmap(self, address: int, size: int) -> None:
+        """Unmap; what is left of a host buffer moves to a buffer of its own size, so
+        host memory follows what the guest has mapped (and the machine's budget)."""
         self.uc.mem_unmap(address, size)
+        end = address + size
+        i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
+        survivors: list[tuple[int, bytes]] = []
+        while i < len(self._ram) and self._ram[i][0] < end:
+            lo, hi, view, _window = self._ram[i]
+            if hi <= address:
+                i += 1
+                continue
+            del self._ram[i], self._ram_starts[i]
+            if lo < address:
+                survivors.append((lo, view[: address - lo].tobytes()))
+            if end < hi:
+                survivors.append((end, view[end - lo :].tobytes()))
+        for begin, data in survivors:
+            self._reback(begin, data)
+
+    def _reback(self, begin: int, data: bytes) -> None:
+        """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
+        region by region with each one's protection."""
+        stop = begin + len(data)
+        regions = [
+            (lo, hi + 1, perms)
+            for lo, hi, perms in self.uc.mem_regions()
+            if lo < stop and hi + 1 > begin
+        ]
+        for lo, hi, _perms in regions:
+            self.uc.mem_unmap(lo, hi - lo)
+        backing = mmap.mmap(-1, len(data))
+        backing[:] = data
+        window = (ctypes.c_char * len(data)).from_buffer(backing)
+        base = ctypes.addressof(window)
+        for lo, hi, perms in regions:
+            self.uc.mem_map_ptr(lo, hi - lo, perms, base + (lo - begin))
+        i = bisect.bisect_left(self._ram_starts, begin)
+        self._ram_starts.insert(i, begin)
+        self._ram.insert(i, (begin, stop, memoryview(backing), window))
 
     def protect(self, address: int, size: int, prot: int) -> None:
         self.uc.mem_protect(address, size, to_uc_prot(prot))
 
     def read(self, address: int, size: int) -> bytes:
-        """Raw read; the kernel checks permissions before calling (uaccess)."""
-        return bytes(self.uc.mem_read(address, size))
+        """Raw read; the kernel checks permissions before calling (uaccess).
+        A range inside one host mapping is sliced out of it; anything else (spanning
+        mappings, unmapped: UcError) asks libunicorn."""
+        i = bisect.bisect_right(self._ram_starts, address) - 1
+        if i >= 0:
+            lo, hi, view, _window = self._ram[i]
+            if address + size <= hi:
+                return view[address - lo : address - lo + size].tobytes()
+        big = ctypes.create_string_buffer(size)
+        status = _mem_read(self._handle, _c_u64(address), big, _c_size(size))
+        if status != _UC_ERR_OK:
+            raise UcError(status, address, size)
+        return big.raw
 
     def write(self, address: int, data: bytes) -> None:
-        self.uc.mem_write(address, data)
+        if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
+            data = bytes(data)
+        size = len(data)
+        status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
+        if status != _UC_ERR_OK:
+            raise UcError(status, address, size)
 
     def regions(self) -> list[tuple[int, int, int]]:
         return list(self.uc.mem_regions())
 
     def copy_memory_from(self, other: GuestCpu) -> None:
-        """Duplicate another context's whole address space (fork)."""
+        """Duplicate another context's whole address space (fork). This context is
+        new (no translated code yet), so its host memory is filled directly."""
         for begin, end, perms in other.uc.mem_regions():
             size = end - begin + 1
-            self.uc.mem_map(begin, size, perms)
-            self.uc.mem_write(begin, bytes(other.uc.mem_read(begin, size)))
+            self._map_backed(begin, size, perms)[:] = other.read(begin, size)
 
     # ------------------------------------------------------------------ execution
 
     def executed_in_slice(self) -> int:
-        """Instructions the running slice has executed so far (icount mode only)."""
-        return self._counter.executed(self._budget)
+        """Instructions the running slice has executed so far (icount mode only).
+        Outside a slice: what the last one ran (the clock reads it while sizing the
+        next slice, so this value shapes slice boundaries and must stay as is)."""
+        return min(self._counter_cell[0], self._budget)
 
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
         self._stop_requested = True
-        self.uc.emu_stop()
+        status = _emu_stop(self._handle)
+        if status != _UC_ERR_OK:
+            raise UcError(status)
 
     def run(self, budget: int = 0, timeout_us: int = 0) -> SliceResult:
         """Run from the saved PC for `budget` instructions (or `timeout_us` host time)."""
@@ -311,12 +426,24 @@ class GuestCpu:
         self._stop_requested = False
         self._fault = None
         self._pending_mem_fault = None
-        start = self.pc
+        handle = self._handle
+        _reg_read(handle, self.PC_REG, self._pc_ref)
         debug = self.debug
         if debug is not None:
             debug.begin_slice()
+        uc = self.uc
         try:
-            self.uc.emu_start(start, 0, timeout=timeout_us, count=budget)
+            # `Uc.emu_start` through ctypes, with the binding's error semantics: a
+            # failed start raises UcError, an exception a hook raised is re-raised.
+            uc._hook_exception = None
+            begin, timeout, count = self._start_cells
+            begin[0], timeout[0], count[0] = self._pc_cell[0], timeout_us, budget
+            arg_begin, arg_timeout, arg_count = self._start_args
+            status = _emu_start(handle, arg_begin, _ZERO, arg_timeout, arg_count)
+            if status != _UC_ERR_OK:
+                raise UcError(status)
+            if uc._hook_exception is not None:
+                raise uc._hook_exception
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
         finally:
@@ -330,8 +457,10 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            return SliceResult(StopReason.REQUESTED, self._executed(budget))
-        if self.pc == 0:
+            executed = min(self._counter_cell[0], budget) if budget else 0
+            return SliceResult(StopReason.REQUESTED, executed)
+        _reg_read(handle, self.PC_REG, self._pc_ref)
+        if self._pc_cell[0] == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
             # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
@@ -339,34 +468,53 @@ class GuestCpu:
         return SliceResult(StopReason.BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
-        return self._counter.executed(budget) if budget else 0
+        return min(self._counter_cell[0], budget) if budget else 0
 
     # ------------------------------------------------------------------ hooks
 
-    def _on_interrupt_raw(self, _handle: int, intno: int, _data: object) -> None:
-        """libunicorn's callback. An exception is kept for `emu_start` to raise after
-        stopping, exactly as the binding's own hooks do."""
-        uc = self.uc
+    def _on_interrupt(self, _handle: object, intno: int, _data: object) -> None:
+        """libunicorn's trap callback, one Python frame per syscall: decode the call,
+        run the kernel's handler, write the result. An exception is kept for
+        `_emu_start` to raise after stopping, exactly as the binding's own hooks do."""
         try:
-            self._on_interrupt(uc, intno, None)
+            if intno != self.SYSCALL_INTNO:
+                self._on_other_interrupt(intno)
+                return
+            handle = self._handle
+            _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+            v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
+            result = self.trap_handler(self, v[0], v[1:])
+            if result is not None:
+                self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
+                _reg_write(handle, self.RET_REG, self._ret_ref)
         except BaseException as e:
+            uc = self.uc
             if uc._hook_exception is None:
                 # the binding's own guard stores any BaseException in this field too,
                 # though it declares it Optional[Exception]
                 uc._hook_exception = e  # type: ignore[assignment]
-            uc.emu_stop()
+            _emu_stop(self._handle)
 
-    def _on_interrupt(self, uc: Uc, intno: int, _data: object) -> None:
-        if intno != self.SYSCALL_INTNO:
-            self._fault = self._make_fault(self._interrupt_fault(intno), None, self._fault_pc())
-            uc.emu_stop()
-            return
-        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
-        v = self._vals
-        result = self.trap_handler(self, v[0], (v[1], v[2], v[3], v[4], v[5], v[6]))
+    def reissue_trap(self) -> bool:
+        """Deliver the syscall trap the PC sits after once more, without executing
+        the instruction (a woken process re-issuing its blocked call: the registers
+        still hold it). True if the process runs on, False if the handler asked to
+        stop (it blocked again, exited, exec'd). Hook-free: gdb and tracers that
+        must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
+        self._stop_requested = False
+        handle = self._handle
+        _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+        v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
+        result = self.trap_handler(self, v[0], v[1:])
         if result is not None:
-            self._ret.value = result & 0xFFFF_FFFF_FFFF_FFFF
-            _reg_write(self._handle, self.RET_REG, self._ret_ref)
+            self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
+            _reg_write(handle, self.RET_REG, self._ret_ref)
+        return not self._stop_requested
+
+    def _on_other_interrupt(self, intno: int) -> None:
+        """A CPU exception that is not the syscall trap: the slice ends on a fault."""
+        self._fault = self._make_fault(self._interrupt_fault(intno), None, self._fault_pc())
+        self.uc.emu_stop()
 
     def _on_mem_fault(
         self, uc: Uc, access: int, address: int, _size: int, _value: int, _data: object

@@ -83,11 +83,12 @@ def counter_offset() -> int:
 class InstructionCounter:
     """Reads how many instructions the current `emu_start(count=...)` slice has run."""
 
-    __slots__ = ("_cell",)
+    __slots__ = ("cell",)
 
     def __init__(self, uc: Uc) -> None:
-        self._cell = ctypes.c_uint64.from_address(_uc_struct(uc) + counter_offset())
+        # The counter itself, as a ctypes view: hot readers use `cell.value` directly.
+        self.cell = ctypes.c_uint64.from_address(_uc_struct(uc) + counter_offset())
 
     def executed(self, budget: int) -> int:
         """Instructions run in this slice so far (the trapping instruction included)."""
-        return min(self._cell.value, budget)
+        return min(self.cell.value, budget)

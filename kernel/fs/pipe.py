@@ -39,7 +39,8 @@ class PipeReadEnd(OpenFile):
             raise WouldBlock(pipe.readable_q)
         data = bytes(pipe.buffer[:size])
         del pipe.buffer[:size]
-        pipe.writable_q.wake_all()
+        if pipe.writable_q.waiters:
+            pipe.writable_q.wake_all()
         return data
 
     def stat(self) -> Stat:
@@ -69,7 +70,8 @@ class PipeWriteEnd(OpenFile):
             raise WouldBlock(pipe.writable_q)
         chunk = data[:room]
         pipe.buffer += chunk
-        pipe.readable_q.wake_all()
+        if pipe.readable_q.waiters:
+            pipe.readable_q.wake_all()
         return len(chunk)
 
     def stat(self) -> Stat:
