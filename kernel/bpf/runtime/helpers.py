@@ -55,15 +55,27 @@ def trace_printk(st: ExecState, fmt: int, size: int, a3: int, a4: int, a5: int) 
         raw = st.read_cstr(fmt, PRINTK_MAX)
     except MemoryFault:
         return _err(Errno.EFAULT)
-    if b"%" not in raw:
-        text = raw.decode("utf-8", errors="replace")
-    else:
-        try:
-            text = format_printk(raw, (a3, a4, a5), _str_reader(st), _mem_reader(st))
-        except FormatError:
-            return _err(Errno.EINVAL)
-    st.env.log("INFO", HELPER_LOG_MODULE, f"[BPF] {text}")
+    message = _PLAIN_MESSAGES.get(raw)
+    if message is None:
+        if b"%" not in raw:
+            message = "[BPF] " + raw.decode("utf-8", errors="replace")
+            if len(raw) <= _PLAIN_MAX and len(_PLAIN_MESSAGES) < _PLAIN_CACHE:
+                _PLAIN_MESSAGES[raw] = message
+        else:
+            try:
+                text = format_printk(raw, (a3, a4, a5), _str_reader(st), _mem_reader(st))
+            except FormatError:
+                return _err(Errno.EINVAL)
+            message = f"[BPF] {text}"
+    st.env.log("INFO", HELPER_LOG_MODULE, message)
     return 0
+
+
+# A program prints the same few constant strings tick after tick: their log lines
+# (no ``%``, so the text depends on the bytes alone) are made once. Bounded.
+_PLAIN_MESSAGES: dict[bytes, str] = {}
+_PLAIN_CACHE = 256
+_PLAIN_MAX = 256
 
 
 def _str_reader(st: ExecState) -> Callable[[int], bytes | None]:
@@ -150,7 +162,12 @@ def ringbuf_output(st: ExecState, map_id: int, data: int, size: int, flags: int,
         ring = st.maps.get(map_id)
         if not isinstance(ring, RingBufMap):
             return _err(Errno.EINVAL)
-        ring.output(st.read(data, size), flags)
+        # `st.read` inlined: the record is copied from its region into the ring once.
+        buf = st.get(data >> SLOT_SHIFT) if data >= 0 else None
+        off = data & OFFSET_MASK
+        if buf is None or size < 0 or off + size > len(buf):
+            return _err(Errno.EFAULT)
+        ring.output_from(buf, off, size, flags)
     except BpfError as e:
         return _err(e.errno)
     except MemoryFault:
