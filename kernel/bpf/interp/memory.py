@@ -77,9 +77,11 @@ class Memory(dict):
         if self._next_slot - SLOT_DYNAMIC >= MAX_DYNAMIC_REGIONS:
             raise MemoryFault("too many map value regions in one run")
         slot = self._next_slot
-        self._next_slot += 1
+        self._next_slot = slot + 1
         self._view_slots[key] = slot
-        return self.add(slot, view, name)
+        self[slot] = view  # `add` inlined: a lookup helper maps a value on every call
+        self.names[slot] = name
+        return slot << SLOT_SHIFT
 
     # ------------------------------------------------------------ helper access
 

@@ -332,3 +332,109 @@ HELPERS = {int(k): v for k, v in HELPERS.items()}
 
 #: Helper ids this library implements, with their ABI names (for the verifier/kernel).
 IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPERS}
+
+
+# ---------------------------------------------------------------- call sites
+#
+# The compiler knows some arguments of a call site as constants (``mov r1, 3`` just
+# before, or ``r2 = r10 - 4`` in a program without local calls). For the helpers a
+# timer program calls every tick, `bind` returns a function with the helper's own
+# signature and behaviour for exactly those constants: it resolves the map once per
+# map table instead of once per call (maps are never removed, so a table's map for an
+# id never changes) and decodes its constant pointers once. The compiled code calls it
+# only while the run's helper table still holds the library's helper for that id, so a
+# swapped table (the kernel's recording helpers) takes the general path.
+
+Known = tuple[int | None, int | None, int | None, int | None, int | None]
+
+
+class _MapCache:
+    """The map one site names, per map table (the last table seen)."""
+
+    __slots__ = ("table", "map")
+
+    def __init__(self) -> None:
+        self.table: object = None
+        self.map: object = None
+
+
+def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
+    map_id, key_ptr = known[0], known[1]
+    if map_id is None or key_ptr is None:
+        return None
+    key_slot, key_off = key_ptr >> SLOT_SHIFT, key_ptr & OFFSET_MASK
+    cache = _MapCache()
+
+    def site(st: ExecState, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
+        maps = st.maps
+        if maps is cache.table:
+            bpf_map = cache.map
+        else:
+            try:
+                bpf_map = maps.get(map_id)
+            except BpfError:
+                return 0
+            cache.table, cache.map = maps, bpf_map
+        if type(bpf_map) is not ArrayMap:
+            return map_lookup_elem(st, r1, r2, r3, r4, r5)
+        buf = st.get(key_slot)
+        if buf is None:
+            return 0
+        try:
+            i = _U32.unpack_from(buf, key_off)[0]
+        except struct.error:  # the key runs past its region
+            return 0
+        if i >= bpf_map.max_entries:
+            return 0
+        try:
+            return st.add_dynamic(bpf_map._view(i), bpf_map.value_region)
+        except MemoryFault:
+            return 0
+
+    return site
+
+
+def _bind_ringbuf_output(known: Known) -> HelperFn | None:
+    map_id = known[0]
+    if map_id is None:
+        return None
+    cache = _MapCache()
+
+    def site(st: ExecState, r1: int, data: int, size: int, flags: int, r5: int) -> int:
+        maps = st.maps
+        if maps is cache.table:
+            ring = cache.map
+        else:
+            try:
+                ring = maps.get(map_id)
+            except BpfError as e:
+                return _err(e.errno)
+            cache.table, cache.map = maps, ring
+        if not isinstance(ring, RingBufMap):
+            return _err(Errno.EINVAL)
+        buf = st.get(data >> SLOT_SHIFT)
+        off = data & OFFSET_MASK
+        if buf is None or size < 0 or off + size > len(buf):
+            return _err(Errno.EFAULT)
+        try:
+            ring.output_from(buf, off, size, flags)
+        except BpfError as e:
+            return _err(e.errno)
+        return 0
+
+    return site
+
+
+_BINDERS: dict[int, Callable[[Known], HelperFn | None]] = {
+    int(Helper.MAP_LOOKUP_ELEM): _bind_map_lookup_elem,
+    int(Helper.RINGBUF_OUTPUT): _bind_ringbuf_output,
+}
+
+
+def bind(helper_id: int, known: Known) -> tuple[HelperFn, HelperFn] | None:
+    """``(helper, site)``: the library's helper for ``helper_id`` and a function that
+    behaves as it does when r1..r5 hold the ``known`` values (None: not known), or None
+    when nothing is gained."""
+    binder = _BINDERS.get(helper_id)
+    site = binder(known) if binder is not None else None
+    return None if site is None else (HELPERS[helper_id], site)
