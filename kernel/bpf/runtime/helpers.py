@@ -425,9 +425,34 @@ def _bind_ringbuf_output(known: Known) -> HelperFn | None:
     return site
 
 
+def _bind_trace_printk(known: Known) -> HelperFn | None:
+    fmt = known[0]
+    if fmt is None:
+        return None
+    fmt_slot, fmt_off = fmt >> SLOT_SHIFT, fmt & OFFSET_MASK
+
+    def site(st: ExecState, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
+        # A constant string on the stack whose line was made before: read it in place
+        # (`read_cstr`'s bytearray case); anything else is the general helper's work.
+        buf = st.get(fmt_slot)
+        if type(buf) is not bytearray or fmt_off >= len(buf):
+            return trace_printk(st, r1, r2, r3, r4, r5)
+        nul = buf.find(0, fmt_off, fmt_off + PRINTK_MAX)
+        message = _PLAIN_MESSAGES.get(
+            bytes(buf[fmt_off : fmt_off + PRINTK_MAX if nul < 0 else nul])
+        )
+        if message is None:
+            return trace_printk(st, r1, r2, r3, r4, r5)
+        st.env.log("INFO", HELPER_LOG_MODULE, message)
+        return 0
+
+    return site
+
+
 _BINDERS: dict[int, Callable[[Known], HelperFn | None]] = {
     int(Helper.MAP_LOOKUP_ELEM): _bind_map_lookup_elem,
     int(Helper.RINGBUF_OUTPUT): _bind_ringbuf_output,
+    int(Helper.TRACE_PRINTK): _bind_trace_printk,
 }
 
 
