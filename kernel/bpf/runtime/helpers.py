@@ -386,8 +386,11 @@ def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
             return 0
         if i >= bpf_map.max_entries:
             return 0
+        view = bpf_map._views.get(i)  # `ArrayMap.lookup_index` inlined
+        if view is None:
+            view = bpf_map._view(i)
         try:
-            return st.add_dynamic(bpf_map._view(i), bpf_map.value_region)
+            return st.add_dynamic(view, bpf_map.value_region)
         except MemoryFault:
             return 0
 
