@@ -126,8 +126,14 @@ class ExecState(Memory):
 
     def reset(self) -> None:
         """Unmap what the last run added: its map values, payload and memory."""
-        if self._next_slot != SLOT_DYNAMIC:
-            for slot in range(SLOT_DYNAMIC, self._next_slot):
+        nxt = self._next_slot
+        if nxt == SLOT_DYNAMIC + 1:  # one map value (a timer program's lookup)
+            del self[SLOT_DYNAMIC]
+            del self.names[SLOT_DYNAMIC]
+            self._view_slots.clear()
+            self._next_slot = SLOT_DYNAMIC
+        elif nxt != SLOT_DYNAMIC:
+            for slot in range(SLOT_DYNAMIC, nxt):
                 del self[slot]
                 del self.names[slot]
             self._view_slots.clear()

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff, Errno, Helper
 from kernel.bpf.errors import BpfError
-from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_SHIFT, MemoryFault
+from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_DYNAMIC, SLOT_SHIFT, MemoryFault
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
 from kernel.bpf.runtime.maps import ArrayMap, RingBufMap, TimeseriesMap
 from kernel.bpf.runtime.printk import MAX_STR, FormatError, format_printk
@@ -389,6 +389,13 @@ def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
         view = bpf_map._views.get(i)  # `ArrayMap.lookup_index` inlined
         if view is None:
             view = bpf_map._view(i)
+        slot = st._next_slot
+        if slot == SLOT_DYNAMIC:  # `add_dynamic` inlined for the run's first map value
+            st._next_slot = slot + 1
+            st._view_slots[id(view)] = slot
+            st[slot] = view
+            st.names[slot] = bpf_map.value_region
+            return slot << SLOT_SHIFT
         try:
             return st.add_dynamic(view, bpf_map.value_region)
         except MemoryFault:
