@@ -249,11 +249,10 @@ class Vm:
             if st.ctx_len != n:
                 _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
                 st.ctx_len = n
-        else:
+        elif st.ctx_len != -1:  # ctx_len == -1: the last run() had no payload mapped either
             st.pop(SLOT_PAYLOAD, None)
-            if st.ctx_len != -1:
-                _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
-                st.ctx_len = -1
+            _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+            st.ctx_len = -1
         st[SLOT_CTX] = st.ctx_view
         if self.reference:
             return self._execute(program, st, CTX_BASE, 0, budget)
