@@ -82,6 +82,17 @@ SITES = {
         "stdw [r10-8], 0x41424344\nstw [r10-4], 0x45464748\nmov r1, r10\nadd r1, -8\n"
         "mov r2, 8\ncall trace_printk\nexit"
     ),
+    # one site, its text changing run to run: "", "A", "", ... and "A", "AB", "A", ...
+    "printk_changing_text_at_one_site": (
+        "mov r6, 0\nloop:\nmov r7, r6\nand r7, 1\nmul r7, 65\nstxb [r10-8], r7\n"
+        "stb [r10-7], 0\nmov r1, r10\nadd r1, -8\nmov r2, 2\ncall trace_printk\n"
+        "add r6, 1\njlt r6, 5, loop\nexit"
+    ),
+    "printk_prefix_of_the_last_text": (
+        "mov r6, 0\nstb [r10-8], 65\nstb [r10-6], 0\nloop:\nmov r7, r6\nand r7, 1\n"
+        "mul r7, 66\nstxb [r10-7], r7\nmov r1, r10\nadd r1, -8\nmov r2, 3\n"
+        "call trace_printk\nadd r6, 1\njlt r6, 5, loop\nexit"
+    ),
     "printk_from_context": "lddw r1, 0x100000018\nmov r2, 4\ncall trace_printk\nexit",
     "printk_unmapped": "lddw r1, 0x500000000\nmov r2, 4\ncall trace_printk\nexit",
     "printk_past_the_stack": "mov r1, r10\nmov r2, 1\ncall trace_printk\nexit",

@@ -435,25 +435,43 @@ def _bind_ringbuf_output(known: Known) -> HelperFn | None:
     return site
 
 
+class _LineCache:
+    """The string a printk site printed last (with its NUL) and its log line."""
+
+    __slots__ = ("cstr", "message")
+
+    def __init__(self) -> None:
+        self.cstr = b"\0"  # the empty string: a valid pair to start with
+        self.message = "[BPF] "
+
+
 def _bind_trace_printk(known: Known) -> HelperFn | None:
     fmt = known[0]
     if fmt is None:
         return None
     fmt_slot, fmt_off = fmt >> SLOT_SHIFT, fmt & OFFSET_MASK
+    last = _LineCache()
 
     def site(st: ExecState, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
-        # A constant string on the stack whose line was made before: read it in place
-        # (`read_cstr`'s bytearray case); anything else is the general helper's work.
+        # A constant string on the stack whose line was made before: compared in place
+        # (the C string at fmt is exactly ``cstr`` minus its NUL when the bytes there
+        # start with ``cstr``), else read as `read_cstr` does for a bytearray;
+        # anything else is the general helper's work.
         buf = st.get(fmt_slot)
-        if type(buf) is not bytearray or fmt_off >= len(buf):
+        if type(buf) is not bytearray:
             return trace_printk(st, r1, r2, r3, r4, r5)
-        nul = buf.find(0, fmt_off, fmt_off + PRINTK_MAX)
-        message = _PLAIN_MESSAGES.get(
-            bytes(buf[fmt_off : fmt_off + PRINTK_MAX if nul < 0 else nul])
-        )
-        if message is None:
-            return trace_printk(st, r1, r2, r3, r4, r5)
-        st.env.log("INFO", HELPER_LOG_MODULE, message)
+        if not buf.startswith(last.cstr, fmt_off):
+            if fmt_off >= len(buf):
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            nul = buf.find(0, fmt_off, fmt_off + PRINTK_MAX)
+            if nul < 0:
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            raw = bytes(buf[fmt_off:nul])
+            message = _PLAIN_MESSAGES.get(raw)
+            if message is None:
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            last.cstr, last.message = raw + b"\0", message
+        st.env.log("INFO", HELPER_LOG_MODULE, last.message)
         return 0
 
     return site
