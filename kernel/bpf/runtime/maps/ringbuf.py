@@ -18,6 +18,8 @@ from kernel.bpf.errors import BpfError
 from kernel.bpf.runtime.maps.base import BpfMap
 
 _HDR = struct.Struct("<II")
+_REC8 = struct.Struct("<IIQ")  # a header and an 8-byte payload
+_U64 = struct.Struct("<Q")
 assert _HDR.size == RINGBUF_HDR_SIZE
 _WAKEUP_FLAGS = (0, 1, 2)  # BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2: accepted, no-ops
 
@@ -87,8 +89,11 @@ class RingBufMap(BpfMap):
         if producer - self._consumer + total > self.max_entries:
             self.output(bytes(buf[off : off + n]), flags)  # full: dropped and counted there
             return
-        _HDR.pack_into(self._ring, start, n, 0)
-        self._view[start + RINGBUF_HDR_SIZE : start + RINGBUF_HDR_SIZE + n] = buf[off : off + n]
+        if n == 8:  # a u64 event, the usual record: header and payload in one pack
+            _REC8.pack_into(self._ring, start, 8, 0, _U64.unpack_from(buf, off)[0])
+        else:
+            _HDR.pack_into(self._ring, start, n, 0)
+            self._view[start + RINGBUF_HDR_SIZE : start + RINGBUF_HDR_SIZE + n] = buf[off : off + n]
         self._producer = producer + total
         self.records += 1
 
