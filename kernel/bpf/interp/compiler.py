@@ -43,6 +43,7 @@ from kernel.bpf.interp.memory import SLOT_SHIFT, SLOT_STACK
 from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
+from kernel.bpf.runtime.helpers import bind
 
 
 class CompiledFn(Protocol):
@@ -154,6 +155,11 @@ class _Emitter:
             i.opcode == op.CALL_OP and i.src == op.BPF_PSEUDO_CALL and not self.slow[pc]
             for pc, i in enumerate(insns)
         )
+        # Registers whose value is a compile-time constant at the current point of the
+        # block being emitted (reset at each block start: nothing flows across blocks).
+        # Without local calls r10 is always the main frame's STACK_TOP.
+        self.entry_known: dict[int, int] = {} if self.has_calls else {op.FP: STACK_TOP}
+        self.known: dict[int, int] = {}
 
     # ------------------------------------------------------------ structure
 
@@ -256,6 +262,7 @@ class _Emitter:
             return self.slow_block(start)
         body: list[str] = []
         pc = start
+        self.known = dict(self.entry_known)
         term: list[str] | None = None
         self_loop = False
         while pc < end:
@@ -315,18 +322,58 @@ class _Emitter:
 
     def straight(self, pc: int, start: int, insn: Insn) -> list[str]:
         cls = insn.opcode & op.CLASS_MASK
+        known = self.known
         if cls in (op.ALU, op.ALU64):
+            value = self.fold(insn)
+            if value is not None:  # a constant: computed here, exactly as the code would
+                known[insn.dst] = value
+                return [f"r{insn.dst} = {value}"]
+            known.pop(insn.dst, None)
             return self.alu(insn)
         if cls == op.LDX:
+            known.pop(insn.dst, None)
             return self.load(pc, start, insn)
         if cls in (op.ST, op.STX):
-            return self.store(pc, start, insn)
+            lines = self.store(pc, start, insn)
+            if insn.opcode & op.MODE_MASK == op.ATOMIC:  # fetch forms write src or r0
+                known.pop(insn.src, None)
+                known.pop(0, None)
+            return lines
         if insn.is_ld_imm64:
             hi = self.insns[pc + 1]
             if insn.src == 0:
-                return [f"r{insn.dst} = {ld_imm64_value(insn, hi) & M64}"]
-            return [f"r{insn.dst} = {insn.imm & M32}"]  # BPF_PSEUDO_MAP_FD: the map id
+                value = ld_imm64_value(insn, hi) & M64
+            else:
+                value = insn.imm & M32  # BPF_PSEUDO_MAP_FD: the map id
+            known[insn.dst] = value
+            return [f"r{insn.dst} = {value}"]
         raise AssertionError(f"no fast form for slot {pc}")
+
+    def fold(self, insn: Insn) -> int | None:
+        """The result of an ALU slot whose operands are all known, else None.
+
+        Only the plain ops (mov, add, sub, and, or, xor, lsh, rsh; no sign extension)
+        with the same formulas as `_ALU`'s statements."""
+        code = insn.opcode & op.OP_MASK
+        if insn.off or code not in _FOLDABLE:
+            return None
+        is64 = insn.opcode & op.CLASS_MASK == op.ALU64
+        if insn.opcode & op.SRC_MASK:
+            b = self.known.get(insn.src)
+            if b is None:
+                return None
+        else:
+            b = insn.imm & M64 if is64 else insn.imm & M32
+        if code == op.MOV:
+            return b if is64 else b & M32
+        d = self.known.get(insn.dst)
+        if d is None:
+            return None
+        if is64:
+            return _FOLDABLE[code](d, b, 63) & M64
+        if code == op.RSH:
+            d &= M32
+        return _FOLDABLE[code](d, b, 31) & M32
 
     def alu(self, insn: Insn) -> list[str]:
         is64 = insn.opcode & op.CLASS_MASK == op.ALU64
@@ -393,7 +440,14 @@ class _Emitter:
         d, s = f"r{insn.dst}", f"r{insn.src}"
         if mode == op.ATOMIC:
             return self.atomic(pc, start, insn, name, nbytes, mask)
-        value = f"{s} & {mask}" if is_stx else str(insn.imm & mask)
+        if not is_stx:
+            value = str(insn.imm & mask)
+        elif insn.src in self.known:
+            value = str(self.known[insn.src] & mask)
+        elif size == op.DW:  # registers always hold a u64: nothing to mask
+            value = s
+        else:
+            value = f"{s} & {mask}"
         so = self._stack_off(insn.dst, insn.off, nbytes)
         if so is not None:
             return [f"{name}_P(stk, {so}, {value})"]
@@ -433,18 +487,34 @@ class _Emitter:
         return [*self._checked(pc, start, f"r{insn.dst}", insn.off, access, nbytes, True), *result]
 
     def helper(self, pc: int, start: int, insn: Insn) -> list[str]:
-        """``call imm`` (helper) or ``callx dst`` (helper id in a register)."""
+        """``call imm`` (helper) or ``callx dst`` (helper id in a register).
+
+        The helper comes from the run's table; when it is the library's own and the
+        call site's constant arguments let `helpers.bind` specialise it, the bound
+        site function runs instead (same behaviour, less work). ``m.left`` matters
+        only if the call raises, so it is set in the handlers; calling a missing
+        helper (None) is the TypeError that becomes "unknown helper"."""
         hid = f"r{insn.dst}" if insn.opcode == op.CALLX_OP else str(insn.imm)
+        lines = [f"fn = hget({hid})"]
+        if insn.opcode == op.CALL_OP:
+            known = self.known
+            bound = bind(insn.imm, tuple(known.get(r) for r in range(1, 6)))  # type: ignore[arg-type]
+            if bound is not None:
+                self.consts[f"H_{pc}"], self.consts[f"SITE_{pc}"] = bound
+                lines += [f"if fn is H_{pc}:", f"    fn = SITE_{pc}"]
+        self.known.pop(0, None)
+        fix = self.fixup(pc, start)
         return [
-            f"fn = hget({hid})",
-            f"{self.fixup(pc, start)}",
-            "if fn is None:",
-            f"    raise UNKNOWN_HELPER({pc}, {hid})",
+            *lines,
             "try:",
             "    r0 = fn(m, r1, r2, r3, r4, r5) & M64",
             "except BpfRuntimeError:",
+            f"    {fix}",
             "    raise",
             "except Exception as e:",
+            f"    {fix}",
+            "    if fn is None:",
+            f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
             f"    raise HELPER_ERROR({pc}, e) from e",
         ]
 
@@ -514,6 +584,18 @@ class _Emitter:
 
 
 _FIXUP = re.compile(r"@L-(\d+)@")
+
+# op -> f(d, b, shift mask) before the final width mask (see `_Emitter.fold`)
+_FOLDABLE: dict[int, Any] = {
+    op.MOV: None,
+    op.ADD: lambda d, b, w: d + b,
+    op.SUB: lambda d, b, w: d - b,
+    op.AND: lambda d, b, w: d & b,
+    op.OR: lambda d, b, w: d | b,
+    op.XOR: lambda d, b, w: d ^ b,
+    op.LSH: lambda d, b, w: d << (b & w),
+    op.RSH: lambda d, b, w: d >> (b & w),
+}
 
 
 def _plus(k: int) -> str:

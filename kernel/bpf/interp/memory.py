@@ -70,16 +70,18 @@ class Memory(dict):
         The same live view (maps hand out stable views) always gets the same address
         within a run, so a program that looks a key up in a loop does not leak slots.
         """
-        key = id(view)
-        slot = self._view_slots.get(key)
-        if slot is not None and self.get(slot) is view:
-            return slot << SLOT_SHIFT
-        if self._next_slot - SLOT_DYNAMIC >= MAX_DYNAMIC_REGIONS:
-            raise MemoryFault("too many map value regions in one run")
         slot = self._next_slot
-        self._next_slot += 1
-        self._view_slots[key] = slot
-        return self.add(slot, view, name)
+        if slot != SLOT_DYNAMIC:  # else nothing is mapped yet (the usual first lookup)
+            known = self._view_slots.get(id(view))
+            if known is not None and self.get(known) is view:
+                return known << SLOT_SHIFT
+            if slot - SLOT_DYNAMIC >= MAX_DYNAMIC_REGIONS:
+                raise MemoryFault("too many map value regions in one run")
+        self._next_slot = slot + 1
+        self._view_slots[id(view)] = slot
+        self[slot] = view  # `add` inlined: a lookup helper maps a value on every call
+        self.names[slot] = name
+        return slot << SLOT_SHIFT
 
     # ------------------------------------------------------------ helper access
 

@@ -81,9 +81,11 @@ class ExecState(Memory):
         "prng",
         "left",
         "stack",
+        "stack_mv",
         "ctx_buf",
+        "ctx_mv",
         "ctx_view",
-        "ctx_dirty",
+        "ctx_src",
         "ctx_len",
         "clean",
         "payload_src",
@@ -101,9 +103,15 @@ class ExecState(Memory):
         self.prng = prng
         self.left = 0  # budget left, kept by the compiled code and the reference loop
         self.stack = bytearray(op.STACK_SIZE)
+        # Zeroing and refilling go through memoryviews: a memoryview slice assignment
+        # is a plain memcpy, a bytearray's is several times slower.
+        self.stack_mv = memoryview(self.stack)
         self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
-        self.ctx_view = memoryview(self.ctx_buf).toreadonly()
-        self.ctx_dirty = True
+        self.ctx_mv = memoryview(self.ctx_buf)
+        self.ctx_view = self.ctx_mv.toreadonly()
+        # The bytes object ctx_buf was last filled from (None: unknown): a caller
+        # passing the same immutable context again costs no copy.
+        self.ctx_src: object = None
         self.ctx_len = -2  # payload length the context's data pointers describe
         self.clean = True  # only the stack (and the context) to reset before reuse
         self.payload_src: object = None
@@ -118,15 +126,21 @@ class ExecState(Memory):
 
     def reset(self) -> None:
         """Unmap what the last run added: its map values, payload and memory."""
-        if self._next_slot != SLOT_DYNAMIC:
-            for slot in range(SLOT_DYNAMIC, self._next_slot):
+        nxt = self._next_slot
+        if nxt == SLOT_DYNAMIC + 1:  # one map value (a timer program's lookup)
+            del self[SLOT_DYNAMIC]
+            del self.names[SLOT_DYNAMIC]
+            self._view_slots.clear()
+            self._next_slot = SLOT_DYNAMIC
+        elif nxt != SLOT_DYNAMIC:
+            for slot in range(SLOT_DYNAMIC, nxt):
                 del self[slot]
                 del self.names[slot]
             self._view_slots.clear()
             self._next_slot = SLOT_DYNAMIC
         self.pop(SLOT_PAYLOAD, None)
         self.pop(SLOT_MEMORY, None)
-        self.stack[:] = _ZERO_STACK
+        self.stack_mv[:] = _ZERO_STACK
         self.clean = True
 
 
@@ -172,14 +186,13 @@ class Vm:
         raising an event) gets its own state."""
         st = self._free
         self._free = None
-        if st is None or not st.reusable():
-            st = ExecState(self.helpers, self.env, self.maps, self.prng)
-        elif st.clean:
-            st.stack[:] = _ZERO_STACK
-            st.helpers = self.helpers
-            st.maps = self.maps
+        if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+            st = ExecState(self.helpers, self.env, self.maps, self.prng)  # see reusable()
         else:
-            st.reset()
+            if st.clean:
+                st.stack_mv[:] = _ZERO_STACK
+            else:
+                st.reset()
             st.helpers = self.helpers
             st.maps = self.maps
         st.env = self.env if env is None else env
@@ -202,19 +215,29 @@ class Vm:
         program can observe no memory at all, so nothing is set up for it."""
         if program.pure and not self.reference:
             return self._run_pure(program, ctx, budget)
-        st = self._state(env)
+        # `_state` inlined (one call less on every hook run)
+        st = self._free
+        self._free = None
+        if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+            st = ExecState(self.helpers, self.env, self.maps, self.prng)
+        else:
+            if st.clean:
+                st.stack_mv[:] = _ZERO_STACK
+            else:
+                st.reset()
+            st.helpers = self.helpers
+            st.maps = self.maps
+        st.env = self.env if env is None else env
         ctx_buf = st.ctx_buf
-        if ctx is not None:
+        if ctx is None:
+            ctx = _ZERO_CTX
+        if ctx is not st.ctx_src:
             if len(ctx) != BPF_CONTEXT_SIZE:
                 self._free = st
                 raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
-            ctx_buf[:] = ctx
-            st.ctx_dirty = True
+            st.ctx_mv[:] = ctx
+            st.ctx_src = ctx if type(ctx) is bytes else None  # a bytearray may change
             st.ctx_len = -2  # pointers must be rewritten
-        elif st.ctx_dirty:
-            ctx_buf[:] = _ZERO_CTX
-            st.ctx_dirty = False
-            st.ctx_len = -2
         if payload is not None:
             if payload is not st.payload_src:  # a caller reusing its buffer: same view
                 st.payload_src = payload
@@ -226,13 +249,26 @@ class Vm:
             if st.ctx_len != n:
                 _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
                 st.ctx_len = n
-        else:
+        elif st.ctx_len != -1:  # ctx_len == -1: the last run() had no payload mapped either
             st.pop(SLOT_PAYLOAD, None)
-            if st.ctx_len != -1:
-                _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
-                st.ctx_len = -1
+            _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
+            st.ctx_len = -1
         st[SLOT_CTX] = st.ctx_view
-        return self._execute(program, st, CTX_BASE, 0, budget)
+        if self.reference:
+            return self._execute(program, st, CTX_BASE, 0, budget)
+        # `_execute` inlined for the compiled function
+        st.left = budget
+        try:
+            return (program._compiled or program.compiled)(st, CTX_BASE, 0, budget)
+        except BpfRuntimeError:
+            raise
+        except Exception as e:  # a compiler bug: still a VM error, never a crash
+            raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+        finally:
+            self.last_steps = budget - st.left
+            if st._next_slot != SLOT_DYNAMIC:
+                st.clean = False
+            self._free = st
 
     def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
         if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from kernel.abi import CtxOff, Errno, Helper
 from kernel.bpf.errors import BpfError
-from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_SHIFT, MemoryFault
+from kernel.bpf.interp.memory import CTX_BASE, OFFSET_MASK, SLOT_DYNAMIC, SLOT_SHIFT, MemoryFault
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
 from kernel.bpf.runtime.maps import ArrayMap, RingBufMap, TimeseriesMap
 from kernel.bpf.runtime.printk import MAX_STR, FormatError, format_printk
@@ -55,15 +55,27 @@ def trace_printk(st: ExecState, fmt: int, size: int, a3: int, a4: int, a5: int) 
         raw = st.read_cstr(fmt, PRINTK_MAX)
     except MemoryFault:
         return _err(Errno.EFAULT)
-    if b"%" not in raw:
-        text = raw.decode("utf-8", errors="replace")
-    else:
-        try:
-            text = format_printk(raw, (a3, a4, a5), _str_reader(st), _mem_reader(st))
-        except FormatError:
-            return _err(Errno.EINVAL)
-    st.env.log("INFO", HELPER_LOG_MODULE, f"[BPF] {text}")
+    message = _PLAIN_MESSAGES.get(raw)
+    if message is None:
+        if b"%" not in raw:
+            message = "[BPF] " + raw.decode("utf-8", errors="replace")
+            if len(raw) <= _PLAIN_MAX and len(_PLAIN_MESSAGES) < _PLAIN_CACHE:
+                _PLAIN_MESSAGES[raw] = message
+        else:
+            try:
+                text = format_printk(raw, (a3, a4, a5), _str_reader(st), _mem_reader(st))
+            except FormatError:
+                return _err(Errno.EINVAL)
+            message = f"[BPF] {text}"
+    st.env.log("INFO", HELPER_LOG_MODULE, message)
     return 0
+
+
+# A program prints the same few constant strings tick after tick: their log lines
+# (no ``%``, so the text depends on the bytes alone) are made once. Bounded.
+_PLAIN_MESSAGES: dict[bytes, str] = {}
+_PLAIN_CACHE = 256
+_PLAIN_MAX = 256
 
 
 def _str_reader(st: ExecState) -> Callable[[int], bytes | None]:
@@ -150,7 +162,12 @@ def ringbuf_output(st: ExecState, map_id: int, data: int, size: int, flags: int,
         ring = st.maps.get(map_id)
         if not isinstance(ring, RingBufMap):
             return _err(Errno.EINVAL)
-        ring.output(st.read(data, size), flags)
+        # `st.read` inlined: the record is copied from its region into the ring once.
+        buf = st.get(data >> SLOT_SHIFT) if data >= 0 else None
+        off = data & OFFSET_MASK
+        if buf is None or size < 0 or off + size > len(buf):
+            return _err(Errno.EFAULT)
+        ring.output_from(buf, off, size, flags)
     except BpfError as e:
         return _err(e.errno)
     except MemoryFault:
@@ -315,3 +332,162 @@ HELPERS = {int(k): v for k, v in HELPERS.items()}
 
 #: Helper ids this library implements, with their ABI names (for the verifier/kernel).
 IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPERS}
+
+
+# ---------------------------------------------------------------- call sites
+#
+# The compiler knows some arguments of a call site as constants (``mov r1, 3`` just
+# before, or ``r2 = r10 - 4`` in a program without local calls). For the helpers a
+# timer program calls every tick, `bind` returns a function with the helper's own
+# signature and behaviour for exactly those constants: it resolves the map once per
+# map table instead of once per call (maps are never removed, so a table's map for an
+# id never changes) and decodes its constant pointers once. The compiled code calls it
+# only while the run's helper table still holds the library's helper for that id, so a
+# swapped table (the kernel's recording helpers) takes the general path.
+
+Known = tuple[int | None, int | None, int | None, int | None, int | None]
+
+
+class _MapCache:
+    """The map one site names, per map table (the last table seen)."""
+
+    __slots__ = ("table", "map")
+
+    def __init__(self) -> None:
+        self.table: object = None
+        self.map: object = None
+
+
+def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
+    map_id, key_ptr = known[0], known[1]
+    if map_id is None or key_ptr is None:
+        return None
+    key_slot, key_off = key_ptr >> SLOT_SHIFT, key_ptr & OFFSET_MASK
+    cache = _MapCache()
+
+    def site(st: ExecState, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
+        maps = st.maps
+        if maps is cache.table:
+            bpf_map = cache.map
+        else:
+            try:
+                bpf_map = maps.get(map_id)
+            except BpfError:
+                return 0
+            cache.table, cache.map = maps, bpf_map
+        if type(bpf_map) is not ArrayMap:
+            return map_lookup_elem(st, r1, r2, r3, r4, r5)
+        buf = st.get(key_slot)
+        if buf is None:
+            return 0
+        try:
+            i = _U32.unpack_from(buf, key_off)[0]
+        except struct.error:  # the key runs past its region
+            return 0
+        if i >= bpf_map.max_entries:
+            return 0
+        view = bpf_map._views.get(i)  # `ArrayMap.lookup_index` inlined
+        if view is None:
+            view = bpf_map._view(i)
+        slot = st._next_slot
+        if slot == SLOT_DYNAMIC:  # `add_dynamic` inlined for the run's first map value
+            st._next_slot = slot + 1
+            st._view_slots[id(view)] = slot
+            st[slot] = view
+            st.names[slot] = bpf_map.value_region
+            return slot << SLOT_SHIFT
+        try:
+            return st.add_dynamic(view, bpf_map.value_region)
+        except MemoryFault:
+            return 0
+
+    return site
+
+
+def _bind_ringbuf_output(known: Known) -> HelperFn | None:
+    map_id = known[0]
+    if map_id is None:
+        return None
+    cache = _MapCache()
+
+    def site(st: ExecState, r1: int, data: int, size: int, flags: int, r5: int) -> int:
+        maps = st.maps
+        if maps is cache.table:
+            ring = cache.map
+        else:
+            try:
+                ring = maps.get(map_id)
+            except BpfError as e:
+                return _err(e.errno)
+            cache.table, cache.map = maps, ring
+        if not isinstance(ring, RingBufMap):
+            return _err(Errno.EINVAL)
+        buf = st.get(data >> SLOT_SHIFT)
+        off = data & OFFSET_MASK
+        if buf is None or size < 0 or off + size > len(buf):
+            return _err(Errno.EFAULT)
+        try:
+            ring.output_from(buf, off, size, flags)
+        except BpfError as e:
+            return _err(e.errno)
+        return 0
+
+    return site
+
+
+class _LineCache:
+    """The string a printk site printed last (with its NUL) and its log line."""
+
+    __slots__ = ("cstr", "message")
+
+    def __init__(self) -> None:
+        self.cstr = b"\0"  # the empty string: a valid pair to start with
+        self.message = "[BPF] "
+
+
+def _bind_trace_printk(known: Known) -> HelperFn | None:
+    fmt = known[0]
+    if fmt is None:
+        return None
+    fmt_slot, fmt_off = fmt >> SLOT_SHIFT, fmt & OFFSET_MASK
+    last = _LineCache()
+
+    def site(st: ExecState, r1: int, r2: int, r3: int, r4: int, r5: int) -> int:
+        # A constant string on the stack whose line was made before: compared in place
+        # (the C string at fmt is exactly ``cstr`` minus its NUL when the bytes there
+        # start with ``cstr``), else read as `read_cstr` does for a bytearray;
+        # anything else is the general helper's work.
+        buf = st.get(fmt_slot)
+        if type(buf) is not bytearray:
+            return trace_printk(st, r1, r2, r3, r4, r5)
+        if not buf.startswith(last.cstr, fmt_off):
+            if fmt_off >= len(buf):
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            nul = buf.find(0, fmt_off, fmt_off + PRINTK_MAX)
+            if nul < 0:
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            raw = bytes(buf[fmt_off:nul])
+            message = _PLAIN_MESSAGES.get(raw)
+            if message is None:
+                return trace_printk(st, r1, r2, r3, r4, r5)
+            last.cstr, last.message = raw + b"\0", message
+        st.env.log("INFO", HELPER_LOG_MODULE, last.message)
+        return 0
+
+    return site
+
+
+_BINDERS: dict[int, Callable[[Known], HelperFn | None]] = {
+    int(Helper.MAP_LOOKUP_ELEM): _bind_map_lookup_elem,
+    int(Helper.RINGBUF_OUTPUT): _bind_ringbuf_output,
+    int(Helper.TRACE_PRINTK): _bind_trace_printk,
+}
+
+
+def bind(helper_id: int, known: Known) -> tuple[HelperFn, HelperFn] | None:
+    """``(helper, site)``: the library's helper for ``helper_id`` and a function that
+    behaves as it does when r1..r5 hold the ``known`` values (None: not known), or None
+    when nothing is gained."""
+    binder = _BINDERS.get(helper_id)
+    site = binder(known) if binder is not None else None
+    return None if site is None else (HELPERS[helper_id], site)

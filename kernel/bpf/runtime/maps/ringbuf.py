@@ -18,6 +18,8 @@ from kernel.bpf.errors import BpfError
 from kernel.bpf.runtime.maps.base import BpfMap
 
 _HDR = struct.Struct("<II")
+_REC8 = struct.Struct("<IIQ")  # a header and an 8-byte payload
+_U64 = struct.Struct("<Q")
 assert _HDR.size == RINGBUF_HDR_SIZE
 _WAKEUP_FLAGS = (0, 1, 2)  # BPF_RB_NO_WAKEUP = 1, BPF_RB_FORCE_WAKEUP = 2: accepted, no-ops
 
@@ -35,6 +37,7 @@ class RingBufMap(BpfMap):
     def __init__(self, map_id: int, key_size: int, value_size: int, max_entries: int) -> None:
         super().__init__(map_id, 0, 0, max_entries)
         self._ring = mmap.mmap(-1, max_entries)  # untouched pages cost the host nothing
+        self._view = memoryview(self._ring)
         self._mask = max_entries - 1
         self._producer = 0  # free-running byte positions
         self._consumer = 0
@@ -69,6 +72,28 @@ class RingBufMap(BpfMap):
             self._ring[start + RINGBUF_HDR_SIZE : start + RINGBUF_HDR_SIZE + n] = data
         else:
             self._put(producer, _HDR.pack(n, 0) + bytes(data))  # header + payload
+        self._producer = producer + total
+        self.records += 1
+
+    def output_from(self, buf: bytearray | memoryview, off: int, n: int, flags: int = 0) -> None:
+        """`output` of ``buf[off:off + n]`` (bounds checked by the caller), copied
+        straight from the program's region into the ring when it does not wrap."""
+        if flags not in _WAKEUP_FLAGS:
+            raise BpfError(Errno.EINVAL, f"unknown ringbuf output flags {flags:#x}")
+        producer = self._producer
+        start = producer & self._mask
+        if start + RINGBUF_HDR_SIZE + n > self.max_entries:  # wraps (or drops): general path
+            self.output(bytes(buf[off : off + n]), flags)
+            return
+        total = RINGBUF_HDR_SIZE + (n + 7) // 8 * 8  # record_size(n)
+        if producer - self._consumer + total > self.max_entries:
+            self.output(bytes(buf[off : off + n]), flags)  # full: dropped and counted there
+            return
+        if n == 8:  # a u64 event, the usual record: header and payload in one pack
+            _REC8.pack_into(self._ring, start, 8, 0, _U64.unpack_from(buf, off)[0])
+        else:
+            _HDR.pack_into(self._ring, start, n, 0)
+            self._view[start + RINGBUF_HDR_SIZE : start + RINGBUF_HDR_SIZE + n] = buf[off : off + n]
         self._producer = producer + total
         self.records += 1
 
