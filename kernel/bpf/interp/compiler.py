@@ -214,6 +214,7 @@ class _Emitter:
     def source(self) -> str:
         leaders = self.leaders()
         self.index = {pc: i for i, pc in enumerate(leaders)}
+        self.live_out = self.liveness(leaders)
         blocks = []
         for i, start in enumerate(leaders):
             end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
@@ -242,6 +243,115 @@ class _Emitter:
         ]
         return "\n".join(out) + "\n"
 
+    # ------------------------------------------------------------ liveness
+
+    def _uses_defs(self, pc: int) -> tuple[int, int, bool]:
+        """Registers slot ``pc`` reads and writes (bit sets) and whether it is a pure
+        ALU/ld_imm64 slot (no fault, no side effect), removable when its result is dead."""
+        insn = self.insns[pc]
+        cls = insn.opcode & op.CLASS_MASK
+        d, s = 1 << insn.dst, 1 << insn.src
+        reg = bool(insn.opcode & op.SRC_MASK)
+        if cls in (op.ALU, op.ALU64):
+            code = insn.opcode & op.OP_MASK
+            if code == op.MOV:
+                return (s if reg or insn.off else 0), d, True
+            if code in (op.END, op.NEG):
+                return d, d, True
+            return d | (s if reg else 0), d, True
+        if insn.is_ld_imm64:
+            return 0, d, True
+        if cls == op.LDX:
+            return s, d, False
+        if cls == op.ST:
+            return d, 0, False
+        if cls == op.STX:
+            return d | s | 1, 0, False  # atomics may read r0 (cmpxchg); never kill
+        if insn.opcode == op.EXIT_OP:
+            return 1, 0, False
+        if insn.opcode in (op.CALL_OP, op.CALLX_OP):  # helpers (local calls: no DCE)
+            return 0b111110 | (d if insn.opcode == op.CALLX_OP else 0), 1, False
+        if insn.opcode & op.OP_MASK == op.JA:
+            return 0, 0, False
+        return d | (s if reg else 0), 0, False  # conditional jump
+
+    def liveness(self, leaders: list[int]) -> list[int]:
+        """Registers live at the end of each block (bit sets), by the usual backward
+        fixpoint. Registers are observable only through what reads them (memory
+        addresses and values, helper arguments, branches, r0 at exit), so a pure slot
+        whose result no path reads can go. Slots run by the reference (slow blocks,
+        the budget fall-back) start at a block start and see that block's live-in.
+        Programs with local calls keep everything (frames save r6-r9)."""
+        nb = len(leaders)
+        every = (1 << 11) - 1
+        if self.has_calls:
+            return [every] * nb
+        gen, kill, succ = [], [], []
+        for i, start in enumerate(leaders):
+            if start >= self.n or self.slow[start]:
+                gen.append(every)
+                kill.append(0)
+                succ.append([])
+                continue
+            end = leaders[i + 1] if i + 1 < nb else self.n
+            g = k = 0
+            pc, nxt_blocks = start, []
+            while pc < end:
+                u, dd, _ = self._uses_defs(pc)
+                g |= u & ~k
+                k |= dd
+                insn = self.insns[pc]
+                if insn.is_jmp:
+                    kind, target = self._jump(pc)
+                    if kind == "helper":
+                        pc += 1
+                        continue
+                    if kind in ("ja", "cond"):
+                        nxt_blocks.append(self.index[target])
+                    if kind == "cond":
+                        nxt_blocks.append(self.index[pc + 1])
+                    pc = -1
+                    break
+                pc += self.width(pc)
+            if pc >= 0 and pc in self.index:  # falls through
+                nxt_blocks.append(self.index[pc])
+            gen.append(g)
+            kill.append(k)
+            succ.append(nxt_blocks)
+        live_in = [0] * nb
+        live_out = [0] * nb
+        changed = True
+        while changed:
+            changed = False
+            for i in range(nb - 1, -1, -1):
+                out = 0
+                for j in succ[i]:
+                    out |= live_in[j]
+                inn = gen[i] | (out & ~kill[i])
+                if out != live_out[i] or inn != live_in[i]:
+                    live_out[i], live_in[i] = out, inn
+                    changed = True
+        return live_out
+
+    def dead_slots(self, idx: int, start: int, end: int) -> set[int]:
+        """Pure slots of block ``idx`` whose result is never read."""
+        pcs = []
+        pc = start
+        while pc < end:
+            pcs.append(pc)
+            if self.insns[pc].is_jmp and self._jump(pc)[0] != "helper":
+                break
+            pc += self.width(pc)
+        live = self.live_out[idx]
+        dead = set()
+        for pc in reversed(pcs):
+            u, d, pure = self._uses_defs(pc)
+            if pure and not live & d:
+                dead.add(pc)
+                continue
+            live = (live & ~d) | u
+        return dead
+
     def tree(self, blocks: list[list[str]], lo: int, hi: int) -> list[str]:
         """Binary dispatch over block numbers lo..hi-1."""
         if hi - lo == 1:
@@ -263,6 +373,8 @@ class _Emitter:
         body: list[str] = []
         pc = start
         self.known = dict(self.entry_known)
+        self.dead = self.dead_slots(idx, start, min(end, self.n))
+        self.alias: dict[int, int] = {}
         term: list[str] | None = None
         self_loop = False
         while pc < end:
@@ -283,8 +395,15 @@ class _Emitter:
             term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
         body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
         if self_loop:  # inside its own loop: `break` would only leave that
-            check = [f"if left < {count}:", f"    return {self.finish(start)}"]
-            return ["while True:", *_indent([*check, f"left -= {count}", *body, *term], 4)]
+            # `left` steps down by `count` per pass while at least `count` remain, as
+            # `if left < count: finish; left -= count` would; the range running out is
+            # that check failing (with `left` the value it had).
+            return [
+                f"for left in range(left - {count}, -1, -{count}):",
+                *_indent([*body, *term] or ["pass"], 4),
+                "else:",
+                f"    return {self.finish(start)}",
+            ]
         # `b` is this block's number: the code after the dispatch loop finishes the run
         return [f"if left < {count}:", "    break", f"left -= {count}", *body, *term]
 
@@ -321,15 +440,47 @@ class _Emitter:
         return f"m.left = left@L-{done}@"  # resolved once the block's length is known
 
     def straight(self, pc: int, start: int, insn: Insn) -> list[str]:
+        lines = self._straight(pc, start, insn)
+        return [] if pc in self.dead else lines
+
+    def _fusable(self, pc: int, insn: Insn) -> bool:
+        """``mov rd, rs`` whose only reader is the next slot, an ALU op that sets rd
+        unconditionally: that op reads rs in its place and the mov emits nothing."""
+        nxt = pc + 1
+        if (
+            insn.opcode != op.ALU64 | op.MOV | op.X
+            or insn.off
+            or nxt >= self.n
+            or nxt in self.index
+            or nxt in self.dead
+            or pc in self.dead
+        ):
+            return False
+        n = self.insns[nxt]
+        code = n.opcode & op.OP_MASK
+        return (
+            n.opcode & op.CLASS_MASK in (op.ALU, op.ALU64)
+            and n.dst == insn.dst
+            and not n.off
+            and code in _FUSABLE
+            and not (self.slow[nxt])
+        )
+
+    def _straight(self, pc: int, start: int, insn: Insn) -> list[str]:
         cls = insn.opcode & op.CLASS_MASK
         known = self.known
         if cls in (op.ALU, op.ALU64):
             value = self.fold(insn)
             if value is not None:  # a constant: computed here, exactly as the code would
                 known[insn.dst] = value
+                self.alias.pop(insn.dst, None)
                 return [f"r{insn.dst} = {value}"]
             known.pop(insn.dst, None)
-            return self.alu(insn)
+            if self._fusable(pc, insn):
+                self.alias[insn.dst] = insn.src
+                return []
+            x = self.alias.pop(insn.dst, insn.dst)
+            return self.alu(insn, x)
         if cls == op.LDX:
             known.pop(insn.dst, None)
             return self.load(pc, start, insn)
@@ -375,7 +526,9 @@ class _Emitter:
             d &= M32
         return _FOLDABLE[code](d, b, 31) & M32
 
-    def alu(self, insn: Insn) -> list[str]:
+    def alu(self, insn: Insn, x: int) -> list[str]:
+        """Statements for an ALU slot; ``x`` is the register holding dst's input (dst
+        itself, or the source of a fused ``mov``)."""
         is64 = insn.opcode & op.CLASS_MASK == op.ALU64
         code = insn.opcode & op.OP_MASK
         reg = bool(insn.opcode & op.SRC_MASK)
@@ -393,9 +546,14 @@ class _Emitter:
                 f"t = r{insn.src} & {(1 << bits) - 1}",
                 f"{d} = (t - ((t & {1 << (bits - 1)}) << 1)) & {mask}",
             ]
-        b = f"r{insn.src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
+        src = x if reg and insn.src == insn.dst else insn.src
+        b = f"r{src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
         alu = _SIGNED_ALU if insn.off else _ALU
-        text = alu[code][0 if is64 else 1].format(d=d, b=b)
+        text = alu[code][0 if is64 else 1]
+        if code in _FUSABLE:  # one statement `{d} = f({d}, {b})`: read dst's input
+            lhs, rhs = text.split(" = ", 1)
+            text = f"{lhs} = {rhs.replace('{d}', '{x}')}"
+        text = text.format(d=d, b=b, x=f"r{x}")
         if not reg and code in (op.LSH, op.RSH, op.ARSH):
             width = 63 if is64 else 31
             text = text.replace(f"({b} & {width})", str(int(b) & width))
@@ -583,6 +741,9 @@ class _Emitter:
         return cond.format(a=a, b=b)
 
 
+# ops whose `_ALU` template is one statement ``{d} = f({d}, {b})``
+_FUSABLE = {op.ADD, op.SUB, op.MUL, op.OR, op.AND, op.XOR, op.LSH, op.RSH, op.ARSH}
+
 _FIXUP = re.compile(r"@L-(\d+)@")
 
 # op -> f(d, b, shift mask) before the final width mask (see `_Emitter.fold`)
@@ -607,11 +768,16 @@ def _indent(lines: list[str], n: int) -> list[str]:
     return [pad + line if line else line for line in lines]
 
 
+_LITERAL_VALUES = {"M64": hex(M64), "M32": hex(M32), "SIGN64": hex(SIGN64), "SIGN32": hex(SIGN32)}
+_LITERALS = re.compile(r"\b(?:M64|M32|SIGN64|SIGN32)\b")
+
+
 def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
     """Translate ``insns`` into one function; ``ops`` are the reference ops (n + 1 of
     them, raisers marked ``raises``), used for slots with no fast form."""
     em = _Emitter(insns, ops)
-    src = em.source()
+    # The masks as literals: a constant load, not a global lookup, per use.
+    src = _LITERALS.sub(lambda m: _LITERAL_VALUES[m.group(0)], em.source())
     ns: dict[str, Any] = {
         "M64": M64,
         "M32": M32,
