@@ -55,17 +55,23 @@ class CompiledFn(Protocol):
 
 
 STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE
+TWO64 = 1 << 64
 _FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
 _FMT = {op.B: "B", op.H: "H", op.W: "I", op.DW: "Q"}
 _SFMT = {op.B: "b", op.H: "h", op.W: "i"}
 _MASK = {op.B: 0xFF, op.H: 0xFFFF, op.W: M32, op.DW: M64}
 _REGS = ", ".join(f"r{i}" for i in range(11))
 
-# name -> (ALU64, ALU32) statements over {d} (dst) and {b} (operand expression).
+# name -> (ALU64, ALU32) statements over {d} (dst), {x} (dst's input: dst, or the
+# source of a `mov` fused into this op) and {b} (operand expression). Where the wrap
+# can only go one way, a compare guards it: cheaper than an `&` of a multi-digit int
+# on every run, and the same value (operands are always in 0..2**64-1).
+_WRAP64 = "\nif {d} > M64:\n    {d} &= M64"
+_WRAP32 = "\nif {d} > M32:\n    {d} &= M32"
 _ALU: dict[int, tuple[str, str]] = {
-    op.ADD: ("{d} = ({d} + {b}) & M64", "{d} = ({d} + {b}) & M32"),
-    op.SUB: ("{d} = ({d} - {b}) & M64", "{d} = ({d} - {b}) & M32"),
-    op.MUL: ("{d} = ({d} * {b}) & M64", "{d} = ({d} * {b}) & M32"),
+    op.ADD: ("{d} = {x} + {b}" + _WRAP64, "{d} = {x} + {b}" + _WRAP32),
+    op.SUB: ("{d} = {x} - {b}\nif {d} < 0:\n    {d} += TWO64", "{d} = ({x} - {b}) & M32"),
+    op.MUL: ("{d} = {x} * {b}" + _WRAP64, "{d} = {x} * {b}" + _WRAP32),
     op.DIV: (
         "t = {b}\n{d} = {d} // t if t else 0",
         "t = {b} & M32\n{d} = ({d} & M32) // t if t else 0",
@@ -74,14 +80,14 @@ _ALU: dict[int, tuple[str, str]] = {
         "t = {b}\nif t:\n    {d} = {d} % t",
         "t = {b} & M32\n{d} = ({d} & M32) % t if t else {d} & M32",
     ),
-    op.OR: ("{d} = {d} | {b}", "{d} = ({d} | {b}) & M32"),
-    op.AND: ("{d} = {d} & {b}", "{d} = {d} & {b} & M32"),
-    op.XOR: ("{d} = {d} ^ {b}", "{d} = ({d} ^ {b}) & M32"),
-    op.LSH: ("{d} = ({d} << ({b} & 63)) & M64", "{d} = ({d} << ({b} & 31)) & M32"),
-    op.RSH: ("{d} = {d} >> ({b} & 63)", "{d} = ({d} & M32) >> ({b} & 31)"),
+    op.OR: ("{d} = {x} | {b}", "{d} = ({x} | {b}) & M32"),
+    op.AND: ("{d} = {x} & {b}", "{d} = {x} & {b} & M32"),
+    op.XOR: ("{d} = {x} ^ {b}", "{d} = ({x} ^ {b}) & M32"),
+    op.LSH: ("{d} = {x} << ({b} & 63)" + _WRAP64, "{d} = {x} << ({b} & 31)" + _WRAP32),
+    op.RSH: ("{d} = {x} >> ({b} & 63)", "{d} = ({x} & M32) >> ({b} & 31)"),
     op.ARSH: (
-        "{d} = (s64({d}) >> ({b} & 63)) & M64",
-        "{d} = (s32({d}) >> ({b} & 31)) & M32",
+        "{d} = (s64({x}) >> ({b} & 63)) & M64",
+        "{d} = (s32({x}) >> ({b} & 31)) & M32",
     ),
     op.MOV: ("{d} = {b}", "{d} = {b} & M32"),
 }
@@ -547,13 +553,13 @@ class _Emitter:
                 f"{d} = (t - ((t & {1 << (bits - 1)}) << 1)) & {mask}",
             ]
         src = x if reg and insn.src == insn.dst else insn.src
-        b = f"r{src}" if reg else str(insn.imm & M64 if is64 else insn.imm & M32)
+        imm = insn.imm & M64 if is64 else insn.imm & M32
+        if is64 and not reg and code in (op.ADD, op.SUB) and imm >= SIGN64 and not insn.off:
+            # x + (2**64 - k) is x - k modulo 2**64: small operands, the other guard
+            code, imm = (op.SUB if code == op.ADD else op.ADD), TWO64 - imm
+        b = f"r{src}" if reg else str(imm)
         alu = _SIGNED_ALU if insn.off else _ALU
-        text = alu[code][0 if is64 else 1]
-        if code in _FUSABLE:  # one statement `{d} = f({d}, {b})`: read dst's input
-            lhs, rhs = text.split(" = ", 1)
-            text = f"{lhs} = {rhs.replace('{d}', '{x}')}"
-        text = text.format(d=d, b=b, x=f"r{x}")
+        text = alu[code][0 if is64 else 1].format(d=d, b=b, x=f"r{x}")
         if not reg and code in (op.LSH, op.RSH, op.ARSH):
             width = 63 if is64 else 31
             text = text.replace(f"({b} & {width})", str(int(b) & width))
@@ -768,8 +774,14 @@ def _indent(lines: list[str], n: int) -> list[str]:
     return [pad + line if line else line for line in lines]
 
 
-_LITERAL_VALUES = {"M64": hex(M64), "M32": hex(M32), "SIGN64": hex(SIGN64), "SIGN32": hex(SIGN32)}
-_LITERALS = re.compile(r"\b(?:M64|M32|SIGN64|SIGN32)\b")
+_LITERAL_VALUES = {
+    "M64": hex(M64),
+    "M32": hex(M32),
+    "SIGN64": hex(SIGN64),
+    "SIGN32": hex(SIGN32),
+    "TWO64": hex(TWO64),
+}
+_LITERALS = re.compile(r"\b(?:M64|M32|SIGN64|SIGN32|TWO64)\b")
 
 
 def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
