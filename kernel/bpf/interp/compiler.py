@@ -39,11 +39,15 @@ from typing import Any, Protocol
 
 from kernel.bpf.errors import BpfRuntimeError
 from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
-from kernel.bpf.interp.memory import SLOT_SHIFT, SLOT_STACK
+from kernel.bpf.interp.memory import SLOT_DYNAMIC, SLOT_SHIFT, SLOT_STACK, MemoryFault
 from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.helpers import bind
+from kernel.abi import Helper
+from kernel.bpf.errors import BpfError
+from kernel.bpf.runtime.env import HELPER_LOG_MODULE
+from kernel.bpf.runtime.maps import ArrayMap, RingBufMap
 
 
 class CompiledFn(Protocol):
@@ -655,23 +659,30 @@ class _Emitter:
 
         The helper comes from the run's table; when it is the library's own and the
         call site's constant arguments let `helpers.bind` specialise it, the bound
-        site function runs instead (same behaviour, less work). ``m.left`` matters
-        only if the call raises, so it is set in the handlers; calling a missing
-        helper (None) is the TypeError that becomes "unknown helper"."""
+        site function runs instead (same behaviour, less work), or, for the sites
+        `inline_site` knows, the site's own fast path inline (same handlers around
+        it). ``m.left`` matters only if the call raises, so it is set in the
+        handlers; calling a missing helper (None) is the TypeError that becomes
+        "unknown helper"."""
         hid = f"r{insn.dst}" if insn.opcode == op.CALLX_OP else str(insn.imm)
-        lines = [f"fn = hget({hid})"]
+        call = ["r0 = fn(m, r1, r2, r3, r4, r5) & M64"]
         if insn.opcode == op.CALL_OP:
             known = self.known
-            bound = bind(insn.imm, tuple(known.get(r) for r in range(1, 6)))  # type: ignore[arg-type]
+            args = tuple(known.get(r) for r in range(1, 6))
+            bound = bind(insn.imm, args)  # type: ignore[arg-type]
             if bound is not None:
                 self.consts[f"H_{pc}"], self.consts[f"SITE_{pc}"] = bound
-                lines += [f"if fn is H_{pc}:", f"    fn = SITE_{pc}"]
+                call = [f"if fn is H_{pc}:", f"    fn = SITE_{pc}", *call]
+                fast = self.inline_site(pc, insn.imm, bound[1], args)
+                if fast is not None:
+                    cond, body = fast
+                    call = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(call, 4)]
         self.known.pop(0, None)
         fix = self.fixup(pc, start)
         return [
-            *lines,
+            f"fn = hget({hid})",
             "try:",
-            "    r0 = fn(m, r1, r2, r3, r4, r5) & M64",
+            *_indent(call, 4),
             "except BpfRuntimeError:",
             f"    {fix}",
             "    raise",
@@ -681,6 +692,83 @@ class _Emitter:
             f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
             f"    raise HELPER_ERROR({pc}, e) from e",
         ]
+
+    def _stack_arg(self, addr: int | None, size: int) -> int | None:
+        """Offset in the (only) stack frame of ``size`` bytes at constant ``addr``."""
+        if self.has_calls or addr is None or addr >> SLOT_SHIFT != SLOT_STACK:
+            return None
+        off = addr & M32
+        return off if 0 <= size and off + size <= op.STACK_SIZE else None
+
+    def inline_site(
+        self, pc: int, helper_id: int, site: Any, args: tuple[int | None, ...]
+    ) -> tuple[str, list[str]] | None:
+        """(condition, body setting r0): a bound site's fast path inline, when its
+        constant pointers are in the (only) stack frame, which is always mapped and is
+        ``stk``: exactly what the site does there once its cache holds this run's
+        map. Otherwise (the first run with a table, another map type, a swapped
+        helper table, a line not printed before) the site or helper runs as before."""
+        cache = getattr(site, "cache", None)
+        if helper_id == Helper.MAP_LOOKUP_ELEM and cache is not None:
+            key_off = self._stack_arg(args[1], 4)
+            if key_off is None:
+                return None
+            self.consts[f"C_{pc}"] = cache
+            self.consts["ARRAY_MAP"] = ArrayMap
+            self.consts["MEMORY_FAULT"] = MemoryFault
+            self.consts["SLOT_DYNAMIC"] = SLOT_DYNAMIC
+            self._struct("I")
+            return (f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is ARRAY_MAP"), [
+                f"am = C_{pc}.map",
+                f"t = S_I_U(stk, {key_off})[0]",
+                "if t < am.max_entries:",
+                "    view = am._views.get(t)",
+                "    if view is None:",
+                "        view = am._view(t)",
+                "    t = m._next_slot",
+                "    if t == SLOT_DYNAMIC:",
+                "        m._next_slot = t + 1",
+                "        m._view_slots[id(view)] = t",
+                "        m[t] = view",
+                "        m.names[t] = am.value_region",
+                f"        r0 = t << {SLOT_SHIFT}",
+                "    else:",
+                "        try:",
+                "            r0 = m.add_dynamic(view, am.value_region)",
+                "        except MEMORY_FAULT:",
+                "            r0 = 0",
+                "else:",
+                "    r0 = 0",
+            ]
+        if helper_id == Helper.RINGBUF_OUTPUT and cache is not None:
+            size, flags = args[2], args[3]
+            data_off = self._stack_arg(args[1], size if size is not None else -1)
+            if data_off is None or flags is None:
+                return None
+            self.consts[f"C_{pc}"] = cache
+            self.consts["RINGBUF_MAP"] = RingBufMap
+            self.consts["BPF_ERROR"] = BpfError
+            return (
+                f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is RINGBUF_MAP"
+            ), [
+                "try:",
+                f"    C_{pc}.map.output_from(stk, {data_off}, {size}, {flags})",
+                "    r0 = 0",
+                "except BPF_ERROR as e:",
+                "    r0 = -int(e.errno) & M64",
+            ]
+        line = getattr(site, "line", None)
+        if helper_id == Helper.TRACE_PRINTK and line is not None:
+            fmt_off = self._stack_arg(args[0], 0)
+            if fmt_off is None or fmt_off >= op.STACK_SIZE:
+                return None
+            self.consts[f"L_{pc}"] = line
+            self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
+            return f"fn is H_{pc} and stk.startswith(L_{pc}.cstr, {fmt_off})", [
+                f"m.env.log('INFO', LOG_MODULE, L_{pc}.message)",
+                "r0 = 0",
+            ]
+        return None
 
     def terminator(self, pc: int, kind: str, target: int, idx: int) -> tuple[list[str], bool]:
         """Lines ending a block, and whether the block jumps back to itself."""

@@ -401,6 +401,7 @@ def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
         except MemoryFault:
             return 0
 
+    site.cache = cache  # type: ignore[attr-defined]  # for `compiler.inline_site`
     return site
 
 
@@ -432,6 +433,7 @@ def _bind_ringbuf_output(known: Known) -> HelperFn | None:
             return _err(e.errno)
         return 0
 
+    site.cache = cache  # type: ignore[attr-defined]  # for `compiler.inline_site`
     return site
 
 
@@ -474,6 +476,7 @@ def _bind_trace_printk(known: Known) -> HelperFn | None:
         st.env.log("INFO", HELPER_LOG_MODULE, last.message)
         return 0
 
+    site.line = last  # type: ignore[attr-defined]  # for `compiler.inline_site`
     return site
 
 
