@@ -37,16 +37,15 @@ import struct
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kernel.bpf.errors import BpfRuntimeError
+from kernel.abi import Helper
+from kernel.bpf.errors import BpfError, BpfRuntimeError
 from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
 from kernel.bpf.interp.memory import SLOT_DYNAMIC, SLOT_SHIFT, SLOT_STACK, MemoryFault
 from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
-from kernel.bpf.runtime.helpers import bind
-from kernel.abi import Helper
-from kernel.bpf.errors import BpfError
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
+from kernel.bpf.runtime.helpers import bind
 from kernel.bpf.runtime.maps import ArrayMap, RingBufMap
 
 
