@@ -295,7 +295,9 @@ class _Emitter:
         every = (1 << 11) - 1
         if self.has_calls:
             return [every] * nb
-        gen, kill, succ = [], [], []
+        gen: list[int] = []
+        kill: list[int] = []
+        succ: list[list[int]] = []
         for i, start in enumerate(leaders):
             if start >= self.n or self.slow[start]:
                 gen.append(every)
@@ -304,7 +306,8 @@ class _Emitter:
                 continue
             end = leaders[i + 1] if i + 1 < nb else self.n
             g = k = 0
-            pc, nxt_blocks = start, []
+            pc = start
+            nxt_blocks: list[int] = []
             while pc < end:
                 u, dd, _ = self._uses_defs(pc)
                 g |= u & ~k
