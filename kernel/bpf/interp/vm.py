@@ -46,6 +46,7 @@ STACK_TOP = (SLOT_STACK << SLOT_SHIFT) + op.STACK_SIZE  # r10 of the main frame
 _ZERO_STACK = bytes(op.STACK_SIZE)
 _ZERO_CTX = bytes(BPF_CONTEXT_SIZE)
 _REUSE_DYNAMIC = 16  # a state with more map values mapped is dropped, not cleaned
+_ONE_VALUE = SLOT_DYNAMIC + 1  # `_next_slot` after a run that mapped one map value
 
 
 class Prng:
@@ -223,6 +224,15 @@ class Vm:
         else:
             if st.clean:
                 st.stack_mv[:] = _ZERO_STACK
+            elif st._next_slot == _ONE_VALUE and SLOT_MEMORY not in st:
+                # `reset` inlined for a timer program's one map value; the payload
+                # slot is set or dropped below, as `reset` would leave it
+                del st[SLOT_DYNAMIC]
+                del st.names[SLOT_DYNAMIC]
+                st._view_slots.clear()
+                st._next_slot = SLOT_DYNAMIC
+                st.stack_mv[:] = _ZERO_STACK
+                st.clean = True
             else:
                 st.reset()
             st.helpers = self.helpers
