@@ -8,7 +8,12 @@ into the source of a single function and ``compile()``s it:
 * each basic block is straight-line code (no call per instruction); branches,
   loops, local calls and returns are a block dispatch: ``while True:`` around a
   binary tree of ``if b < N`` tests on the block number ``b``; a block that jumps to
-  itself becomes an inner ``while`` loop (the common counted loop);
+  itself becomes an inner loop (the common counted loop), ``for left in
+  range(left - L, -1, -L)``: the budget check and decrement of each pass in one step;
+* register liveness (per block, backward fixpoint) drops ALU and ``ld_imm64`` slots
+  whose result nothing reads, a ``mov rd, rs`` feeding the next ALU op on rd is
+  fused into it, and 64-bit add/sub/mul/lsh wrap behind a compare rather than an
+  ``&`` every time (values stay in 0..2**64-1, so the results are the same);
 * helpers are called directly through the run's helper table, as the reference
   does (the table is per run: the kernel swaps in recording helpers for tracing);
 * memory goes through the same region table (`memory.Memory`): ``m[a >> 32]`` then a
