@@ -42,7 +42,7 @@ import struct
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from kernel.abi import Helper
+from kernel.abi import RINGBUF_HDR_SIZE, Helper
 from kernel.bpf.errors import BpfError, BpfRuntimeError
 from kernel.bpf.interp.codegen import M32, M64, SIGN32, SIGN64, Op, s32, s64, sdiv, smod
 from kernel.bpf.interp.memory import SLOT_DYNAMIC, SLOT_SHIFT, SLOT_STACK, MemoryFault
@@ -52,6 +52,7 @@ from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
 from kernel.bpf.runtime.helpers import bind
 from kernel.bpf.runtime.maps import ArrayMap, RingBufMap
+from kernel.bpf.runtime.maps.ringbuf import _WAKEUP_FLAGS as RINGBUF_WAKEUP_FLAGS
 
 
 class CompiledFn(Protocol):
@@ -755,15 +756,36 @@ class _Emitter:
             self.consts[f"C_{pc}"] = cache
             self.consts["RINGBUF_MAP"] = RingBufMap
             self.consts["BPF_ERROR"] = BpfError
-            return (
-                f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is RINGBUF_MAP"
-            ), [
+            general = [
                 "try:",
-                f"    C_{pc}.map.output_from(stk, {data_off}, {size}, {flags})",
+                f"    rb.output_from(stk, {data_off}, {size}, {flags})",
                 "    r0 = 0",
                 "except BPF_ERROR as e:",
                 "    r0 = -int(e.errno) & M64",
             ]
+            body = [f"rb = C_{pc}.map"]
+            if size == 8 and flags in RINGBUF_WAKEUP_FLAGS:
+                # `RingBufMap.output_from`'s u64 record that neither wraps nor drops
+                self.consts["S_REC8_P"] = _REC8.pack_into
+                self._struct("Q")
+                total = RINGBUF_HDR_SIZE + 8
+                body += [
+                    "p = rb._producer",
+                    "t = p & rb._mask",
+                    f"if t + {total} <= rb.max_entries and p - rb._consumer + {total}"
+                    " <= rb.max_entries:",
+                    f"    S_REC8_P(rb._ring, t, 8, 0, S_Q_U(stk, {data_off})[0])",
+                    f"    rb._producer = p + {total}",
+                    "    rb.records += 1",
+                    "    r0 = 0",
+                    "else:",
+                    *_indent(general, 4),
+                ]
+            else:
+                body += general
+            return (
+                f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is RINGBUF_MAP"
+            ), body
         line = getattr(site, "line", None)
         if helper_id == Helper.TRACE_PRINTK and line is not None:
             fmt_off = self._stack_arg(args[0], 0)
@@ -844,6 +866,8 @@ class _Emitter:
 
 # ops whose `_ALU` template is one statement ``{d} = f({d}, {b})``
 _FUSABLE = {op.ADD, op.SUB, op.MUL, op.OR, op.AND, op.XOR, op.LSH, op.RSH, op.ARSH}
+
+_REC8 = struct.Struct("<IIQ")  # a ring record: header (length, flags) and a u64
 
 _FIXUP = re.compile(r"@L-(\d+)@")
 
