@@ -27,9 +27,13 @@ class WaitQueue:
 class WouldBlock(Exception):
     """Raised by an operation that must wait; the syscall is restarted after a wake-up."""
 
-    def __init__(self, queue: WaitQueue) -> None:
-        # No super().__init__: every blocking read raises one, and `str()` is below.
-        self.queue = queue
+    # No __init__ of its own: every blocking read raises one, and the base class's
+    # (which keeps the queue in `args`) is C, not a Python frame.
+    args: tuple[WaitQueue]
+
+    @property
+    def queue(self) -> WaitQueue:
+        return self.args[0]
 
     def __str__(self) -> str:
         return "would block"

@@ -46,21 +46,21 @@ from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
-# argtypes None (pass arguments unconverted) is valid ctypes; typeshed allows only a list
-_reg_read_batch = _lib.uc_reg_read_batch
-_reg_read_batch.argtypes = None  # type: ignore[assignment]
-_reg_write = _lib.uc_reg_write
-_reg_write.argtypes = None  # type: ignore[assignment]
-_reg_read = _lib.uc_reg_read
-_reg_read.argtypes = None  # type: ignore[assignment]
 # Slices, stops and uaccess also go straight to libunicorn: the binding converts every
 # argument through its argtypes and copies each read twice (buffer, bytearray), about
 # 1-2 us per call, and a context switch makes several of these calls. Integer
 # arguments are passed as explicit c_uint64/c_size_t (no argtypes: a bare int would
 # be a 32-bit C int).
 # A second handle on the same library, so these prototypes leave the binding's (which
-# gdb, the debugger and the tracers still call with plain ints) untouched.
-_raw_lib = ctypes.CDLL(_lib._name)
+# gdb, the debugger and the tracers still call with plain ints) untouched. A PyDLL:
+# the calls keep the GIL (the emulator has one thread), where a CDLL drops and
+# retakes it around each call, a mutex and a condition variable every time; the
+# trap callback then finds the GIL already held. No argtypes: arguments pass
+# unconverted.
+_raw_lib = ctypes.PyDLL(_lib._name)
+_reg_read_batch = _raw_lib.uc_reg_read_batch
+_reg_write = _raw_lib.uc_reg_write
+_reg_read = _raw_lib.uc_reg_read
 _emu_start = _raw_lib.uc_emu_start
 _emu_stop = _raw_lib.uc_emu_stop
 _mem_read = _raw_lib.uc_mem_read
@@ -149,6 +149,12 @@ class StopReason(enum.Enum):
     DEBUG = "debug"  # a debugger breakpoint or watchpoint (see emulator/cpu/debug.py)
 
 
+# The members the hot path compares against, read as module globals: on Python 3.11
+# every `Enum.MEMBER` read goes through `EnumType.__getattr__`'s slow attribute hook
+# (several hundred host instructions; a context switch made about ten of them).
+_BUDGET, _REQUESTED = StopReason.BUDGET, StopReason.REQUESTED
+
+
 @dataclasses.dataclass(slots=True)
 class SliceResult:
     """What one `GuestCpu.run` did."""
@@ -209,6 +215,10 @@ class GuestCpu:
         # emu_start's begin, timeout and count, passed by value from these objects.
         self._start_args = (ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
+        # uc_mem_write's address and size, passed by value from these objects (a new
+        # c_uint64 per call costs more than the write: every pipe read makes one).
+        self._write_args = (ctypes.c_uint64(), ctypes.c_size_t())
+        self._write_cells = tuple(_u64_view(arg) for arg in self._write_args)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
         # Host memory behind the guest's: (start, end, view, ctypes window) by start.
@@ -391,7 +401,10 @@ class GuestCpu:
         if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
             data = bytes(data)
         size = len(data)
-        status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
+        cell_address, cell_size = self._write_cells
+        cell_address[0], cell_size[0] = address, size
+        arg_address, arg_size = self._write_args
+        status = _mem_write(self._handle, arg_address, data, arg_size)
         if status != _UC_ERR_OK:
             raise UcError(status, address, size)
 
@@ -411,7 +424,8 @@ class GuestCpu:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
         next slice, so this value shapes slice boundaries and must stay as is)."""
-        return min(self._counter_cell[0], self._budget)
+        counted, budget = self._counter_cell[0], self._budget
+        return counted if counted < budget else budget  # (not min(): every slice)
 
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
@@ -457,15 +471,16 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            executed = min(self._counter_cell[0], budget) if budget else 0
-            return SliceResult(StopReason.REQUESTED, executed)
+            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
+            executed = (counted if counted < budget else budget) if budget else 0
+            return SliceResult(_REQUESTED, executed)
         _reg_read(handle, self.PC_REG, self._pc_ref)
         if self._pc_cell[0] == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
             # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
             return SliceResult(StopReason.FAULT, self._executed(budget), fault)
-        return SliceResult(StopReason.BUDGET, budget if budget else 0)
+        return SliceResult(_BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
         return min(self._counter_cell[0], budget) if budget else 0
