@@ -91,6 +91,20 @@ class VirtualClock:
         base = self._base_ns = self._base_ns + executed * self.ns_per_insn
         return base
 
+    def begin_budgeted_slice(self, cpu: SliceCounter, deadline_ns: int | None, cap: int) -> int:
+        """`begin_slice(cpu)` then `budget_until(deadline_ns, cap)`: one call, not three
+        (with `executed_in_slice`), on every icount slice."""
+        self._running = cpu
+        if deadline_ns is None:
+            return cap
+        if self._host:
+            now = self.now_ns()
+        else:  # what the CPU reports here still shapes the slice (see its docstring)
+            now = self._base_ns + cpu.executed_in_slice() * self.ns_per_insn
+        fits = -(-(deadline_ns - now) // self.ns_per_insn)
+        fits = cap if fits > cap else fits
+        return fits if fits > 1 else 1
+
     def budget_until(self, deadline_ns: int | None, cap: int) -> int:
         """Instructions that fit before `deadline_ns` (at least 1, at most `cap`)."""
         if deadline_ns is None:

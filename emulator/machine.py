@@ -210,14 +210,14 @@ class Machine:
                     self.cpu_tracer.cpu_running(cpu.owner)
                 if dbg is not None:
                     cap = dbg.before_slice(cpu, cap)
-                clock.begin_slice(cpu)
                 if host and cap != 1:
+                    clock.begin_slice(cpu)
                     left_us = HOST_SLICE_US
                     if deadline is not None:
                         left_us = max(1, min(left_us, (deadline - now) // 1000))
                     result = cpu.run(timeout_us=left_us)
                 else:
-                    result = cpu.run(clock.budget_until(deadline, cap))
+                    result = cpu.run(clock.begin_budgeted_slice(cpu, deadline, cap))
                 # `Kernel.charge_cpu`, inlined; the owner is read again: the slice may
                 # have exec'd or exited its process
                 owner = cpu.owner

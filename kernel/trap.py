@@ -140,7 +140,8 @@ class Trap:
         self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
-        queue.add(functools.partial(self._wake, proc))  # a partial: no lambda frame at wake
+        # `queue.add`, inlined; a partial: no lambda frame at wake
+        queue.waiters.append(functools.partial(self._wake, proc))
         proc.cpu.request_stop()
 
     def _wake(self, proc: Process) -> None:

@@ -11,8 +11,9 @@ class WaitQueue:
     __slots__ = ("waiters",)
 
     def __init__(self) -> None:
-        # Read-only outside this class: hot paths test `if queue.waiters:` to skip a
-        # call to `wake_all` when nobody waits (most pipe reads and writes).
+        # Hot paths read it directly: `if queue.waiters:` skips a call to `wake_all`
+        # when nobody waits (most pipe reads and writes), and the trap path appends
+        # to it as `add` does (every block). Nothing else touches it.
         self.waiters: list[Callable[[], None]] = []
 
     def add(self, wake: Callable[[], None]) -> None:

@@ -68,7 +68,10 @@ _mem_write = _raw_lib.uc_mem_write
 _c_u64 = ctypes.c_uint64
 _c_size = ctypes.c_size_t
 _UC_ERR_OK = unicorn.UC_ERR_OK
-_ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
+# A zero 64-bit argument (emu_start's `until`: no end address; no timeout; no count),
+# passed as None, a NULL pointer: the same 64-bit zero without converting a ctypes
+# scalar on every slice.
+_NO_END = None
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -193,7 +196,15 @@ class GuestCpu:
         self.uc = Uc(self.UC_ARCH, self.UC_MODE)
         self.trap_handler = trap_handler
         self.owner: object | None = None  # the kernel's process using this context
-        self._handle = self.uc._uch
+        # Prebuilt call arguments. A ctypes scalar or array passed to a foreign call is
+        # converted into a fresh argument object on every call (an allocation and a
+        # format-table lookup, most of what a register read costs); a `byref` is a
+        # ready-made one. So the engine handle is a `byref` of a char at the engine's
+        # address (the same pointer value), the register tables `byref`s of the arrays.
+        engine = self.uc._uch.value
+        if engine is None:  # (an engine that failed to open raised already)
+            raise UcError(unicorn.UC_ERR_HANDLE)
+        self._handle = ctypes.byref(ctypes.c_char.from_address(engine))
         self._counter = InstructionCounter(self.uc)
         self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
         n = self._nregs = len(self.SYSCALL_REGS)
@@ -202,6 +213,7 @@ class GuestCpu:
         self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
         base = ctypes.addressof(self._vals)
         self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        self._ids_arg, self._ptrs_arg = ctypes.byref(self._ids), ctypes.byref(self._ptrs)
         self._ret = ctypes.c_uint64()
         self._ret_ref = ctypes.byref(self._ret)
         # The hot cells are read and written through memoryviews: ctypes' `.value`
@@ -212,8 +224,9 @@ class GuestCpu:
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
         self._pc_cell = _u64_view(self._pc)
-        # emu_start's begin, timeout and count, passed by value from these objects.
-        self._start_args = (ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_size_t())
+        # emu_start's timeout and count, passed by value from these objects (a zero
+        # as `_NO_END`); its begin is `_pc` itself, where `run` reads the PC into.
+        self._start_args = (ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         # uc_mem_write's address and size, passed by value from these objects (a new
         # c_uint64 per call costs more than the write: every pipe read makes one).
@@ -224,6 +237,9 @@ class GuestCpu:
         # Host memory behind the guest's: (start, end, view, ctypes window) by start.
         self._ram: list[tuple[int, int, memoryview, ctypes.Array[ctypes.c_char]]] = []
         self._ram_starts: list[int] = []
+        # Starts of the host mappings that are or ever were executable: only those can
+        # hold translated code, so only writes there must go through libunicorn.
+        self._may_hold_code: set[int] = set()
         # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
         # behind its mappings must live at least as long as the Uc itself.
         self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
@@ -235,7 +251,7 @@ class GuestCpu:
         self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
-            self._handle,
+            self.uc._uch,
             ctypes.byref(hook),
             UC_HOOK_INTR,
             self._intr_callback,
@@ -281,7 +297,7 @@ class GuestCpu:
 
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
-        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
+        _reg_read_batch(self._handle, self._ids_arg, self._ptrs_arg, self._nregs)
         v = self._unpack_vals(self._vals)
         return v[0], v[1:]
 
@@ -320,8 +336,10 @@ class GuestCpu:
     # Guest RAM is host memory this adapter owns (`uc_mem_map_ptr` over anonymous
     # mmaps, zero-filled like Unicorn's own), so the kernel's uaccess reads are a
     # memoryview slice instead of a libunicorn call (~2 us: most of what a pipe
-    # hand-off spends in memory). Writes still go through libunicorn, which
-    # invalidates any translated code on the written pages.
+    # hand-off spends in memory). Writes go through libunicorn, which invalidates any
+    # translated code on the written pages, unless the host mapping was never
+    # executable (the stack, the heap, data): no code can have been translated from
+    # it, and the write is a memoryview store too.
 
     def map(self, address: int, size: int, prot: int) -> None:
         self._map_backed(address, size, to_uc_prot(prot))
@@ -336,6 +354,8 @@ class GuestCpu:
         self._ram_starts.insert(i, address)
         # The window keeps the buffer alive while Unicorn maps it.
         self._ram.insert(i, (address, address + size, view, window))
+        if uc_prot & UC_PROT_EXEC:
+            self._may_hold_code.add(address)
         return view
 
     def unmap(self, address: int, size: int) -> None:
@@ -344,23 +364,26 @@ class GuestCpu:
         self.uc.mem_unmap(address, size)
         end = address + size
         i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
-        survivors: list[tuple[int, bytes]] = []
+        survivors: list[tuple[int, bytes, bool]] = []
         while i < len(self._ram) and self._ram[i][0] < end:
             lo, hi, view, _window = self._ram[i]
             if hi <= address:
                 i += 1
                 continue
             del self._ram[i], self._ram_starts[i]
+            code = lo in self._may_hold_code
+            self._may_hold_code.discard(lo)
             if lo < address:
-                survivors.append((lo, view[: address - lo].tobytes()))
+                survivors.append((lo, view[: address - lo].tobytes(), code))
             if end < hi:
-                survivors.append((end, view[end - lo :].tobytes()))
-        for begin, data in survivors:
-            self._reback(begin, data)
+                survivors.append((end, view[end - lo :].tobytes(), code))
+        for begin, data, code in survivors:
+            self._reback(begin, data, code)
 
-    def _reback(self, begin: int, data: bytes) -> None:
+    def _reback(self, begin: int, data: bytes, may_hold_code: bool) -> None:
         """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
-        region by region with each one's protection."""
+        region by region with each one's protection (`may_hold_code`: the old
+        buffer was executable once, so the new one counts as such too)."""
         stop = begin + len(data)
         regions = [
             (lo, hi + 1, perms)
@@ -378,9 +401,27 @@ class GuestCpu:
         i = bisect.bisect_left(self._ram_starts, begin)
         self._ram_starts.insert(i, begin)
         self._ram.insert(i, (begin, stop, memoryview(backing), window))
+        if may_hold_code or any(perms & UC_PROT_EXEC for _lo, _hi, perms in regions):
+            self._may_hold_code.add(begin)
 
     def protect(self, address: int, size: int, prot: int) -> None:
-        self.uc.mem_protect(address, size, to_uc_prot(prot))
+        uc_prot = to_uc_prot(prot)
+        self.uc.mem_protect(address, size, uc_prot)
+        if uc_prot & UC_PROT_EXEC:
+            self._now_may_hold_code(address, address + size)
+
+    def _now_may_hold_code(self, begin: int, end: int) -> None:
+        """[begin, end) became executable: mark every host mapping it touches, and
+        drop any translated code Unicorn still keeps for such a mapping's range (from
+        an earlier mapping whose memory it reuses), since writes there bypassed the
+        invalidation until now."""
+        i = max(0, bisect.bisect_right(self._ram_starts, begin) - 1)
+        while i < len(self._ram) and self._ram[i][0] < end:
+            lo, hi = self._ram[i][0], self._ram[i][1]
+            if hi > begin and lo not in self._may_hold_code:
+                self._may_hold_code.add(lo)
+                self.uc.ctl_remove_cache(lo, hi)
+            i += 1
 
     def read(self, address: int, size: int) -> bytes:
         """Raw read; the kernel checks permissions before calling (uaccess).
@@ -401,6 +442,12 @@ class GuestCpu:
         if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
             data = bytes(data)
         size = len(data)
+        i = bisect.bisect_right(self._ram_starts, address) - 1
+        if i >= 0:
+            lo, hi, view, _window = self._ram[i]
+            if address + size <= hi and lo not in self._may_hold_code:
+                view[address - lo : address - lo + size] = data
+                return
         cell_address, cell_size = self._write_cells
         cell_address[0], cell_size[0] = address, size
         arg_address, arg_size = self._write_args
@@ -450,10 +497,16 @@ class GuestCpu:
             # `Uc.emu_start` through ctypes, with the binding's error semantics: a
             # failed start raises UcError, an exception a hook raised is re-raised.
             uc._hook_exception = None
-            begin, timeout, count = self._start_cells
-            begin[0], timeout[0], count[0] = self._pc_cell[0], timeout_us, budget
-            arg_begin, arg_timeout, arg_count = self._start_args
-            status = _emu_start(handle, arg_begin, _ZERO, arg_timeout, arg_count)
+            timeout, count = self._start_cells
+            timeout[0], count[0] = timeout_us, budget
+            arg_timeout, arg_count = self._start_args
+            status = _emu_start(
+                handle,
+                self._pc,
+                _NO_END,
+                arg_timeout if timeout_us else _NO_END,
+                arg_count if budget else _NO_END,
+            )
             if status != _UC_ERR_OK:
                 raise UcError(status)
             if uc._hook_exception is not None:
@@ -496,7 +549,7 @@ class GuestCpu:
                 self._on_other_interrupt(intno)
                 return
             handle = self._handle
-            _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+            _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
             v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
             result = self.trap_handler(self, v[0], v[1:])
             if result is not None:
@@ -518,7 +571,7 @@ class GuestCpu:
         must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
         self._stop_requested = False
         handle = self._handle
-        _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+        _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
         v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
         result = self.trap_handler(self, v[0], v[1:])
         if result is not None:

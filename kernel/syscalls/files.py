@@ -76,9 +76,11 @@ def sys_read(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: in
         raise SyscallError(Errno.EBADF, "not open for reading")
     if count > MAX_IO:  # (not min(): this runs on every read)
         count = MAX_IO
-    proc.mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
+    mm = proc.mm
+    mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
     data = file.read(count)
-    proc.mm.write(buf, data)
+    if data:  # `mm.write`, without checking the range checked above again
+        mm.cpu.write(buf, data)
     return len(data)
 
 
