@@ -140,8 +140,10 @@ class Trap:
         self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
-        # `queue.add`, inlined; a partial: no lambda frame at wake
-        queue.waiters.append(functools.partial(self._wake, proc))
+        waker = proc.waker
+        if waker is None:  # a partial: no lambda frame at wake
+            waker = proc.waker = functools.partial(self._wake, proc)
+        queue.waiters.append(waker)  # `queue.add`, inlined
         proc.cpu.request_stop()
 
     def _wake(self, proc: Process) -> None:

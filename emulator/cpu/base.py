@@ -193,6 +193,10 @@ class GuestCpu:
     WATCH_STOPS_AFTER_ACCESS: ClassVar[bool]
 
     def __init__(self, trap_handler: TrapHandler) -> None:
+        # At most 30 attributes (29 now): CPython 3.11 keeps an instance's attributes
+        # in a shared-key table, read at a fixed index by specialised bytecode, only
+        # up to 30 keys; past that, every attribute read on this hot object becomes a
+        # hash lookup (about 1.5 k host instructions more per context switch).
         self.uc = Uc(self.UC_ARCH, self.UC_MODE)
         self.trap_handler = trap_handler
         self.owner: object | None = None  # the kernel's process using this context
@@ -208,17 +212,18 @@ class GuestCpu:
         self._counter = InstructionCounter(self.uc)
         self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
         n = self._nregs = len(self.SYSCALL_REGS)
-        self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
+        ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
         self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
         base = ctypes.addressof(self._vals)
-        self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
-        self._ids_arg, self._ptrs_arg = ctypes.byref(self._ids), ctypes.byref(self._ptrs)
-        self._ret = ctypes.c_uint64()
-        self._ret_ref = ctypes.byref(self._ret)
+        ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        # (a byref keeps its object alive: the arrays and cells live in these)
+        self._ids_arg, self._ptrs_arg = ctypes.byref(ids), ctypes.byref(ptrs)
+        ret = ctypes.c_uint64()
+        self._ret_ref = ctypes.byref(ret)
         # The hot cells are read and written through memoryviews: ctypes' `.value`
         # looks the type's format up in a table on every access.
-        self._ret_cell = _u64_view(self._ret)
+        self._ret_cell = _u64_view(ret)
         # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
         # machine reads the PC on every slice and every syscall restart.
         self._pc = ctypes.c_uint64()
@@ -228,10 +233,6 @@ class GuestCpu:
         # as `_NO_END`); its begin is `_pc` itself, where `run` reads the PC into.
         self._start_args = (ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
-        # uc_mem_write's address and size, passed by value from these objects (a new
-        # c_uint64 per call costs more than the write: every pipe read makes one).
-        self._write_args = (ctypes.c_uint64(), ctypes.c_size_t())
-        self._write_cells = tuple(_u64_view(arg) for arg in self._write_args)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
         # Host memory behind the guest's: (start, end, view, ctypes window) by start.
@@ -311,7 +312,7 @@ class GuestCpu:
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
-        self._ret.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        self._ret_cell[0] = value & 0xFFFF_FFFF_FFFF_FFFF
         _reg_write(self._handle, self.RET_REG, self._ret_ref)
 
     def set_thread_pointer(self, value: int) -> None:
@@ -448,10 +449,7 @@ class GuestCpu:
             if address + size <= hi and lo not in self._may_hold_code:
                 view[address - lo : address - lo + size] = data
                 return
-        cell_address, cell_size = self._write_cells
-        cell_address[0], cell_size[0] = address, size
-        arg_address, arg_size = self._write_args
-        status = _mem_write(self._handle, arg_address, data, arg_size)
+        status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
         if status != _UC_ERR_OK:
             raise UcError(status, address, size)
 
