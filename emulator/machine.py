@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from emulator.gdbstub.stub import GdbStub as Debugger
 
 MAX_SLICE_INSNS = 2_000_000
+# The members the hot path compares against, read as module globals: on Python 3.11
+# every `Enum.MEMBER` read goes through `EnumType.__getattr__`'s slow attribute hook
+# (several hundred host instructions; a context switch made about ten of them).
+_BUDGET, _DEBUG, _REQUESTED = StopReason.BUDGET, StopReason.DEBUG, StopReason.REQUESTED
 HOST_SLICE_US = 10_000
 
 
@@ -132,14 +136,14 @@ class Machine:
         one trap instruction the CPU would have re-executed. Returns the guest time
         if a slice should follow now; None if the process stopped again or the next
         timer is due (then the iteration's timers and interrupts are handled here)."""
-        clock, kernel = self.clock, self.kernel
+        clock = self.clock
         start = clock.now_ns()
         clock.end_slice(1)  # the trap instruction, before the call (as inside a slice)
         runs = cpu.reissue_trap()
         now = clock.now_ns()
-        kernel.charge_cpu(cpu, now - start)
+        cpu.owner.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined: once per switch
         if not runs:
-            kernel.trap.after_slice(cpu, SliceResult(StopReason.REQUESTED, 1))
+            self.kernel.trap.after_slice(cpu, SliceResult(_REQUESTED, 1))
         elif deadline is None or now < deadline:
             return now
         _fire_and_interrupt(self)
@@ -148,6 +152,7 @@ class Machine:
     def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
         trap = kernel.trap  # the kernel's trap entry points, called directly: hot
+        sched = kernel.sched
         irq_line = board.cpu_irq
         dbg = self.debugger
         host = clock.mode == "host"
@@ -173,7 +178,12 @@ class Machine:
             deadline = clock.next_deadline()
             if until_ns is not None and (deadline is None or deadline > until_ns):
                 deadline = until_ns
-            cpu = kernel.current_context()
+            # `Kernel.current_context`, inlined: the scheduler is asked only when
+            # nothing is running (after a block or a tick), the case of every switch.
+            proc = sched.current
+            if proc is None:
+                proc = sched.pick()
+            cpu = proc.cpu if proc is not None else None
             if cpu is None:
                 if dbg is not None:
                     dbg.idle()
@@ -185,7 +195,9 @@ class Machine:
                 clock.idle_until(deadline)
             else:
                 cap = MAX_SLICE_INSNS
-                if trap.take_deferred_restart(cpu):
+                owner: Any = cpu.owner  # the kernel's Process (the CPU types it as object)
+                if owner.restart_deferred:  # `Trap.take_deferred_restart`, inlined
+                    owner.restart_deferred = False
                     if dbg is not None or board.context_observers or self.cpu_tracer is not None:
                         trap.rewind_to_trap(cpu)  # watched: re-execute the trap itself
                     else:
@@ -198,20 +210,25 @@ class Machine:
                     self.cpu_tracer.cpu_running(cpu.owner)
                 if dbg is not None:
                     cap = dbg.before_slice(cpu, cap)
-                clock.begin_slice(cpu)
                 if host and cap != 1:
+                    clock.begin_slice(cpu)
                     left_us = HOST_SLICE_US
                     if deadline is not None:
                         left_us = max(1, min(left_us, (deadline - now) // 1000))
                     result = cpu.run(timeout_us=left_us)
                 else:
-                    result = cpu.run(clock.budget_until(deadline, cap))
-                clock.end_slice(result.executed)
-                kernel.charge_cpu(cpu, clock.now_ns() - now)
+                    result = cpu.run(clock.begin_budgeted_slice(cpu, deadline, cap))
+                # `Kernel.charge_cpu`, inlined; the owner is read again: the slice may
+                # have exec'd or exited its process
+                owner = cpu.owner
+                ran_ns = clock.end_slice(result.executed) - now
+                if owner is not None:
+                    owner.cpu_ns += ran_ns
                 deliver = True
                 if dbg is not None and result.reason is StopReason.FAULT:
                     deliver = dbg.on_fault(cpu, result)
-                if result.reason is not StopReason.BUDGET and result.reason is not StopReason.DEBUG:
+                reason = result.reason
+                if reason is not _BUDGET and reason is not _DEBUG:
                     if deliver:
                         trap.after_slice(cpu, result)
                 if dbg is not None:

@@ -137,6 +137,9 @@ class Process:
         self.heap_blocks: dict[int, int] = {}  # malloc address -> size
         self.syscalls = 0  # syscalls made (a blocked call re-issued is not a new one)
         self.cpu_ns = 0  # guest time spent running this process's slices
+        # What a wait queue calls to wake this process, made once at its first block
+        # (`Trap._block`) rather than at every one.
+        self.waker: Callable[[], None] | None = None
 
     @property
     def wait_status(self) -> int:

@@ -7,6 +7,11 @@ from collections.abc import Callable
 
 from kernel.proc import Process, State
 
+# The members the hot path compares against, read as module globals: on Python 3.11
+# every `Enum.MEMBER` read goes through `EnumType.__getattr__`'s slow attribute hook
+# (several hundred host instructions; a context switch made about ten of them).
+_BLOCKED, _RUNNABLE = State.BLOCKED, State.RUNNABLE
+
 
 class Scheduler:
     """Runnable queue plus the current process."""
@@ -19,16 +24,16 @@ class Scheduler:
         self.switches = 0
 
     def add(self, proc: Process) -> None:
-        proc.state = State.RUNNABLE
+        proc.state = _RUNNABLE
         self.queue.append(proc)
 
     def wake(self, proc: Process) -> None:
-        if proc.state is State.BLOCKED:  # `add`, inlined: every pipe hand-off wakes
-            proc.state = State.RUNNABLE
+        if proc.state is _BLOCKED:  # `add`, inlined: every pipe hand-off wakes
+            proc.state = _RUNNABLE
             self.queue.append(proc)
 
     def block(self, proc: Process) -> None:
-        proc.state = State.BLOCKED
+        proc.state = _BLOCKED
         if self.current is proc:  # the usual case (a running process blocks): no `_leave`
             self.current = None
         else:

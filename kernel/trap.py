@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 FAULT_EXIT = {"ILLEGAL_INSTRUCTION": 132, "DIVIDE_ERROR": 136, "BREAKPOINT": 133}
 SEGV_EXIT = 139
+# The members the hot path compares against, read as module globals: on Python 3.11
+# every `Enum.MEMBER` read goes through `EnumType.__getattr__`'s slow attribute hook
+# (several hundred host instructions; a context switch made about ten of them).
+_BLOCKED, _RUNNABLE, _ZOMBIE = State.BLOCKED, State.RUNNABLE, State.ZOMBIE
 
 
 class TrapHooks(Protocol):
@@ -98,7 +102,7 @@ class Trap:
         except SyscallError as err:
             result = -err.errno
         except WouldBlock as wait:
-            self._block(proc, wait.queue)
+            self._block(proc, wait.args[0])  # `wait.queue`, without the property call
             result = None
         except Exception as exc:  # a bug in the model: stop cleanly, never crash the host
             self.kernel.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
@@ -136,14 +140,19 @@ class Trap:
         self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
-        queue.add(functools.partial(self._wake, proc))  # a partial: no lambda frame at wake
+        waker = proc.waker
+        if waker is None:  # a partial: no lambda frame at wake
+            waker = proc.waker = functools.partial(self._wake, proc)
+        queue.waiters.append(waker)  # `queue.add`, inlined
         proc.cpu.request_stop()
 
     def _wake(self, proc: Process) -> None:
-        if proc.state is State.BLOCKED:
+        if proc.state is _BLOCKED:
             if self.tracer.sched:
                 self.tracer.sched_wake(proc)
-            self.sched.wake(proc)
+            # `Scheduler.wake`, inlined (the state was just tested): every hand-off
+            proc.state = _RUNNABLE
+            self.sched.queue.append(proc)
 
     # A process woken from a blocking syscall has to issue it again. Re-executing the
     # trap instruction costs a whole CPU entry and trap (most of a context switch);
@@ -176,16 +185,16 @@ class Trap:
     def after_slice(self, cpu: Any, result: Any) -> None:
         """A slice stopped early: kill the process on a fault, arm a blocked call's
         restart, free the contexts execve replaced."""
-        proc: Process | None = getattr(cpu, "owner", None)
+        proc: Process | None = cpu.owner
         if proc is None:
             return
-        if result.fault is not None and proc.state is not State.ZOMBIE and proc.cpu is cpu:
+        if result.fault is not None and proc.state is not _ZOMBIE and proc.cpu is cpu:
             self._fault(proc, result.fault)
         if proc.restart_syscall:
             proc.restart_syscall = False
             proc.resuming_syscall = True
             proc.restart_deferred = True  # see `take_deferred_restart`
-        if proc.retired_cpus and proc.state is not State.ZOMBIE:
+        if proc.retired_cpus and proc.state is not _ZOMBIE:
             free_contexts(proc)  # contexts execve replaced (zombies: freed at reap)
 
     def _fault(self, proc: Process, fault: Any) -> None:

@@ -11,8 +11,9 @@ class WaitQueue:
     __slots__ = ("waiters",)
 
     def __init__(self) -> None:
-        # Read-only outside this class: hot paths test `if queue.waiters:` to skip a
-        # call to `wake_all` when nobody waits (most pipe reads and writes).
+        # Hot paths read it directly: `if queue.waiters:` skips a call to `wake_all`
+        # when nobody waits (most pipe reads and writes), and the trap path appends
+        # to it as `add` does (every block). Nothing else touches it.
         self.waiters: list[Callable[[], None]] = []
 
     def add(self, wake: Callable[[], None]) -> None:
@@ -27,9 +28,13 @@ class WaitQueue:
 class WouldBlock(Exception):
     """Raised by an operation that must wait; the syscall is restarted after a wake-up."""
 
-    def __init__(self, queue: WaitQueue) -> None:
-        # No super().__init__: every blocking read raises one, and `str()` is below.
-        self.queue = queue
+    # No __init__ of its own: every blocking read raises one, and the base class's
+    # (which keeps the queue in `args`) is C, not a Python frame.
+    args: tuple[WaitQueue]
+
+    @property
+    def queue(self) -> WaitQueue:
+        return self.args[0]
 
     def __str__(self) -> str:
         return "would block"

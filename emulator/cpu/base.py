@@ -46,21 +46,21 @@ from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
-# argtypes None (pass arguments unconverted) is valid ctypes; typeshed allows only a list
-_reg_read_batch = _lib.uc_reg_read_batch
-_reg_read_batch.argtypes = None  # type: ignore[assignment]
-_reg_write = _lib.uc_reg_write
-_reg_write.argtypes = None  # type: ignore[assignment]
-_reg_read = _lib.uc_reg_read
-_reg_read.argtypes = None  # type: ignore[assignment]
 # Slices, stops and uaccess also go straight to libunicorn: the binding converts every
 # argument through its argtypes and copies each read twice (buffer, bytearray), about
 # 1-2 us per call, and a context switch makes several of these calls. Integer
 # arguments are passed as explicit c_uint64/c_size_t (no argtypes: a bare int would
 # be a 32-bit C int).
 # A second handle on the same library, so these prototypes leave the binding's (which
-# gdb, the debugger and the tracers still call with plain ints) untouched.
-_raw_lib = ctypes.CDLL(_lib._name)
+# gdb, the debugger and the tracers still call with plain ints) untouched. A PyDLL:
+# the calls keep the GIL (the emulator has one thread), where a CDLL drops and
+# retakes it around each call, a mutex and a condition variable every time; the
+# trap callback then finds the GIL already held. No argtypes: arguments pass
+# unconverted.
+_raw_lib = ctypes.PyDLL(_lib._name)
+_reg_read_batch = _raw_lib.uc_reg_read_batch
+_reg_write = _raw_lib.uc_reg_write
+_reg_read = _raw_lib.uc_reg_read
 _emu_start = _raw_lib.uc_emu_start
 _emu_stop = _raw_lib.uc_emu_stop
 _mem_read = _raw_lib.uc_mem_read
@@ -68,7 +68,10 @@ _mem_write = _raw_lib.uc_mem_write
 _c_u64 = ctypes.c_uint64
 _c_size = ctypes.c_size_t
 _UC_ERR_OK = unicorn.UC_ERR_OK
-_ZERO = ctypes.c_uint64(0)  # emu_start's `until`: no end address
+# A zero 64-bit argument (emu_start's `until`: no end address; no timeout; no count),
+# passed as None, a NULL pointer: the same 64-bit zero without converting a ctypes
+# scalar on every slice.
+_NO_END = None
 # The trap hook is registered with libunicorn directly: the binding's own callback
 # adds two Python frames (a dispatcher and an exception guard) to every syscall.
 _INTR_CALLBACK = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
@@ -149,6 +152,12 @@ class StopReason(enum.Enum):
     DEBUG = "debug"  # a debugger breakpoint or watchpoint (see emulator/cpu/debug.py)
 
 
+# The members the hot path compares against, read as module globals: on Python 3.11
+# every `Enum.MEMBER` read goes through `EnumType.__getattr__`'s slow attribute hook
+# (several hundred host instructions; a context switch made about ten of them).
+_BUDGET, _REQUESTED = StopReason.BUDGET, StopReason.REQUESTED
+
+
 @dataclasses.dataclass(slots=True)
 class SliceResult:
     """What one `GuestCpu.run` did."""
@@ -184,36 +193,54 @@ class GuestCpu:
     WATCH_STOPS_AFTER_ACCESS: ClassVar[bool]
 
     def __init__(self, trap_handler: TrapHandler) -> None:
+        # At most 30 attributes (29 now): CPython 3.11 keeps an instance's attributes
+        # in a shared-key table, read at a fixed index by specialised bytecode, only
+        # up to 30 keys; past that, every attribute read on this hot object becomes a
+        # hash lookup (about 1.5 k host instructions more per context switch).
         self.uc = Uc(self.UC_ARCH, self.UC_MODE)
         self.trap_handler = trap_handler
         self.owner: object | None = None  # the kernel's process using this context
-        self._handle = self.uc._uch
+        # Prebuilt call arguments. A ctypes scalar or array passed to a foreign call is
+        # converted into a fresh argument object on every call (an allocation and a
+        # format-table lookup, most of what a register read costs); a `byref` is a
+        # ready-made one. So the engine handle is a `byref` of a char at the engine's
+        # address (the same pointer value), the register tables `byref`s of the arrays.
+        engine = self.uc._uch.value
+        if engine is None:  # (an engine that failed to open raised already)
+            raise UcError(unicorn.UC_ERR_HANDLE)
+        self._handle = ctypes.byref(ctypes.c_char.from_address(engine))
         self._counter = InstructionCounter(self.uc)
         self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
         n = self._nregs = len(self.SYSCALL_REGS)
-        self._ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
+        ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
         self._vals = (ctypes.c_uint64 * n)()
         self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
         base = ctypes.addressof(self._vals)
-        self._ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
-        self._ret = ctypes.c_uint64()
-        self._ret_ref = ctypes.byref(self._ret)
+        ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
+        # (a byref keeps its object alive: the arrays and cells live in these)
+        self._ids_arg, self._ptrs_arg = ctypes.byref(ids), ctypes.byref(ptrs)
+        ret = ctypes.c_uint64()
+        self._ret_ref = ctypes.byref(ret)
         # The hot cells are read and written through memoryviews: ctypes' `.value`
         # looks the type's format up in a table on every access.
-        self._ret_cell = _u64_view(self._ret)
+        self._ret_cell = _u64_view(ret)
         # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
         # machine reads the PC on every slice and every syscall restart.
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
         self._pc_cell = _u64_view(self._pc)
-        # emu_start's begin, timeout and count, passed by value from these objects.
-        self._start_args = (ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_size_t())
+        # emu_start's timeout and count, passed by value from these objects (a zero
+        # as `_NO_END`); its begin is `_pc` itself, where `run` reads the PC into.
+        self._start_args = (ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         self._sp = ctypes.c_uint64()
         self._sp_ref = ctypes.byref(self._sp)
         # Host memory behind the guest's: (start, end, view, ctypes window) by start.
         self._ram: list[tuple[int, int, memoryview, ctypes.Array[ctypes.c_char]]] = []
         self._ram_starts: list[int] = []
+        # Starts of the host mappings that are or ever were executable: only those can
+        # hold translated code, so only writes there must go through libunicorn.
+        self._may_hold_code: set[int] = set()
         # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
         # behind its mappings must live at least as long as the Uc itself.
         self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
@@ -225,7 +252,7 @@ class GuestCpu:
         self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
-            self._handle,
+            self.uc._uch,
             ctypes.byref(hook),
             UC_HOOK_INTR,
             self._intr_callback,
@@ -271,7 +298,7 @@ class GuestCpu:
 
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
-        _reg_read_batch(self._handle, self._ids, self._ptrs, len(self.SYSCALL_REGS))
+        _reg_read_batch(self._handle, self._ids_arg, self._ptrs_arg, self._nregs)
         v = self._unpack_vals(self._vals)
         return v[0], v[1:]
 
@@ -285,7 +312,7 @@ class GuestCpu:
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
-        self._ret.value = value & 0xFFFF_FFFF_FFFF_FFFF
+        self._ret_cell[0] = value & 0xFFFF_FFFF_FFFF_FFFF
         _reg_write(self._handle, self.RET_REG, self._ret_ref)
 
     def set_thread_pointer(self, value: int) -> None:
@@ -310,8 +337,10 @@ class GuestCpu:
     # Guest RAM is host memory this adapter owns (`uc_mem_map_ptr` over anonymous
     # mmaps, zero-filled like Unicorn's own), so the kernel's uaccess reads are a
     # memoryview slice instead of a libunicorn call (~2 us: most of what a pipe
-    # hand-off spends in memory). Writes still go through libunicorn, which
-    # invalidates any translated code on the written pages.
+    # hand-off spends in memory). Writes go through libunicorn, which invalidates any
+    # translated code on the written pages, unless the host mapping was never
+    # executable (the stack, the heap, data): no code can have been translated from
+    # it, and the write is a memoryview store too.
 
     def map(self, address: int, size: int, prot: int) -> None:
         self._map_backed(address, size, to_uc_prot(prot))
@@ -326,6 +355,8 @@ class GuestCpu:
         self._ram_starts.insert(i, address)
         # The window keeps the buffer alive while Unicorn maps it.
         self._ram.insert(i, (address, address + size, view, window))
+        if uc_prot & UC_PROT_EXEC:
+            self._may_hold_code.add(address)
         return view
 
     def unmap(self, address: int, size: int) -> None:
@@ -334,23 +365,26 @@ class GuestCpu:
         self.uc.mem_unmap(address, size)
         end = address + size
         i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
-        survivors: list[tuple[int, bytes]] = []
+        survivors: list[tuple[int, bytes, bool]] = []
         while i < len(self._ram) and self._ram[i][0] < end:
             lo, hi, view, _window = self._ram[i]
             if hi <= address:
                 i += 1
                 continue
             del self._ram[i], self._ram_starts[i]
+            code = lo in self._may_hold_code
+            self._may_hold_code.discard(lo)
             if lo < address:
-                survivors.append((lo, view[: address - lo].tobytes()))
+                survivors.append((lo, view[: address - lo].tobytes(), code))
             if end < hi:
-                survivors.append((end, view[end - lo :].tobytes()))
-        for begin, data in survivors:
-            self._reback(begin, data)
+                survivors.append((end, view[end - lo :].tobytes(), code))
+        for begin, data, code in survivors:
+            self._reback(begin, data, code)
 
-    def _reback(self, begin: int, data: bytes) -> None:
+    def _reback(self, begin: int, data: bytes, may_hold_code: bool) -> None:
         """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
-        region by region with each one's protection."""
+        region by region with each one's protection (`may_hold_code`: the old
+        buffer was executable once, so the new one counts as such too)."""
         stop = begin + len(data)
         regions = [
             (lo, hi + 1, perms)
@@ -368,9 +402,27 @@ class GuestCpu:
         i = bisect.bisect_left(self._ram_starts, begin)
         self._ram_starts.insert(i, begin)
         self._ram.insert(i, (begin, stop, memoryview(backing), window))
+        if may_hold_code or any(perms & UC_PROT_EXEC for _lo, _hi, perms in regions):
+            self._may_hold_code.add(begin)
 
     def protect(self, address: int, size: int, prot: int) -> None:
-        self.uc.mem_protect(address, size, to_uc_prot(prot))
+        uc_prot = to_uc_prot(prot)
+        self.uc.mem_protect(address, size, uc_prot)
+        if uc_prot & UC_PROT_EXEC:
+            self._now_may_hold_code(address, address + size)
+
+    def _now_may_hold_code(self, begin: int, end: int) -> None:
+        """[begin, end) became executable: mark every host mapping it touches, and
+        drop any translated code Unicorn still keeps for such a mapping's range (from
+        an earlier mapping whose memory it reuses), since writes there bypassed the
+        invalidation until now."""
+        i = max(0, bisect.bisect_right(self._ram_starts, begin) - 1)
+        while i < len(self._ram) and self._ram[i][0] < end:
+            lo, hi = self._ram[i][0], self._ram[i][1]
+            if hi > begin and lo not in self._may_hold_code:
+                self._may_hold_code.add(lo)
+                self.uc.ctl_remove_cache(lo, hi)
+            i += 1
 
     def read(self, address: int, size: int) -> bytes:
         """Raw read; the kernel checks permissions before calling (uaccess).
@@ -391,6 +443,12 @@ class GuestCpu:
         if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
             data = bytes(data)
         size = len(data)
+        i = bisect.bisect_right(self._ram_starts, address) - 1
+        if i >= 0:
+            lo, hi, view, _window = self._ram[i]
+            if address + size <= hi and lo not in self._may_hold_code:
+                view[address - lo : address - lo + size] = data
+                return
         status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
         if status != _UC_ERR_OK:
             raise UcError(status, address, size)
@@ -411,7 +469,8 @@ class GuestCpu:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
         next slice, so this value shapes slice boundaries and must stay as is)."""
-        return min(self._counter_cell[0], self._budget)
+        counted, budget = self._counter_cell[0], self._budget
+        return counted if counted < budget else budget  # (not min(): every slice)
 
     def request_stop(self) -> None:
         """Called from a trap handler: end the slice after the current instruction."""
@@ -436,10 +495,16 @@ class GuestCpu:
             # `Uc.emu_start` through ctypes, with the binding's error semantics: a
             # failed start raises UcError, an exception a hook raised is re-raised.
             uc._hook_exception = None
-            begin, timeout, count = self._start_cells
-            begin[0], timeout[0], count[0] = self._pc_cell[0], timeout_us, budget
-            arg_begin, arg_timeout, arg_count = self._start_args
-            status = _emu_start(handle, arg_begin, _ZERO, arg_timeout, arg_count)
+            timeout, count = self._start_cells
+            timeout[0], count[0] = timeout_us, budget
+            arg_timeout, arg_count = self._start_args
+            status = _emu_start(
+                handle,
+                self._pc,
+                _NO_END,
+                arg_timeout if timeout_us else _NO_END,
+                arg_count if budget else _NO_END,
+            )
             if status != _UC_ERR_OK:
                 raise UcError(status)
             if uc._hook_exception is not None:
@@ -457,15 +522,16 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            executed = min(self._counter_cell[0], budget) if budget else 0
-            return SliceResult(StopReason.REQUESTED, executed)
+            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
+            executed = (counted if counted < budget else budget) if budget else 0
+            return SliceResult(_REQUESTED, executed)
         _reg_read(handle, self.PC_REG, self._pc_ref)
         if self._pc_cell[0] == 0:
             # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
             # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
             fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
             return SliceResult(StopReason.FAULT, self._executed(budget), fault)
-        return SliceResult(StopReason.BUDGET, budget if budget else 0)
+        return SliceResult(_BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
         return min(self._counter_cell[0], budget) if budget else 0
@@ -481,7 +547,7 @@ class GuestCpu:
                 self._on_other_interrupt(intno)
                 return
             handle = self._handle
-            _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+            _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
             v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
             result = self.trap_handler(self, v[0], v[1:])
             if result is not None:
@@ -503,7 +569,7 @@ class GuestCpu:
         must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
         self._stop_requested = False
         handle = self._handle
-        _reg_read_batch(handle, self._ids, self._ptrs, self._nregs)
+        _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
         v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
         result = self.trap_handler(self, v[0], v[1:])
         if result is not None:

@@ -37,8 +37,13 @@ class PipeReadEnd(OpenFile):
             if pipe.writers == 0 or size == 0:
                 return b""
             raise WouldBlock(pipe.readable_q)
-        data = bytes(pipe.buffer[:size])
-        del pipe.buffer[:size]
+        buffer = pipe.buffer
+        if size >= len(buffer):  # all of it (every ping-pong read): one copy, no slice
+            data = bytes(buffer)
+            buffer.clear()
+        else:
+            data = bytes(buffer[:size])
+            del buffer[:size]
         if pipe.writable_q.waiters:
             pipe.writable_q.wake_all()
         return data

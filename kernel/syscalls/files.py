@@ -69,19 +69,25 @@ def sys_open(
 
 
 def sys_read(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
-    file = proc.fds.get(fd)
+    file = proc.fds.files.get(fd)  # `FdTable.get`, inlined: the hottest syscalls
+    if file is None:
+        file = proc.fds.get(fd)  # raises EBADF
     if not file.readable:
         raise SyscallError(Errno.EBADF, "not open for reading")
     if count > MAX_IO:  # (not min(): this runs on every read)
         count = MAX_IO
-    proc.mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
+    mm = proc.mm
+    mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
     data = file.read(count)
-    proc.mm.write(buf, data)
+    if data:  # `mm.write`, without checking the range checked above again
+        mm.cpu.write(buf, data)
     return len(data)
 
 
 def sys_write(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: int) -> int:
-    file = proc.fds.get(fd)
+    file = proc.fds.files.get(fd)  # `FdTable.get`, inlined: the hottest syscalls
+    if file is None:
+        file = proc.fds.get(fd)  # raises EBADF
     if not file.writable:
         raise SyscallError(Errno.EBADF, "not open for writing")
     data = proc.mm.read(buf, count if count <= MAX_IO else MAX_IO)

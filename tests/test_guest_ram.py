@@ -1,0 +1,57 @@
+"""Kernel writes into guest RAM: into memory that never was executable they are plain
+host stores (no translated code can exist there); once a range becomes executable,
+code written there earlier runs as written, never a stale translation."""
+
+from __future__ import annotations
+
+import pytest
+
+from emulator.cpu import CPU_CLASSES
+from emulator.cpu.base import GuestCpu
+from kernel.mm import PROT_R, PROT_W, PROT_X
+
+BASE = 0x400000
+PAGE = 0x1000
+TRAP = {"x86_64": b"\xcd\x80", "aarch64": (0xD4000001).to_bytes(4, "little")}
+NOP = {"x86_64": b"\x90", "aarch64": (0xD503201F).to_bytes(4, "little")}
+
+
+def _cpu(arch: str, traps: list[int]) -> GuestCpu:
+    def handler(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> None:
+        traps.append(cpu.pc)
+        cpu.request_stop()
+
+    return CPU_CLASSES[arch](handler)
+
+
+def _run_from(cpu: GuestCpu, pc: int) -> None:
+    cpu.pc = pc
+    cpu.run(budget=8)
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_code_written_before_mprotect_exec_runs_as_written(arch: str) -> None:
+    traps: list[int] = []
+    cpu = _cpu(arch, traps)
+    cpu.map(BASE, PAGE, PROT_R | PROT_X)
+    cpu.write(BASE, TRAP[arch])
+    _run_from(cpu, BASE)  # translated once, from the first mapping
+    cpu.unmap(BASE, PAGE)
+    cpu.map(BASE, PAGE, PROT_R | PROT_W)  # never executable: a direct store
+    cpu.write(BASE, NOP[arch] + TRAP[arch])
+    cpu.protect(BASE, PAGE, PROT_R | PROT_X)
+    _run_from(cpu, BASE)
+    after_trap = len(TRAP[arch])
+    assert traps == [BASE + after_trap, BASE + len(NOP[arch]) + after_trap]
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_data_writes_read_back_inside_and_across_mappings(arch: str) -> None:
+    cpu = _cpu(arch, [])
+    cpu.map(BASE, PAGE, PROT_R | PROT_W)
+    cpu.map(BASE + PAGE, PAGE, PROT_R | PROT_W)
+    cpu.write(BASE + 10, b"inside")
+    cpu.write(BASE + PAGE - 3, b"across")
+    assert cpu.read(BASE + 10, 6) == b"inside"
+    assert cpu.read(BASE + PAGE - 3, 6) == b"across"
+    assert cpu.uc.mem_read(BASE + 10, 6) == b"inside"
