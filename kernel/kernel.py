@@ -177,8 +177,11 @@ class Kernel:
 
     @tracer.setter
     def tracer(self, tracer: KernelTracer) -> None:
-        """The emulator installs its tracer here; the trap path keeps its own copy."""
+        """The emulator installs its tracer here; the trap path and the BPF registry
+        keep their own copies (read on every trap and hook run)."""
         self._tracer = self.trap.tracer = tracer
+        if self.bpf is not None:
+            self.bpf.tracer = tracer
 
     def _new_cpu(self) -> Any:
         """A fresh CPU context whose traps enter `Trap.syscall`."""

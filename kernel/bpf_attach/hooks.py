@@ -79,7 +79,7 @@ class BpfHooks:
         env = self._env = KernelHelperEnv(kernel)
         self.bpf = BpfSubsystem(env, kernel.log.log)
         self.bpf.ns_per_insn = kernel.clock.ns_per_insn
-        self.bpf.tracer_of = lambda: kernel.tracer
+        self.bpf.tracer = kernel.tracer
         self.bpf.on_change = self._refresh_flags
         self.bpf.charge = self.bpf.maps.charge = self._charger(kernel)
         kernel.bpf = self.bpf

@@ -92,7 +92,9 @@ class BpfSubsystem:
         self.reads_memory: dict[AttachType, bool] = {t: False for t in AttachType}
         self.on_change: Callable[[], None] = lambda: None
         self.ns_per_insn = 1  # the guest clock's rate; programs run outside guest time
-        self.tracer_of: Callable[[], KernelTracer] = KernelTracer
+        # The kernel's observer, a plain attribute read on every hook run (the kernel
+        # keeps it current when the emulator installs its tracer).
+        self.tracer: KernelTracer = KernelTracer()
         self._plain_helpers = self.vm.helpers
         self._helper_calls: list[int] = []
         self._recording_helpers = {
@@ -253,7 +255,7 @@ class BpfSubsystem:
         self, kind: AttachType, ctx: bytes | None, payload: bytes | bytearray | None
     ) -> None:
         """Run every program attached to `kind`, in attach order, logging as axiomOS."""
-        tracer = self.tracer_of()
+        tracer = self.tracer
         vm, calls = self.vm, self._helper_calls
         traced = tracer.bpf
         vm.helpers = self._recording_helpers if traced else self._plain_helpers
