@@ -127,7 +127,9 @@ _ATOMIC = {
 
 
 def finish(ops: Sequence[Op], m: Any, pc: int, left: int, budget: int, regs: tuple) -> int:
-    """Run the rest of a run in the reference interpreter (exact budget accounting)."""
+    """The reference interpreter, one closure call per instruction, from ``pc`` with
+    ``left`` instructions of ``budget`` to go (exact budget accounting): the whole of
+    a reference run (`Vm`), or the rest of a compiled one."""
     r = list(regs)
     try:
         while pc >= 0:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 
 from kernel.abi import BPF_CONTEXT_SIZE, BPF_CONTEXT_STRUCT, CtxOff
 from kernel.bpf.errors import BpfRuntimeError
+from kernel.bpf.interp.compiler import finish
 from kernel.bpf.interp.memory import (
     CTX_BASE,
     MEMORY_BASE,
@@ -339,21 +340,6 @@ class Vm:
             self._free = st
 
     def _interpret(self, program: Program, st: ExecState, r1: int, r2: int, budget: int) -> int:
-        """The reference interpreter: one closure call per instruction."""
-        r = [0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP]
-        ops = program.ops
-        left = budget
-        pc = 0
-        try:
-            while pc >= 0:
-                if not left:
-                    raise BpfRuntimeError(pc, f"instruction budget of {budget} exhausted")
-                left -= 1
-                pc = ops[pc](r, st)
-        except BpfRuntimeError:
-            raise
-        except Exception as e:  # a bug in an op or helper: still report it as a VM error
-            raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
-        finally:
-            st.left = left
-        return r[0]
+        """The reference interpreter (`compiler.finish`) from the first instruction."""
+        regs = (0, r1, r2, 0, 0, 0, 0, 0, 0, 0, STACK_TOP)
+        return finish(program.ops, st, 0, budget, budget, regs)
