@@ -7,8 +7,7 @@ Run standalone: ``python -m bench.bpf_bench``. `run()` returns rows
 
 from __future__ import annotations
 
-import time
-
+from bench.sampling import timed
 from kernel.abi import MapType
 from kernel.bpf.interp.program import Program
 from kernel.bpf.interp.vm import Vm, make_context
@@ -32,40 +31,39 @@ loop:
 """
 
 
-def _best(fn, repeat: int, between=None) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-        if between is not None:
-            between()
-    return best
+SAMPLES = 30  # per figure, each a few milliseconds of work (see bench/sampling.py)
 
 
-def bench_compute(n: int = 50_000) -> list[dict]:
+def bench_compute(n: int = 20_000) -> list[dict]:
     vm = Vm()
     program = Program(assemble(COMPUTE_LOOP.format(n=n)))
-    seconds = _best(lambda: vm.run_with_memory(program), 5)
+    vm.run_with_memory(program)
     steps = vm.last_steps
+    compiled = timed(lambda: vm.run_with_memory(program), SAMPLES, steps)
     ref = Vm(reference=True)
-    ref_seconds = _best(lambda: ref.run_with_memory(program), 2)
+    reference = timed(lambda: ref.run_with_memory(program), 5, steps)
+    assert ref.last_steps == steps
     return [
-        {"name": "bpf_vm_compute_loop", "value": round(steps / seconds), "unit": "insn/s"},
+        {"name": "bpf_vm_compute_loop", "value": round(1 / compiled.best), "unit": "insn/s"},
+        {
+            "name": f"bpf_vm_compute_loop, median of {SAMPLES}",
+            "value": round(1 / compiled.median),
+            "unit": "insn/s",
+        },
         {
             "name": "bpf_vm_compute_loop, reference interpreter",
-            "value": round(ref.last_steps / ref_seconds),
+            "value": round(1 / reference.best),
             "unit": "insn/s",
         },
         {
             "name": "compiled/reference speed ratio",
-            "value": round(ref_seconds / seconds, 2),
+            "value": round(reference.best / compiled.best, 2),
             "unit": "x",
         },
     ]
 
 
-def bench_timer_program(invocations: int = 2000) -> list[dict]:
+def bench_timer_program(invocations: int = 250) -> list[dict]:
     maps = MapTable()
     counter = maps.create(MapType.ARRAY, 4, 8, 1)
     ring = maps.create(MapType.RINGBUF, 0, 0, 1 << 20)
@@ -82,17 +80,19 @@ def bench_timer_program(invocations: int = 2000) -> list[dict]:
         while ring.poll(8) is not None:
             pass
 
-    seconds = _best(batch, 5, drain)
-    load = _best(lambda: Program(program.insns).compiled, 20)
+    runs = timed(batch, SAMPLES, invocations, drain)
+    load = timed(lambda: Program(program.insns).compiled, 20)
+    name = f"bpf_timer_program_invocation ({vm.last_steps} insns)"
     return [
+        {"name": name, "value": round(runs.best * 1e6, 2), "unit": "us"},
         {
-            "name": f"bpf_timer_program_invocation ({vm.last_steps} insns)",
-            "value": round(seconds / invocations * 1e6, 2),
+            "name": f"{name}, median of {SAMPLES}",
+            "value": round(runs.median * 1e6, 2),
             "unit": "us",
         },
         {
             "name": "bpf_program_load (27 slots, closures + compiled function)",
-            "value": round(load * 1e6, 1),
+            "value": round(load.best * 1e6, 1),
             "unit": "us",
         },
     ]

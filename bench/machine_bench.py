@@ -2,19 +2,24 @@
 instruction rate vs bare Unicorn, context-switch cost, idle-heavy guest time rate.
 
 Every ratio compares two measurements taken in the same run, because these machines
-are noisy; absolute numbers are for orientation only.
+are noisy. The figures with targets (issue 16) are the best of many short samples, each
+with its median next to it (bench/sampling.py says why); the others are single runs,
+for orientation.
 """
 
 from __future__ import annotations
 
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from elftools.elf.elffile import ELFFile
 from unicorn import UC_HOOK_INTR, Uc
 
+from bench.sampling import MachineChunks, Samples, alternating, difference, repeated, timed
 from emulator.chardev import NullBackend
 from emulator.config import MachineConfig
 from emulator.cpu import CPU_CLASSES, GuestCpu
@@ -23,6 +28,8 @@ from kernel.abi import Sys
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHES = ("x86_64", "aarch64")
+# Samples per figure (each a few milliseconds of work; see bench/sampling.py)
+SAMPLES = 30
 
 
 def row(name: str, value: float, unit: str, arch: str = "") -> dict:
@@ -78,12 +85,12 @@ def _bare_uc(arch: str, program: str) -> tuple[Uc, int, type[GuestCpu]]:
     return uc, entry, cpu
 
 
-def bare_syscall_us(arch: str, n: int) -> float:
-    """A guest loop of `n` traps into a minimal Python hook (read one register, write one)."""
+def bare_syscall_loop(arch: str, n: int) -> Callable[[], None]:
+    """A call that runs a guest loop of `n` traps into a minimal Python hook (read one
+    register, write one) in a bare Unicorn: the cost of a syscall without a kernel."""
     uc, cpu_cls = _plain_uc(arch)
     if arch == "x86_64":  # mov ecx, n; loop: mov eax, 39; int 0x80; dec ecx; jnz loop; hlt
         code = b"\xb9" + n.to_bytes(4, "little") + b"\xb8\x27\x00\x00\x00\xcd\x80\xff\xc9\x75\xf5"
-        end_offset = len(code)
     else:  # movz w1, n&0xffff; movk w1, n>>16; loop: mov x8, 39; svc 0; subs w1, w1, 1; b.ne
         words = [
             0x52800001 | ((n & 0xFFFF) << 5),
@@ -94,7 +101,6 @@ def bare_syscall_us(arch: str, n: int) -> float:
             0x54FFFFA1,
         ]
         code = b"".join(w.to_bytes(4, "little") for w in words)
-        end_offset = len(code)
     base = 0x400000
     uc.mem_map(base, 0x1000)
     uc.mem_write(base, code)
@@ -104,9 +110,7 @@ def bare_syscall_us(arch: str, n: int) -> float:
         uc.reg_write(ret_reg, uc.reg_read(nr_reg))
 
     uc.hook_add(UC_HOOK_INTR, hook)
-    start = time.perf_counter()
-    uc.emu_start(base, base + end_offset)
-    return (time.perf_counter() - start) / n * 1e6
+    return lambda: uc.emu_start(base, base + len(code))
 
 
 def bare_run_seconds(arch: str, program: str, argv_n: int) -> float:
@@ -130,27 +134,60 @@ def bare_run_seconds(arch: str, program: str, argv_n: int) -> float:
 # ----------------------------------------------------------------- sections
 
 
-def syscall_rows(arch: str) -> list[dict]:
-    n = 40_000
-    # Emulator and bare hook alternately, best of three each: the ratio compares the
-    # two under the same conditions, not one quiet moment against a busy one.
-    ours = bare = float("inf")
-    for _ in range(3):
-        base, _ = _run(arch, "init=/bin/b_syscalls 0")
-        full, _ = _run(arch, f"init=/bin/b_syscalls {n}")
-        ours = min(ours, (full - base) / n * 1e6)
-        bare = min(bare, bare_syscall_us(arch, n))
-    with tempfile.TemporaryDirectory() as tmp:
-        trace = Path(tmp) / "trace.json"
-        traced_base, _ = _run(arch, "init=/bin/b_syscalls 0", trace=trace)
-        traced_full, _ = _run(arch, f"init=/bin/b_syscalls {n}", trace=trace)
-    traced = (traced_full - traced_base) / n * 1e6
+def _running(arch: str, append: str, events: Callable[[Machine], int], **options: Any) -> Machine:
+    """A machine booted and run until its guest has done some of its events (so the
+    samples start in the steady state, past boot and fork)."""
+    machine = _machine(arch, append, **options)
+    machine.run(stop_when=lambda: events(machine) > 200)
+    return machine
+
+
+def _syscalls(machine: Machine) -> int:
+    return machine.kernel.trap.syscall_count
+
+
+def _switches(machine: Machine) -> int:
+    return machine.kernel.sched.switches
+
+
+def _best_and_median(name: str, samples: Samples, scale: float, unit: str, arch: str) -> list[dict]:
     return [
-        row("syscall round trip (emulator)", ours, "us", arch),
-        row("syscall round trip with --trace (all categories)", traced, "us", arch),
-        row("syscall cost ratio --trace/untraced", traced / ours, "x", arch),
-        row("syscall round trip (bare Unicorn hook)", bare, "us", arch),
-        row("syscall cost ratio emulator/bare (target <= 2)", ours / bare, "x", arch),
+        row(name, samples.best * scale, unit, arch),
+        row(f"{name}, median of {len(samples)}", samples.median * scale, unit, arch),
+    ]
+
+
+def syscall_rows(arch: str) -> list[dict]:
+    # Emulator chunks and bare-hook batches in turn: the ratio compares the two under
+    # the same conditions, not one quiet moment against a busy one.
+    machine = _running(arch, "init=/bin/b_syscalls 1000000000", _syscalls)
+    chunks = MachineChunks(machine, lambda: _syscalls(machine), 1000)
+    bare_loop = bare_syscall_loop(arch, 1000)
+    ours_values: list[float] = []
+    bare_values: list[float] = []
+    for _ in range(SAMPLES):
+        ours_values.append(chunks.sample())
+        bare_values.extend(timed(bare_loop, 1, 1000).values)
+    ours, bare = Samples(tuple(ours_values)), Samples(tuple(bare_values))
+    with tempfile.TemporaryDirectory() as tmp:
+        traced_machine = _running(
+            arch, "init=/bin/b_syscalls 1000000000", _syscalls, trace=Path(tmp) / "trace.json"
+        )
+        traced = MachineChunks(traced_machine, lambda: _syscalls(traced_machine), 500).samples(
+            SAMPLES // 2
+        )
+    return [
+        *_best_and_median("syscall round trip (emulator)", ours, 1e6, "us", arch),
+        row("syscall round trip with --trace (all categories)", traced.best * 1e6, "us", arch),
+        row("syscall cost ratio --trace/untraced", traced.best / ours.best, "x", arch),
+        row("syscall round trip (bare Unicorn hook)", bare.best * 1e6, "us", arch),
+        row("syscall cost ratio emulator/bare (target <= 1)", ours.best / bare.best, "x", arch),
+        row(
+            f"syscall cost ratio emulator/bare, median of {SAMPLES} rounds",
+            statistics.median(o / b for o, b in zip(ours.values, bare.values, strict=True)),
+            "x",
+            arch,
+        ),
     ]
 
 
@@ -186,37 +223,24 @@ def instruction_rate_rows(arch: str) -> list[dict]:
 
 
 def switch_rows(arch: str) -> list[dict]:
-    """Two ping-pong runs of different lengths, best of two each: the difference is
-    what the extra switches cost, without boot, fork and power-off (about 15-20 ms,
-    which the whole-run figure spreads over every switch)."""
-
-    def best(n: int) -> tuple[float, int]:
-        runs = [_run(arch, f"init=/bin/b_pingpong {n}") for _ in range(2)]
-        return min(wall for wall, _ in runs), runs[0][1].kernel.sched.switches
-
-    short_wall, short_switches = best(500)
-    wall, switches = best(2500)
-    marginal = (wall - short_wall) / (switches - short_switches)
+    """Wall time per switch in chunks of one long ping-pong (boot, fork and power-off
+    are outside the samples), and a whole short run divided by its switches."""
+    machine = _running(arch, "init=/bin/b_pingpong 100000000", _switches)
+    chunks = MachineChunks(machine, lambda: _switches(machine), 300)
+    samples = chunks.samples(SAMPLES)
+    wall, whole = _run(arch, "init=/bin/b_pingpong 2500")
+    switches = whole.kernel.sched.switches
     return [
-        row("context switches (pipe ping-pong)", switches, "count", arch),
-        row("wall time per context switch (incl. 2 syscalls)", marginal * 1e6, "us", arch),
+        *_best_and_median(
+            "wall time per context switch (incl. 2 syscalls)", samples, 1e6, "us", arch
+        ),
         row(
-            "whole run per context switch (boot and fork included)",
+            f"whole run per context switch ({switches} switches, boot and fork included)",
             wall / switches * 1e6,
             "us",
             arch,
         ),
     ]
-
-
-def _per_call_us(fn: object, n: int, repeat: int = 5) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()  # type: ignore[operator]
-        best = min(best, time.perf_counter() - start)
-    return best / n * 1e6
 
 
 # A SYS_ENTER program that reads the payload (bounds-checked), as a tracer does.
@@ -246,32 +270,50 @@ def fast_path_rows(arch: str) -> list[dict]:
     backend = MemoryBackend()
     machine = Machine(MachineConfig(arch=arch, cmdline="init=/bin/t_hello"), backend)
     machine.boot()
-    kernel = machine.kernel
+    kernel, bpf = machine.kernel, machine.kernel.bpf
     proc = SimpleNamespace(syscalls=0)
     args = (1, 0x1000, 60, 0, 0, 0)
 
     def entry() -> None:
         kernel.trap.syscall_entry(proc, Sys.WRITE, args)
 
-    n = 20_000
-    bare = _per_call_us(entry, n)
-    loaded = kernel.bpf.load(assemble_bytes("mov r0, 0\nexit"), "empty", AttachType.SYS_ENTER)
-    kernel.bpf.attach(AttachType.SYS_ENTER, loaded.id)
-    hooked = _per_call_us(entry, n)
-    kernel.bpf.detach(AttachType.SYS_ENTER, loaded.id)
-    loaded = kernel.bpf.load(assemble_bytes(_READS_NR), "reads_nr", AttachType.SYS_ENTER)
-    kernel.bpf.attach(AttachType.SYS_ENTER, loaded.id)
-    reading = _per_call_us(entry, n)
-    kernel.bpf.detach(AttachType.SYS_ENTER, loaded.id)
+    empty = bpf.load(assemble_bytes("mov r0, 0\nexit"), "empty", AttachType.SYS_ENTER).id
+    reads = bpf.load(assemble_bytes(_READS_NR), "reads_nr", AttachType.SYS_ENTER).id
+
+    def attached(prog_id: int | None) -> Callable[[], Callable[[], None]]:
+        def setup() -> Callable[[], None]:
+            for other in (empty, reads):
+                if other in bpf.attached[AttachType.SYS_ENTER]:
+                    bpf.detach(AttachType.SYS_ENTER, other)
+            if prog_id is not None:
+                bpf.attach(AttachType.SYS_ENTER, prog_id)
+            return entry
+
+        return setup
+
+    bare, hooked, reading = alternating(
+        [attached(None), attached(empty), attached(reads)], 2000, SAMPLES
+    )
+    attached(None)()
     line = b"[INFO] kernel::bench: a console line of exactly sixty bytes\n"
     assert len(line) == 60
     before = len(backend)
-    console = _per_call_us(lambda: kernel.platform.console_write(line), 5000)
+    console = repeated(lambda: kernel.platform.console_write(line), 500, SAMPLES)
     assert len(backend) > before
+    empty_best, empty_median = difference(hooked, bare)
+    reads_best, reads_median = difference(reading, bare)
     return [
-        row("empty SYS_ENTER program: overhead per syscall", hooked - bare, "us", arch),
-        row("SYS_ENTER program reading nr: overhead per syscall", reading - bare, "us", arch),
-        row("console line, 60 bytes, driver to memory backend", console, "us", arch),
+        row("empty SYS_ENTER program: overhead per syscall", empty_best * 1e6, "us", arch),
+        row(
+            f"empty SYS_ENTER program: overhead per syscall, median of {SAMPLES} rounds",
+            empty_median * 1e6,
+            "us",
+            arch,
+        ),
+        row("SYS_ENTER program reading nr: overhead per syscall", reads_best * 1e6, "us", arch),
+        *_best_and_median(
+            "console line, 60 bytes, driver to memory backend", console, 1e6, "us", arch
+        ),
     ]
 
 
