@@ -24,6 +24,8 @@ help                      list the commands
 info registers [PID]      registers of the running (or given) process
 info procs                processes: pid, name, state, memory, syscalls, cpu time
 info bpf                  loaded BPF programs and maps
+info mtree                the board's device windows by address space
+info mem [PID]            mappings of the running (or given) process
 stop                      freeze the guest (guest time stops)
 cont                      resume the guest
 quit                      stop the machine and exit run-virt (status 0)
@@ -95,6 +97,8 @@ def _requests(ctl: Control) -> dict[str, Callable[[dict[str, Any]], object]]:
         },
         "query-procs": lambda a: inspect.processes(k),
         "query-registers": lambda a: inspect.registers(k, a.get("pid")),
+        "query-mtree": lambda a: inspect.memory_tree(k),
+        "query-mem": lambda a: inspect.memory_mappings(k, a.get("pid")),
         "memory-read": lambda a: inspect.read_memory(
             k, _int(a, "address"), _int(a, "size"), a.get("pid")
         ).hex(),
@@ -237,9 +241,40 @@ def _info(k: Any, rest: list[str]) -> str:
                 f"value {m['bytes_value']}B  max_entries {m['max_entries']}{extra}"
             )
         return "\n".join(lines) + "\n"
+    if what == "mtree":
+        return _mtree(inspect.memory_tree(k))
+    if what == "mem":
+        data = inspect.memory_mappings(k, int(rest[1]) if len(rest) > 1 else None)
+        lines = [f"pid {data['pid']} ({data['name']})"]
+        for m in data["mappings"]:  # type: ignore[attr-defined]
+            lines.append(
+                f"{m['start']:016x}-{m['end']:016x} {m['size']:016x} {m['prot']} {m['kind']}"
+            )
+        return "\n".join(lines) + "\n"
     if what in ("gpio", "pwm"):
         return _devices(k.board, what)
-    return f"unknown info item {what!r} (registers, procs, bpf, gpio, pwm)\n"
+    return f"unknown info item {what!r} (registers, procs, bpf, mtree, mem, gpio, pwm)\n"
+
+
+_SPACES = {
+    "mmio": "address-space: memory",
+    "io": "address-space: I/O",
+    "sysreg": "system registers",
+}
+
+
+def _mtree(windows: list[dict[str, Any]]) -> str:
+    """QEMU's `info mtree` layout: one block per address space, `base-end` per window."""
+    lines: list[str] = []
+    bus = None
+    for w in windows:
+        if w["bus"] != bus:
+            bus = w["bus"]
+            lines += ([""] if lines else []) + [_SPACES[bus]]
+        where = "(sysreg)" if w["base"] is None else f"{w['base']:016x}-{w['end']:016x} (i/o):"
+        irq = "" if w["irq"] is None else f" irq {w['irq']}"
+        lines.append(f"  {where} {w['name']} [{w['device']}]{irq}")
+    return "\n".join(lines) + "\n"
 
 
 def _board_part(board: Any, name: str) -> Any:

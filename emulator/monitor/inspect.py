@@ -1,5 +1,5 @@
 """Kernel state as plain data (dicts of ints and strings): what `info procs`,
-`info bpf`, the JSON requests axiom-bpftool sends, and `--stats` all show.
+`info bpf`, `info mtree`, `info mem`, the JSON requests axiom-bpftool sends, and `--stats` all show.
 
 Reading never changes guest state: ringbuf peeks do not consume, register and
 memory reads go through Unicorn directly, and nothing here advances guest time.
@@ -19,6 +19,7 @@ from kernel.bpf.errors import BpfError
 from kernel.bpf.isa.disasm import format_insn
 from kernel.bpf.isa.insn import encode
 from kernel.bpf.runtime.maps import RingBufMap
+from kernel.mm import PROT_R, PROT_W, PROT_X
 
 INT_SIZES = {1: "<B", 2: "<H", 4: "<I", 8: "<Q"}
 
@@ -99,6 +100,47 @@ def read_memory(kernel: Any, address: int, size: int, pid: int | None = None) ->
     except Exception as err:  # SyscallError(EFAULT): not mapped readable
         raise InspectError(f"cannot read {size} bytes at {address:#x} in pid {proc.pid}") from err
     return proc.mm.read(address, size)
+
+
+def memory_tree(kernel: Any) -> list[dict[str, object]]:
+    """The board's device windows by address space (QEMU's `info mtree`): memory-mapped
+    windows, then x86 port I/O, then system-register devices (no address), each in
+    address order. The same table the buses and the kernel's drivers use."""
+    spaces = {"mmio": 0, "io": 1, "sysreg": 2}
+    entries = sorted(
+        kernel.board.description.entries,
+        key=lambda r: (spaces[r.bus], -1 if r.base is None else r.base),
+    )
+    return [
+        {
+            "name": r.name,
+            "device": r.kind,
+            "bus": r.bus,
+            "base": r.base,
+            "end": None if r.base is None else r.base + r.size - 1,
+            "irq": r.irq,
+        }
+        for r in entries
+    ]
+
+
+def memory_mappings(kernel: Any, pid: int | None = None) -> dict[str, object]:
+    """A process's mappings (the kernel's VMAs, as /proc/PID/maps lists them)."""
+    proc = process(kernel, pid)
+    rows = [
+        {
+            "start": v.start,
+            "end": v.end,
+            "size": v.size,
+            "prot": "".join(
+                c if v.prot & bit else "-"
+                for c, bit in (("r", PROT_R), ("w", PROT_W), ("x", PROT_X))
+            ),
+            "kind": v.kind,
+        }
+        for v in proc.mm.vmas
+    ]
+    return {"pid": proc.pid, "name": proc.name, "mappings": rows}
 
 
 # ------------------------------------------------------------------ BPF programs

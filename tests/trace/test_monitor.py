@@ -407,3 +407,41 @@ def test_monitor_gpio_commands_need_the_rpi5(arch: str, tmp_path: Path) -> None:
     out = serve_while(monitor, lambda: Client(path).cmd("gpio 17 1"))
     assert out == "error: this machine has no GPIO (only rpi5 has)\n"
     monitor.close()
+
+
+def test_info_mtree_and_info_mem_show_the_board_and_the_process_mappings(arch: str) -> None:
+    from emulator.monitor.commands import Control, human, json_request
+
+    vm = boot(arch, append="/bin/bpf_loader_elf")
+    vm.wait_for("Tick #1 received")
+    ctl = Control(vm.machine)
+    mtree = human(ctl, "info mtree").splitlines()
+    if arch == "aarch64":
+        assert mtree[:5] == [
+            "address-space: memory",
+            "  0000000008000000-0000000008000fff (i/o): gicd [gicv2-dist]",
+            "  0000000008010000-0000000008011fff (i/o): gicc [gicv2-cpu]",
+            "  0000000009000000-0000000009000fff (i/o): pl011 [pl011]",
+            "  00000000090c0000-00000000090c00ff (i/o): iio [iio-accel]",
+        ]
+        assert mtree[-2:] == ["system registers", "  (sysreg) timer [arm-generic-timer] irq 30"]
+    else:
+        assert mtree[0] == "address-space: memory"
+        assert "  00000000fee00000-00000000fee00fff (i/o): lapic [lapic]" in mtree
+        assert mtree[-2:] == [
+            "address-space: I/O",
+            "  00000000000003f8-00000000000003ff (i/o): com1 [16550a]",
+        ]
+    proc = vm.machine.kernel.sched.current or vm.machine.kernel.sched.last
+    mem = human(ctl, f"info mem {proc.pid}").splitlines()
+    assert mem[0] == f"pid {proc.pid} (bpf_loader_elf)"
+    vmas = proc.mm.vmas
+    assert len(mem) == 1 + len(vmas)
+    stack = next(v for v in vmas if v.kind == "stack")
+    assert f"{stack.start:016x}-{stack.end:016x} 0000000000100000 rw- stack" in mem
+    assert any(line.endswith(" --- guard") for line in mem)
+    assert sum(line.endswith(" r-x elf") for line in mem) == 1
+    reply = json.loads(json_request(ctl, '{"execute": "query-mtree"}'))["return"]
+    assert [w["name"] for w in reply][:1] == [mtree[1].split(": ")[1].split(" ")[0]]
+    reply = json.loads(json_request(ctl, '{"execute": "query-mem", "arguments": {"pid": 99}}'))
+    assert reply["error"]["desc"] == "no live process with pid 99"
