@@ -69,7 +69,6 @@ _FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
 _FMT = {op.B: "B", op.H: "H", op.W: "I", op.DW: "Q"}
 _SFMT = {op.B: "b", op.H: "h", op.W: "i"}
 _MASK = {op.B: 0xFF, op.H: 0xFFFF, op.W: M32, op.DW: M64}
-_REGS = ", ".join(f"r{i}" for i in range(11))
 
 # name -> (ALU64, ALU32) statements over {d} (dst), {x} (dst's input: dst, or the
 # source of a `mov` fused into this op) and {b} (operand expression). Where the wrap
@@ -177,6 +176,19 @@ class _Emitter:
         # Without local calls r10 is always the main frame's STACK_TOP.
         self.entry_known: dict[int, int] = {} if self.has_calls else {op.FP: STACK_TOP}
         self.known: dict[int, int] = {}
+        # The registers as the budget fall-back and the slow slots pass them: a register
+        # no slot names (as dst, src, helper argument or result) keeps its initial
+        # value all run long, so it is passed as that constant and never initialised.
+        mentioned = {0, 1, 2}
+        for insn in insns:
+            mentioned |= {insn.dst, insn.src}
+            if insn.opcode in (op.CALL_OP, op.CALLX_OP):
+                mentioned |= {1, 2, 3, 4, 5}
+        if self.has_calls:  # frames save r6-r10
+            mentioned = set(range(11))
+        initial = {10: str(STACK_TOP)}
+        self.regs = ", ".join(f"r{i}" if i in mentioned else initial.get(i, "0") for i in range(11))
+        self.reg_targets = ", ".join(f"r{i}" if i in mentioned else "_" for i in range(11))
 
     # ------------------------------------------------------------ structure
 
@@ -237,12 +249,15 @@ class _Emitter:
             end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
             blocks.append(self.block(i, start, end))
         code = "\n".join(self.tree(blocks, 0, len(blocks)))
-        prologue = [
-            "def bpf_program(m, r1, r2, budget):",
-            "    r0 = r3 = r4 = r5 = r6 = r7 = r8 = r9 = 0",
-            "    r10 = STACK_TOP",
-            "    left = budget",
-        ]
+        # Only the registers the code names (an empty program's run is mostly this).
+        used = {int(n) for n in re.findall(r"\br(\d+)\b", code)} - {1, 2}
+        zeroed = " = ".join(f"r{i}" for i in sorted(used - {10}))
+        prologue = ["def bpf_program(m, r1, r2, budget):"]
+        if zeroed:
+            prologue.append(f"    {zeroed} = 0")
+        if 10 in used:
+            prologue.append("    r10 = STACK_TOP")
+        prologue.append("    left = budget")
         # Only what the body uses: an empty program's run is mostly this prologue.
         if "stk" in code:
             prologue.append("    stk = m[SLOT_STACK]")
@@ -258,6 +273,8 @@ class _Emitter:
             *_indent(code.split("\n"), 8),
             f"    return {self.finish('STARTS[b]')}",  # a budget check failed in block b
         ]
+        if not {int(n) for n in re.findall(r"\br(\d+)\b", out[-1])} <= used | {1, 2}:
+            raise AssertionError("the fall-back names a register the body does not")
         return "\n".join(out) + "\n"
 
     # ------------------------------------------------------------ liveness
@@ -428,7 +445,7 @@ class _Emitter:
         return [f"if left < {count}:", "    break", f"left -= {count}", *body, *term]
 
     def finish(self, start: str | int) -> str:
-        return f"FINISH(OPS, m, {start}, left, budget, ({_REGS}))"
+        return f"FINISH(OPS, m, {start}, left, budget, ({self.regs}))"
 
     def _count(self, start: int, stop: int) -> int:
         """Instructions the reference executes from start to stop (ld_imm64 = 1)."""
@@ -446,9 +463,9 @@ class _Emitter:
             "    break",
             "left -= 1",
             "m.left = left",
-            f"R = [{_REGS}]",
+            f"R = [{self.regs}]",
             f"OPS[{pc}](R, m)",
-            f"{_REGS} = R",
+            f"{self.reg_targets} = R",
         ]
         if nxt is None:  # only reachable for raisers: the op above raised
             return [*lines, "raise AssertionError('unreachable')"]

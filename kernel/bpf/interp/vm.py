@@ -146,6 +146,12 @@ class ExecState(Memory):
         self.clean = True
 
 
+def internal_error(e: Exception) -> BpfRuntimeError:
+    """An exception a run raised that is not the VM's own: a compiler or helper bug,
+    reported as a VM error (pc -1), never a crash."""
+    return BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}")
+
+
 def make_context(
     interrupt_latency_ns: int = 0,
     boot_time_ms: int = 0,
@@ -281,12 +287,18 @@ class Vm:
                 st.clean = False
             self._free = st
 
-    def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
-        if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
-            raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+    def pure_state(self) -> ExecState:
+        """The state every `Program.pure` run uses: nothing is ever mapped in it (such a
+        program cannot observe memory), so it needs no cleaning between runs."""
         st = self._pure
         if st is None:
             st = self._pure = ExecState(self.helpers, self.env, self.maps, self.prng)
+        return st
+
+    def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
+        if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
+            raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
+        st = self._pure or self.pure_state()
         st.left = budget
         fn = program._compiled or program.compiled
         try:
