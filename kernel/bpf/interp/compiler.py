@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -51,7 +52,6 @@ from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
 from kernel.bpf.runtime.helpers import bind
-from kernel.bpf.runtime.maps import ArrayMap, RingBufMap
 from kernel.bpf.runtime.maps.ringbuf import _WAKEUP_FLAGS as RINGBUF_WAKEUP_FLAGS
 
 
@@ -176,6 +176,14 @@ class _Emitter:
         # Without local calls r10 is always the main frame's STACK_TOP.
         self.entry_known: dict[int, int] = {} if self.has_calls else {op.FP: STACK_TOP}
         self.known: dict[int, int] = {}
+        # What the block being emitted wrote to the (only) stack frame at constant
+        # offsets so far: bytes of known value, and ``offset -> (register, size)`` for
+        # a store of a register not redefined since (see `_stack_forget`).
+        self.stack_bytes: dict[int, int] = {}
+        self.stack_regs: dict[int, tuple[int, int]] = {}
+        # Aligned stack accesses at constant offsets go through typed views of the
+        # frame (`ExecState.stack_Q` ...): an item access, not a struct call.
+        self.views = not self.has_calls and NATIVE_VIEWS
         # The registers as the budget fall-back and the slow slots pass them: a register
         # no slot names (as dst, src, helper argument or result) keeps its initial
         # value all run long, so it is passed as that constant and never initialised.
@@ -243,12 +251,18 @@ class _Emitter:
     def source(self) -> str:
         leaders = self.leaders()
         self.index = {pc: i for i, pc in enumerate(leaders)}
+        self.succ: list[list[int]] | None = None
         self.live_out = self.liveness(leaders)
+        guards = self.linear_guards(leaders)
+        self.linear = guards is not None
         blocks = []
         for i, start in enumerate(leaders):
             end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
             blocks.append(self.block(i, start, end))
-        code = "\n".join(self.tree(blocks, 0, len(blocks)))
+        if guards is not None:
+            code = "\n".join(self.sequence(blocks, guards, leaders))
+        else:
+            code = "\n".join(self.tree(blocks, 0, len(blocks)))
         # Only the registers the code names (an empty program's run is mostly this).
         used = {int(n) for n in re.findall(r"\br(\d+)\b", code)} - {1, 2}
         zeroed = " = ".join(f"r{i}" for i in sorted(used - {10}))
@@ -259,12 +273,17 @@ class _Emitter:
             prologue.append("    r10 = STACK_TOP")
         prologue.append("    left = budget")
         # Only what the body uses: an empty program's run is mostly this prologue.
-        if "stk" in code:
-            prologue.append("    stk = m[SLOT_STACK]")
+        if re.search(r"\bstk\b", code):
+            prologue.append("    stk = m.stack")
+        for view in sorted(set(re.findall(r"\bstk_(\w+)\b", code))):
+            prologue.append(f"    stk_{view} = m.stack_{view}")
         if "frames" in code:
             prologue.append("    frames = m.frames")
         if "hget" in code:
             prologue.append("    hget = m.helpers.get")
+        if self.linear:  # blocks in order, each budget check returning FINISH itself
+            out = [*prologue, "    b = 0", *_indent(code.split("\n"), 4)]
+            return "\n".join(out) + "\n"
         self.consts["STARTS"] = leaders  # block number -> its first slot
         out = [
             *prologue,
@@ -276,6 +295,53 @@ class _Emitter:
         if not {int(n) for n in re.findall(r"\br(\d+)\b", out[-1])} <= used | {1, 2}:
             raise AssertionError("the fall-back names a register the body does not")
         return "\n".join(out) + "\n"
+
+    # ------------------------------------------------------------ loop-free programs
+
+    def linear_guards(self, leaders: list[int]) -> list[bool] | None:
+        """For a program whose every jump goes forward (no loop, no local call): per
+        block, whether it needs an ``if b == i`` guard, else None (block dispatch).
+
+        Such a program runs its blocks in program order, skipping some: emitted in
+        that order, block i needs a guard only when an earlier block can jump past
+        it (the block that ran last set ``b`` to its successor)."""
+        if self.has_calls or self.succ is None:
+            return None
+        edges: list[list[int]] = []
+        for i, start in enumerate(leaders):
+            if start < self.n and self.slow[start]:  # through the reference op, then on
+                nxt = self.index.get(start + self.width(start))
+                edges.append([] if nxt is None else [nxt])
+            else:
+                edges.append(self.succ[i])
+        if any(j <= i for i, out in enumerate(edges) for j in out):
+            return None
+        guards = []
+        furthest = -1  # the furthest block an earlier block can jump to
+        for i, out in enumerate(edges):
+            guards.append(furthest > i)
+            furthest = max([furthest, *out])
+        return guards
+
+    def sequence(
+        self, blocks: list[list[str]], guards: list[bool], leaders: list[int]
+    ) -> list[str]:
+        """The blocks in order; a budget check failing in block i finishes the run in
+        the reference interpreter from its first slot, as the dispatch loop does."""
+        out: list[str] = []
+        for i, lines in enumerate(blocks):
+            fail = f"return {self.finish(leaders[i])}"
+            code = []
+            for line in lines:
+                text = line.strip()
+                if text == "continue":  # the next block is reached by falling through
+                    continue
+                code.append(line.replace("break", fail) if text == "break" else line)
+            if guards[i]:
+                out += [f"if b == {i}:", *_indent(code, 4)]
+            else:
+                out += code
+        return [*out, "raise AssertionError('unreachable')"]
 
     # ------------------------------------------------------------ liveness
 
@@ -355,6 +421,7 @@ class _Emitter:
             gen.append(g)
             kill.append(k)
             succ.append(nxt_blocks)
+        self.succ = succ
         live_in = [0] * nb
         live_out = [0] * nb
         changed = True
@@ -410,6 +477,7 @@ class _Emitter:
         body: list[str] = []
         pc = start
         self.known = dict(self.entry_known)
+        self.stack_bytes, self.stack_regs = {}, {}
         self.dead = self.dead_slots(idx, start, min(end, self.n))
         self.alias: dict[int, int] = {}
         term: list[str] | None = None
@@ -506,6 +574,8 @@ class _Emitter:
     def _straight(self, pc: int, start: int, insn: Insn) -> list[str]:
         cls = insn.opcode & op.CLASS_MASK
         known = self.known
+        if cls in (op.ALU, op.ALU64) or insn.is_ld_imm64:
+            self._redefined(insn.dst)
         if cls in (op.ALU, op.ALU64):
             value = self.fold(insn)
             if value is not None:  # a constant: computed here, exactly as the code would
@@ -520,12 +590,16 @@ class _Emitter:
             return self.alu(insn, x)
         if cls == op.LDX:
             known.pop(insn.dst, None)
-            return self.load(pc, start, insn)
+            lines = self.load(pc, start, insn)  # (may make dst known)
+            self._redefined(insn.dst)
+            return lines
         if cls in (op.ST, op.STX):
             lines = self.store(pc, start, insn)
             if insn.opcode & op.MODE_MASK == op.ATOMIC:  # fetch forms write src or r0
                 known.pop(insn.src, None)
                 known.pop(0, None)
+                self._redefined(insn.src)
+                self._redefined(0)
             return lines
         if insn.is_ld_imm64:
             hi = self.insns[pc + 1]
@@ -620,10 +694,83 @@ class _Emitter:
         nbytes = op.SIZE_BYTES[size]
         so = self._stack_off(insn.src, insn.off, nbytes)
         if so is not None:
+            if not signed:  # what this block stored there, if it still holds
+                value = self._stack_const(so, nbytes)
+                if value is not None:
+                    self.known[insn.dst] = value
+                    return [f"{d} = {value}"]
+                stored = self._stack_reg(so, nbytes)
+                if stored is not None:
+                    return [f"{d} = {stored}"]
+            item = self._stack_item(_SFMT[size] if signed else _FMT[size], so, nbytes)
+            if item is not None:
+                return [f"{d} = {item}{sx}"]
             return [f"{d} = {name}_U(stk, {so})[0]{sx}"]
         return self._checked(
             pc, start, s, insn.off, [f"{d} = {name}_U(m[a >> 32], a & M32)[0]{sx}"], nbytes, False
         )
+
+    # ------------------------------------------------------------ the stack frame
+
+    def _stack_item(self, fmt: str, so: int, nbytes: int) -> str | None:
+        """The typed-view item for an aligned access of the frame at offset ``so``."""
+        if not self.views or so % nbytes:
+            return None
+        if fmt == "B":
+            return f"stk[{so}]"
+        return f"stk_{_VIEW_NAMES[fmt]}[{so // nbytes}]"
+
+    def _stack_forget(self, lo: int = 0, hi: int = op.STACK_SIZE) -> None:
+        """Bytes [lo, hi) of the frame may have changed (all of it by default: a store
+        through a pointer that may alias the stack, or a helper call)."""
+        if lo == 0 and hi == op.STACK_SIZE:
+            self.stack_bytes, self.stack_regs = {}, {}
+            return
+        for o in range(lo, hi):
+            self.stack_bytes.pop(o, None)
+        self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if o + rn[1] <= lo or o >= hi}
+
+    def _redefined(self, reg: int) -> None:
+        """``reg`` gets a new value: a store of its old one is no longer ``r{reg}``."""
+        if any(r == reg for r, _ in self.stack_regs.values()):
+            self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if rn[0] != reg}
+
+    def _stored(self, so: int, nbytes: int, const: int | None, reg: int | None) -> None:
+        """A store at frame offset ``so`` of a known value or of register ``reg``."""
+        self._stack_forget(so, so + nbytes)
+        if const is not None:
+            for i, byte in enumerate(const.to_bytes(nbytes, "little")):
+                self.stack_bytes[so + i] = byte
+        elif reg is not None:
+            self.stack_regs[so] = (reg, nbytes)
+
+    def _stack_const(self, so: int, nbytes: int) -> int | None:
+        """The value of frame bytes [so, so + nbytes), if this block stored them all."""
+        known = self.stack_bytes
+        try:
+            return int.from_bytes(bytes(known[o] for o in range(so, so + nbytes)), "little")
+        except KeyError:
+            return None
+
+    def _stack_reg(self, so: int, nbytes: int) -> str | None:
+        """An expression for frame bytes [so, so + nbytes) when they are (the low bytes
+        of) one stored register's value, the register unchanged since."""
+        rn = self.stack_regs.get(so)
+        if rn is None or rn[1] < nbytes:
+            return None
+        return f"r{rn[0]}" if nbytes == 8 else f"(r{rn[0]} & {_MASK_OF_BYTES[nbytes]})"
+
+    def _stack_value(self, so: int, nbytes: int) -> str:
+        """An expression for the unsigned value of frame bytes [so, so + nbytes)."""
+        value = self._stack_const(so, nbytes)
+        if value is not None:
+            return str(value)
+        stored = self._stack_reg(so, nbytes)
+        if stored is not None:
+            return stored
+        fmt = _FMT_OF_BYTES[nbytes]
+        item = self._stack_item(fmt, so, nbytes)
+        return item if item is not None else f"{self._struct(fmt)}_U(stk, {so})[0]"
 
     def store(self, pc: int, start: int, insn: Insn) -> list[str]:
         size = insn.opcode & op.SIZE_MASK
@@ -644,11 +791,17 @@ class _Emitter:
         else:
             value = f"{s} & {mask}"
         so = self._stack_off(insn.dst, insn.off, nbytes)
-        if so is not None:
-            return [f"{name}_P(stk, {so}, {value})"]
-        return self._checked(
-            pc, start, d, insn.off, [f"{name}_P(m[a >> 32], a & M32, {value})"], nbytes, True
-        )
+        if so is None:  # through a pointer, which may point into the stack
+            self._stack_forget()
+            return self._checked(
+                pc, start, d, insn.off, [f"{name}_P(m[a >> 32], a & M32, {value})"], nbytes, True
+            )
+        const = int(value) if value.isdigit() else None
+        self._stored(so, nbytes, const, insn.src if is_stx else None)
+        item = self._stack_item(_FMT[size], so, nbytes)
+        if item is not None:
+            return [f"{item} = {value}"]
+        return [f"{name}_P(stk, {so}, {value})"]
 
     def _checked(
         self, pc: int, start: int, base: str, off: int, access: list[str], nbytes: int, write: bool
@@ -677,6 +830,11 @@ class _Emitter:
             result = [f"{s} = old"]
         else:
             result = []
+        so = self._stack_off(insn.dst, insn.off, nbytes)
+        if so is None:
+            self._stack_forget()
+        else:
+            self._stack_forget(so, so + nbytes)
         access = ["buf = m[a >> 32]", "o = a & M32", f"old = {name}_U(buf, o)[0]",
                   f"{name}_P(buf, o, {new})"]  # fmt: skip
         return [*self._checked(pc, start, f"r{insn.dst}", insn.off, access, nbytes, True), *result]
@@ -705,6 +863,8 @@ class _Emitter:
                     cond, body = fast
                     call = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(call, 4)]
         self.known.pop(0, None)
+        self._redefined(0)
+        self._stack_forget()  # a helper may write through any pointer it is given
         fix = self.fixup(pc, start)
         return [
             f"fn = hget({hid})",
@@ -741,13 +901,11 @@ class _Emitter:
             if key_off is None:
                 return None
             self.consts[f"C_{pc}"] = cache
-            self.consts["ARRAY_MAP"] = ArrayMap
             self.consts["MEMORY_FAULT"] = MemoryFault
             self.consts["SLOT_DYNAMIC"] = SLOT_DYNAMIC
-            self._struct("I")
-            return (f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is ARRAY_MAP"), [
+            return f"fn is H_{pc} and m.maps is C_{pc}.typed", [
                 f"am = C_{pc}.map",
-                f"t = S_I_U(stk, {key_off})[0]",
+                f"t = {self._stack_value(key_off, 4)}",
                 "if t < am.max_entries:",
                 "    view = am._views.get(t)",
                 "    if view is None:",
@@ -755,7 +913,6 @@ class _Emitter:
                 "    t = m._next_slot",
                 "    if t == SLOT_DYNAMIC:",
                 "        m._next_slot = t + 1",
-                "        m._view_slots[id(view)] = t",
                 "        m[t] = view",
                 "        m.names[t] = am.value_region",
                 f"        r0 = t << {SLOT_SHIFT}",
@@ -773,7 +930,6 @@ class _Emitter:
             if data_off is None or flags is None:
                 return None
             self.consts[f"C_{pc}"] = cache
-            self.consts["RINGBUF_MAP"] = RingBufMap
             self.consts["BPF_ERROR"] = BpfError
             general = [
                 "try:",
@@ -785,15 +941,24 @@ class _Emitter:
             body = [f"rb = C_{pc}.map"]
             if size == 8 and flags in RINGBUF_WAKEUP_FLAGS:
                 # `RingBufMap.output_from`'s u64 record that neither wraps nor drops
-                self.consts["S_REC8_P"] = _REC8.pack_into
-                self._struct("Q")
                 total = RINGBUF_HDR_SIZE + 8
+                value = self._stack_value(data_off, 8)
+                if NATIVE_VIEWS:  # records start 8-aligned: header and value, one u64 each
+                    write = [
+                        "    q = rb.ring_q",
+                        "    t >>= 3",
+                        "    q[t] = 8",
+                        f"    q[t + 1] = {value}",
+                    ]
+                else:
+                    self.consts["S_REC8_P"] = _REC8.pack_into
+                    write = [f"    S_REC8_P(rb._ring, t, 8, 0, {value})"]
                 body += [
                     "p = rb._producer",
                     "t = p & rb._mask",
                     f"if t + {total} <= rb.max_entries and p - rb._consumer + {total}"
                     " <= rb.max_entries:",
-                    f"    S_REC8_P(rb._ring, t, 8, 0, S_Q_U(stk, {data_off})[0])",
+                    *write,
                     f"    rb._producer = p + {total}",
                     "    rb.records += 1",
                     "    r0 = 0",
@@ -802,14 +967,17 @@ class _Emitter:
                 ]
             else:
                 body += general
-            return (
-                f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is RINGBUF_MAP"
-            ), body
+            return f"fn is H_{pc} and m.maps is C_{pc}.typed", body
         line = getattr(site, "line", None)
         if helper_id == Helper.TRACE_PRINTK and line is not None:
             fmt_off = self._stack_arg(args[0], 0)
             if fmt_off is None or fmt_off >= op.STACK_SIZE:
                 return None
+            message = self._printk_message(fmt_off)
+            if message is not None:  # the block stored the whole string: its line is known
+                self.consts[f"MSG_{pc}"] = message
+                self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
+                return f"fn is H_{pc}", [f"m.env.log('INFO', LOG_MODULE, MSG_{pc})", "r0 = 0"]
             self.consts[f"L_{pc}"] = line
             self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
             return f"fn is H_{pc} and stk.startswith(L_{pc}.cstr, {fmt_off})", [
@@ -817,6 +985,24 @@ class _Emitter:
                 "r0 = 0",
             ]
         return None
+
+    def _printk_message(self, fmt_off: int) -> str | None:
+        """The line `helpers.trace_printk` logs for the C string at frame offset
+        ``fmt_off`` when this block stored all of it (its NUL included) and it has no
+        ``%`` conversion: the helper's own formula for a plain string."""
+        raw = bytearray()
+        for o in range(fmt_off, op.STACK_SIZE):
+            byte = self.stack_bytes.get(o)
+            if byte is None:
+                return None
+            if byte == 0:
+                break
+            raw.append(byte)
+        else:
+            return None  # no NUL in the frame: the helper's general path
+        if b"%" in raw:
+            return None
+        return "[BPF] " + raw.decode("utf-8", errors="replace")
 
     def terminator(self, pc: int, kind: str, target: int, idx: int) -> tuple[list[str], bool]:
         """Lines ending a block, and whether the block jumps back to itself."""
@@ -887,6 +1073,13 @@ class _Emitter:
 _FUSABLE = {op.ADD, op.SUB, op.MUL, op.OR, op.AND, op.XOR, op.LSH, op.RSH, op.ARSH}
 
 _REC8 = struct.Struct("<IIQ")  # a ring record: header (length, flags) and a u64
+
+# Typed views of a stack frame and ring (memoryview casts) are native-endian: used
+# only where native is the BPF byte order and the sizes are the usual ones.
+NATIVE_VIEWS = sys.byteorder == "little" and [struct.calcsize(f) for f in "HIQ"] == [2, 4, 8]
+_VIEW_NAMES = {"H": "H", "I": "I", "Q": "Q", "b": "sb", "h": "sh", "i": "si"}
+_FMT_OF_BYTES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_MASK_OF_BYTES = {1: 0xFF, 2: 0xFFFF, 4: M32, 8: M64}
 
 _FIXUP = re.compile(r"@L-(\d+)@")
 

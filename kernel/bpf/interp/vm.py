@@ -84,6 +84,12 @@ class ExecState(Memory):
         "left",
         "stack",
         "stack_mv",
+        "stack_H",
+        "stack_I",
+        "stack_Q",
+        "stack_sb",
+        "stack_sh",
+        "stack_si",
         "ctx_buf",
         "ctx_mv",
         "ctx_view",
@@ -108,6 +114,14 @@ class ExecState(Memory):
         # Zeroing and refilling go through memoryviews: a memoryview slice assignment
         # is a plain memcpy, a bytearray's is several times slower.
         self.stack_mv = memoryview(self.stack)
+        # Typed views of the frame: the compiled code's aligned stack accesses at
+        # constant offsets are item reads and writes (compiler.NATIVE_VIEWS).
+        self.stack_H = self.stack_mv.cast("H")
+        self.stack_I = self.stack_mv.cast("I")
+        self.stack_Q = self.stack_mv.cast("Q")
+        self.stack_sb = self.stack_mv.cast("b")
+        self.stack_sh = self.stack_mv.cast("h")
+        self.stack_si = self.stack_mv.cast("i")
         self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
         self.ctx_mv = memoryview(self.ctx_buf)
         self.ctx_view = self.ctx_mv.toreadonly()
@@ -130,9 +144,7 @@ class ExecState(Memory):
         """Unmap what the last run added: its map values, payload and memory."""
         nxt = self._next_slot
         if nxt == SLOT_DYNAMIC + 1:  # one map value (a timer program's lookup)
-            del self[SLOT_DYNAMIC]
-            del self.names[SLOT_DYNAMIC]
-            self._view_slots.clear()
+            del self[SLOT_DYNAMIC]  # (nothing in _view_slots; a stale name is never read)
             self._next_slot = SLOT_DYNAMIC
         elif nxt != SLOT_DYNAMIC:
             for slot in range(SLOT_DYNAMIC, nxt):
@@ -235,8 +247,6 @@ class Vm:
                 # `reset` inlined for a timer program's one map value; the payload
                 # slot is set or dropped below, as `reset` would leave it
                 del st[SLOT_DYNAMIC]
-                del st.names[SLOT_DYNAMIC]
-                st._view_slots.clear()
                 st._next_slot = SLOT_DYNAMIC
                 st.stack_mv[:] = _ZERO_STACK
                 st.clean = True
