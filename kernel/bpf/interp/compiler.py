@@ -276,7 +276,10 @@ class _Emitter:
         if re.search(r"\bstk\b", code):
             prologue.append("    stk = m.stack")
         for view in sorted(set(re.findall(r"\bstk_(\w+)\b", code))):
-            prologue.append(f"    stk_{view} = m.stack_{view}")
+            if len(re.findall(rf"\bstk_{view}\b", code)) == 1 and self.linear:
+                code = re.sub(rf"\bstk_{view}\b", f"m.stack_{view}", code)  # not worth a local
+            else:
+                prologue.append(f"    stk_{view} = m.stack_{view}")
         if "frames" in code:
             prologue.append("    frames = m.frames")
         if "hget" in code:
@@ -910,12 +913,11 @@ class _Emitter:
                 "    view = am._views.get(t)",
                 "    if view is None:",
                 "        view = am._view(t)",
-                "    t = m._next_slot",
-                "    if t == SLOT_DYNAMIC:",
-                "        m._next_slot = t + 1",
-                "        m[t] = view",
-                "        m.names[t] = am.value_region",
-                f"        r0 = t << {SLOT_SHIFT}",
+                "    if m._next_slot == SLOT_DYNAMIC:",  # the run's first map value
+                f"        m._next_slot = {SLOT_DYNAMIC + 1}",
+                f"        m[{SLOT_DYNAMIC}] = view",
+                f"        m.names[{SLOT_DYNAMIC}] = am.value_region",
+                f"        r0 = {SLOT_DYNAMIC << SLOT_SHIFT}",
                 "    else:",
                 "        try:",
                 "            r0 = m.add_dynamic(view, am.value_region)",
@@ -933,7 +935,7 @@ class _Emitter:
             self.consts["BPF_ERROR"] = BpfError
             general = [
                 "try:",
-                f"    rb.output_from(stk, {data_off}, {size}, {flags})",
+                f"    rb.output_from(m.stack, {data_off}, {size}, {flags})",
                 "    r0 = 0",
                 "except BPF_ERROR as e:",
                 "    r0 = -int(e.errno) & M64",

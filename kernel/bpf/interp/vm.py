@@ -129,7 +129,9 @@ class ExecState(Memory):
         # passing the same immutable context again costs no copy.
         self.ctx_src: object = None
         self.ctx_len = -2  # payload length the context's data pointers describe
-        self.clean = True  # only the stack (and the context) to reset before reuse
+        # No caller memory mapped (`run_with_memory`): only the stack, the dynamic
+        # slots and the payload to reset before reuse.
+        self.clean = True
         self.payload_src: object = None
         self.payload_view: memoryview | None = None
         self[SLOT_STACK] = self.stack
@@ -209,7 +211,7 @@ class Vm:
         if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
             st = ExecState(self.helpers, self.env, self.maps, self.prng)  # see reusable()
         else:
-            if st.clean:
+            if st.clean and st._next_slot == SLOT_DYNAMIC:
                 st.stack_mv[:] = _ZERO_STACK
             else:
                 st.reset()
@@ -238,18 +240,20 @@ class Vm:
         # `_state` inlined (one call less on every hook run)
         st = self._free
         self._free = None
-        if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+        if st is None or st.frames:
             st = ExecState(self.helpers, self.env, self.maps, self.prng)
         else:
-            if st.clean:
+            nxt = st._next_slot
+            if nxt == SLOT_DYNAMIC and st.clean:
                 st.stack_mv[:] = _ZERO_STACK
-            elif st._next_slot == _ONE_VALUE and SLOT_MEMORY not in st:
+            elif nxt == _ONE_VALUE and st.clean:
                 # `reset` inlined for a timer program's one map value; the payload
                 # slot is set or dropped below, as `reset` would leave it
                 del st[SLOT_DYNAMIC]
                 st._next_slot = SLOT_DYNAMIC
                 st.stack_mv[:] = _ZERO_STACK
-                st.clean = True
+            elif nxt - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+                st = ExecState(self.helpers, self.env, self.maps, self.prng)  # see reusable()
             else:
                 st.reset()
             st.helpers = self.helpers
@@ -276,11 +280,14 @@ class Vm:
             if st.ctx_len != n:
                 _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
                 st.ctx_len = n
+                st[SLOT_CTX] = st.ctx_view
         elif st.ctx_len != -1:  # ctx_len == -1: the last run() had no payload mapped either
             st.pop(SLOT_PAYLOAD, None)
             _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
             st.ctx_len = -1
-        st[SLOT_CTX] = st.ctx_view
+            st[SLOT_CTX] = st.ctx_view
+        # (else the context is mapped still: only `run_with_memory` unmaps it, and it
+        # sets ctx_len to -2)
         if self.reference:
             return self._execute(program, st, CTX_BASE, 0, budget)
         # `_execute` inlined for the compiled function
@@ -293,8 +300,6 @@ class Vm:
             raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
         finally:
             self.last_steps = budget - st.left
-            if st._next_slot != SLOT_DYNAMIC:
-                st.clean = False
             self._free = st
 
     def pure_state(self) -> ExecState:
@@ -335,6 +340,7 @@ class Vm:
         """
         st = self._state(env)
         st.pop(SLOT_CTX, None)
+        st.ctx_len = -2  # `run` maps the context again
         st.pop(SLOT_PAYLOAD, None)
         if memory is None:
             return self._execute(program, st, 0, 0, budget)
@@ -357,8 +363,6 @@ class Vm:
                 raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
         finally:
             self.last_steps = budget - st.left
-            if st._next_slot != SLOT_DYNAMIC:
-                st.clean = False
             self._free = st
 
     def _interpret(self, program: Program, st: ExecState, r1: int, r2: int, budget: int) -> int:
