@@ -51,7 +51,7 @@ from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
-from kernel.bpf.runtime.helpers import bind
+from kernel.bpf.runtime.helpers import HELPERS, LIBRARY_HELPERS, bind
 from kernel.bpf.runtime.maps.ringbuf import _WAKEUP_FLAGS as RINGBUF_WAKEUP_FLAGS
 
 
@@ -284,6 +284,8 @@ class _Emitter:
             prologue.append("    frames = m.frames")
         if "hget" in code:
             prologue.append("    hget = m.helpers.get")
+        if re.search(r"\blib\b", code):
+            prologue.append("    lib = m.helpers is LIBRARY_HELPERS")
         if self.linear:  # blocks in order, each budget check returning FINISH itself
             out = [*prologue, "    b = 0", *_indent(code.split("\n"), 4)]
             return "\n".join(out) + "\n"
@@ -854,31 +856,56 @@ class _Emitter:
         "unknown helper"."""
         hid = f"r{insn.dst}" if insn.opcode == op.CALLX_OP else str(insn.imm)
         call = ["r0 = fn(m, r1, r2, r3, r4, r5) & M64"]
-        if insn.opcode == op.CALL_OP:
+        lib: list[str] | None = None  # what runs when the run's table is the library's
+        if insn.opcode == op.CALL_OP and insn.imm in HELPERS:
+            self.consts[f"H_{pc}"] = HELPERS[insn.imm]
+            lib = [f"r0 = H_{pc}(m, r1, r2, r3, r4, r5) & M64"]
             known = self.known
             args = tuple(known.get(r) for r in range(1, 6))
             bound = bind(insn.imm, args)  # type: ignore[arg-type]
             if bound is not None:
                 self.consts[f"H_{pc}"], self.consts[f"SITE_{pc}"] = bound
                 call = [f"if fn is H_{pc}:", f"    fn = SITE_{pc}", *call]
+                lib = [f"r0 = SITE_{pc}(m, r1, r2, r3, r4, r5) & M64"]
                 fast = self.inline_site(pc, insn.imm, bound[1], args)
                 if fast is not None:
                     cond, body = fast
-                    call = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(call, 4)]
+                    if not cond:  # always applies
+                        lib = body
+                    else:
+                        lib = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(lib, 4)]
         self.known.pop(0, None)
         self._redefined(0)
         self._stack_forget()  # a helper may write through any pointer it is given
         fix = self.fixup(pc, start)
-        return [
-            f"fn = hget({hid})",
-            "try:",
-            *_indent(call, 4),
+        handlers = [
             "except BpfRuntimeError:",
             f"    {fix}",
             "    raise",
             "except Exception as e:",
             f"    {fix}",
-            "    if fn is None:",
+        ]
+        if lib is None:
+            return [
+                f"fn = hget({hid})",
+                "try:",
+                *_indent(call, 4),
+                *handlers,
+                "    if fn is None:",
+                f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
+                f"    raise HELPER_ERROR({pc}, e) from e",
+            ]
+        # `lib`: the run's table is the library's (one test per run), so this helper
+        # is the library's: no lookup, and never missing (``fn`` is unset there).
+        return [
+            "try:",
+            "    if lib:",
+            *_indent(lib, 8),
+            "    else:",
+            f"        fn = m.helpers.get({hid})",
+            *_indent(call, 8),
+            *handlers,
+            "    if not lib and fn is None:",
             f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
             f"    raise HELPER_ERROR({pc}, e) from e",
         ]
@@ -896,8 +923,10 @@ class _Emitter:
         """(condition, body setting r0): a bound site's fast path inline, when its
         constant pointers are in the (only) stack frame, which is always mapped and is
         ``stk``: exactly what the site does there once its cache holds this run's
-        map. Otherwise (the first run with a table, another map type, a swapped
-        helper table, a line not printed before) the site or helper runs as before."""
+        map. It runs only with the library's helper table (so the helper is the
+        library's); an empty condition always holds. Otherwise (the first run with a
+        table, another map type, a swapped helper table, a line not printed before)
+        the site or helper runs as before."""
         cache = getattr(site, "cache", None)
         if helper_id == Helper.MAP_LOOKUP_ELEM and cache is not None:
             key_off = self._stack_arg(args[1], 4)
@@ -906,7 +935,7 @@ class _Emitter:
             self.consts[f"C_{pc}"] = cache
             self.consts["MEMORY_FAULT"] = MemoryFault
             self.consts["SLOT_DYNAMIC"] = SLOT_DYNAMIC
-            return f"fn is H_{pc} and m.maps is C_{pc}.typed", [
+            return f"m.maps is C_{pc}.typed", [
                 f"am = C_{pc}.map",
                 f"t = {self._stack_value(key_off, 4)}",
                 "if t < am.max_entries:",
@@ -969,7 +998,7 @@ class _Emitter:
                 ]
             else:
                 body += general
-            return f"fn is H_{pc} and m.maps is C_{pc}.typed", body
+            return f"m.maps is C_{pc}.typed", body
         line = getattr(site, "line", None)
         if helper_id == Helper.TRACE_PRINTK and line is not None:
             fmt_off = self._stack_arg(args[0], 0)
@@ -979,10 +1008,10 @@ class _Emitter:
             if message is not None:  # the block stored the whole string: its line is known
                 self.consts[f"MSG_{pc}"] = message
                 self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
-                return f"fn is H_{pc}", [f"m.env.log('INFO', LOG_MODULE, MSG_{pc})", "r0 = 0"]
+                return "", [f"m.env.log('INFO', LOG_MODULE, MSG_{pc})", "r0 = 0"]
             self.consts[f"L_{pc}"] = line
             self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
-            return f"fn is H_{pc} and stk.startswith(L_{pc}.cstr, {fmt_off})", [
+            return f"stk.startswith(L_{pc}.cstr, {fmt_off})", [
                 f"m.env.log('INFO', LOG_MODULE, L_{pc}.message)",
                 "r0 = 0",
             ]
@@ -1140,6 +1169,7 @@ def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
         "OPS": ops,
         "BpfRuntimeError": BpfRuntimeError,
         "HELPER_ERROR": helper_error,
+        "LIBRARY_HELPERS": LIBRARY_HELPERS,
         "UNKNOWN_HELPER": unknown_helper,
         **em.consts,
     }

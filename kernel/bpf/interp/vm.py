@@ -36,7 +36,7 @@ from kernel.bpf.interp.memory import (
 from kernel.bpf.interp.program import Program
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.runtime.env import HelperEnv, NullHelperEnv
-from kernel.bpf.runtime.helpers import HELPERS, HelperFn
+from kernel.bpf.runtime.helpers import LIBRARY_HELPERS, HelperFn
 from kernel.bpf.runtime.maps import MapTable
 
 DEFAULT_BUDGET = 1_000_000
@@ -192,7 +192,8 @@ class Vm:
     ) -> None:
         self.maps = maps if maps is not None else MapTable()
         self.env: HelperEnv = env if env is not None else NullHelperEnv()
-        self.helpers = dict(HELPERS if helpers is None else helpers)
+        # The library's shared table (compiled code recognises it), or a copy of yours.
+        self.helpers = LIBRARY_HELPERS if helpers is None else dict(helpers)
         self.prng = Prng(seed)
         self.last_steps = 0  # instructions executed by the latest run
         # reference=True runs the closure interpreter (the oracle of the differential

@@ -330,6 +330,26 @@ HELPERS: dict[int, HelperFn] = {
 # Plain-int keys so ``HELPERS.get(imm)`` needs no enum hashing.
 HELPERS = {int(k): v for k, v in HELPERS.items()}
 
+
+class _LibraryTable(dict):
+    """The library's own helper table, shared by every `Vm` made without one.
+
+    Compiled code tests a run's table for it by identity, once per run, and then
+    calls the library's helpers (or their bound sites) without looking each one up
+    (`compiler._Emitter.helper`), so it may never change: give a `Vm` its own table
+    (``helpers=``) to run other helpers."""
+
+    __slots__ = ()
+
+    def _read_only(self, *_: object, **__: object) -> None:
+        raise TypeError("the library's helper table is read-only: pass Vm(helpers=...)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
+
+
+LIBRARY_HELPERS: dict[int, HelperFn] = _LibraryTable(HELPERS)
+
 #: Helper ids this library implements, with their ABI names (for the verifier/kernel).
 IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPERS}
 
