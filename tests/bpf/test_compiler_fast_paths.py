@@ -153,3 +153,31 @@ def test_random_stack_programs(parts: list[list[Insn]]) -> None:
     program = Program(insns + _EPILOGUE)
     assert_three_agree(program, budgets=(10_000, 7))
     assert_same(program, budgets=[0, 5, 13])
+
+
+REGION_CASES = [
+    # a map value's read-modify-write: the second access reuses the region found
+    "stw [r10-4], 1\nmov r1, 0\nmov r2, r10\nadd r2, -4\ncall map_lookup_elem\n"
+    "jeq r0, 0, out\nldxdw r1, [r0+0]\nadd r1, 5\nstxdw [r0+0], r1\nldxdw r0, [r0+0]\nout:\nexit",
+    # the second access is wider and runs past the region / writes a read-only one
+    "ldxw r0, [r1+52]\nldxdw r2, [r1+52]\nexit",
+    "ldxdw r0, [r1+24]\nstxdw [r1+24], r0\nexit",
+    "ldxdw r2, [r1+0]\nldxb r0, [r2+0]\nstb [r2+0], 1\nexit",
+    # the base changes between the accesses (same register and offset)
+    "mov r6, r1\nldxdw r0, [r6+24]\nmov r6, r10\nadd r6, -32\nldxdw r2, [r6+24]\nadd r0, r2\nexit",
+    "ldxdw r0, [r1+24]\nadd r1, 8\nldxdw r2, [r1+24]\nadd r0, r2\nexit",
+    # a helper between the accesses (it may map or unmap regions)
+    "stw [r10-4], 0\nmov r1, 0\nmov r2, r10\nadd r2, -4\ncall map_lookup_elem\n"
+    "jeq r0, 0, out\nmov r6, r0\nldxdw r7, [r6+0]\ncall get_prandom_u32\nldxdw r0, [r6+0]\n"
+    "add r0, r7\nout:\nexit",
+    # in a loop: the region is found again on every pass
+    "mov r6, r1\nmov r7, 4\nmov r0, 0\nl: ldxb r2, [r6+40]\nadd r0, r2\nldxb r2, [r6+40]\n"
+    "add r0, r2\nadd r6, 1\nsub r7, 1\njne r7, 0, l\nexit",
+]
+
+
+@pytest.mark.parametrize("src", REGION_CASES)
+def test_region_reuse_cases(src: str) -> None:
+    program = Program(assemble(src))
+    assert_three_agree(program, budgets=(10_000, 4, 9))
+    assert_same(program)

@@ -184,6 +184,8 @@ class _Emitter:
         # Aligned stack accesses at constant offsets go through typed views of the
         # frame (`ExecState.stack_Q` ...): an item access, not a struct call.
         self.views = not self.has_calls and NATIVE_VIEWS
+        self.regions: dict[tuple[int, int], int] = {}
+        self.region_count = 0
         # The registers as the budget fall-back and the slow slots pass them: a register
         # no slot names (as dst, src, helper argument or result) keeps its initial
         # value all run long, so it is passed as that constant and never initialised.
@@ -483,6 +485,7 @@ class _Emitter:
         pc = start
         self.known = dict(self.entry_known)
         self.stack_bytes, self.stack_regs = {}, {}
+        self.regions: dict[tuple[int, int], int] = {}  # (base, off) -> k of g{k}, o{k}
         self.dead = self.dead_slots(idx, start, min(end, self.n))
         self.alias: dict[int, int] = {}
         term: list[str] | None = None
@@ -711,8 +714,8 @@ class _Emitter:
             if item is not None:
                 return [f"{d} = {item}{sx}"]
             return [f"{d} = {name}_U(stk, {so})[0]{sx}"]
-        return self._checked(
-            pc, start, s, insn.off, [f"{d} = {name}_U(m[a >> 32], a & M32)[0]{sx}"], nbytes, False
+        return self._region_access(
+            pc, start, insn.src, insn.off, f"{d} = {name}_U(BUF, OFF)[0]{sx}", nbytes, False
         )
 
     # ------------------------------------------------------------ the stack frame
@@ -736,7 +739,10 @@ class _Emitter:
         self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if o + rn[1] <= lo or o >= hi}
 
     def _redefined(self, reg: int) -> None:
-        """``reg`` gets a new value: a store of its old one is no longer ``r{reg}``."""
+        """``reg`` gets a new value: a store of its old one is no longer ``r{reg}``, and
+        a region found through it is no longer that of ``[r{reg} + off]``."""
+        if any(b == reg for b, _ in self.regions):
+            self.regions = {key: k for key, k in self.regions.items() if key[0] != reg}
         if any(r == reg for r, _ in self.stack_regs.values()):
             self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if rn[0] != reg}
 
@@ -798,8 +804,8 @@ class _Emitter:
         so = self._stack_off(insn.dst, insn.off, nbytes)
         if so is None:  # through a pointer, which may point into the stack
             self._stack_forget()
-            return self._checked(
-                pc, start, d, insn.off, [f"{name}_P(m[a >> 32], a & M32, {value})"], nbytes, True
+            return self._region_access(
+                pc, start, insn.dst, insn.off, f"{name}_P(BUF, OFF, {value})", nbytes, True
             )
         const = int(value) if value.isdigit() else None
         self._stored(so, nbytes, const, insn.src if is_stx else None)
@@ -807,6 +813,35 @@ class _Emitter:
         if item is not None:
             return [f"{item} = {value}"]
         return [f"{name}_P(stk, {so}, {value})"]
+
+    def _region_access(
+        self, pc: int, start: int, base: int, off: int, access: str, nbytes: int, write: bool
+    ) -> list[str]:
+        """A load or store at ``r{base} + off`` through the region table, ``access``
+        naming the buffer BUF and the offset OFF in it.
+
+        The region and offset found for one address are kept in locals for the rest
+        of the block while the base register keeps its value and no helper runs (the
+        only things in a block that change the table), so a second access at the same
+        ``[rB + off]`` (a map value's read-modify-write) looks nothing up again; the
+        struct call still checks its own bounds and writability."""
+        key = (base, off)
+        k = self.regions.get(key)
+        if k is not None:
+            addr = f"(r{base} + {off})" if off else f"r{base}"
+            return [
+                "try:",
+                "    " + access.replace("BUF", f"g{k}").replace("OFF", f"o{k}"),
+                "except FAULTS:",
+                f"    {self.fixup(pc, start)}",
+                f"    raise m.fault({pc}, {addr} & M64, {nbytes}, {write}) from None",
+            ]
+        k = self.region_count
+        self.region_count += 1
+        self.regions[key] = k
+        lines = [f"g{k} = m[a >> 32]", f"o{k} = a & M32"]
+        lines.append(access.replace("BUF", f"g{k}").replace("OFF", f"o{k}"))
+        return self._checked(pc, start, f"r{base}", off, lines, nbytes, write)
 
     def _checked(
         self, pc: int, start: int, base: str, off: int, access: list[str], nbytes: int, write: bool
@@ -877,6 +912,7 @@ class _Emitter:
         self.known.pop(0, None)
         self._redefined(0)
         self._stack_forget()  # a helper may write through any pointer it is given
+        self.regions = {}  # and map values into the region table
         fix = self.fixup(pc, start)
         handlers = [
             "except BpfRuntimeError:",
