@@ -184,7 +184,7 @@ class _Emitter:
         # Aligned stack accesses at constant offsets go through typed views of the
         # frame (`ExecState.stack_Q` ...): an item access, not a struct call.
         self.views = not self.has_calls and NATIVE_VIEWS
-        self.regions: dict[tuple[int, int], int] = {}
+        self.regions: dict[tuple[int, int], int] = {}  # see `_region_access`
         self.region_count = 0
         # The registers as the budget fall-back and the slow slots pass them: a register
         # no slot names (as dst, src, helper argument or result) keeps its initial
@@ -485,7 +485,7 @@ class _Emitter:
         pc = start
         self.known = dict(self.entry_known)
         self.stack_bytes, self.stack_regs = {}, {}
-        self.regions: dict[tuple[int, int], int] = {}  # (base, off) -> k of g{k}, o{k}
+        self.regions = {}  # (base, off) -> k of the locals g{k}, o{k}
         self.dead = self.dead_slots(idx, start, min(end, self.n))
         self.alias: dict[int, int] = {}
         term: list[str] | None = None
@@ -698,7 +698,7 @@ class _Emitter:
         signed = insn.opcode & op.MODE_MASK == op.MEMSX
         name = self._struct(_SFMT[size] if signed else _FMT[size])
         sx = " & M64" if signed else ""
-        d, s = f"r{insn.dst}", f"r{insn.src}"
+        d = f"r{insn.dst}"
         nbytes = op.SIZE_BYTES[size]
         so = self._stack_off(insn.src, insn.off, nbytes)
         if so is not None:
@@ -790,7 +790,7 @@ class _Emitter:
         name = self._struct(_FMT[size])
         nbytes = op.SIZE_BYTES[size]
         mask = _MASK[size]
-        d, s = f"r{insn.dst}", f"r{insn.src}"
+        s = f"r{insn.src}"
         if mode == op.ATOMIC:
             return self.atomic(pc, start, insn, name, nbytes, mask)
         if not is_stx:
