@@ -507,6 +507,7 @@ class _Emitter:
         if term is None:  # falls through into the next block
             term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
         body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
+        body = _drop_overwritten_constants(body, term)
         if self_loop:  # inside its own loop: `break` would only leave that
             # `left` steps down by `count` per pass while at least `count` remain, as
             # `if left < count: finish; left -= count` would; the range running out is
@@ -1161,6 +1162,33 @@ _FOLDABLE: dict[int, Any] = {
     op.LSH: lambda d, b, w: d << (b & w),
     op.RSH: lambda d, b, w: d >> (b & w),
 }
+
+
+_CONST_SET = re.compile(r"(r\d+) = \d+$")
+
+
+def _drop_overwritten_constants(body: list[str], term: list[str]) -> list[str]:
+    """Drop top-level ``rX = <constant>`` lines whose register the block assigns again
+    (at top level) before anything names it: e.g. ``mov r2, r10`` before ``add r2, -4``
+    when both fold to constants. Nothing can read the dropped value: the next
+    mention of rX is the overwrite (fault handlers and helper fall-backs that read a
+    register name it)."""
+    text = [*body, *term]
+    out = []
+    for i, line in enumerate(body):
+        hit = _CONST_SET.match(line)
+        if hit:
+            name = hit.group(1)
+            word = re.compile(rf"\b{name}\b")
+            nxt = next((t for t in text[i + 1 :] if word.search(t)), None)
+            if (
+                nxt is not None
+                and nxt.startswith(f"{name} = ")
+                and not word.search(nxt[len(name) + 3 :])
+            ):
+                continue
+        out.append(line)
+    return out
 
 
 def _plus(k: int) -> str:
