@@ -289,7 +289,10 @@ class _Emitter:
         if re.search(r"\blib\b", code):
             prologue.append("    lib = m.helpers is LIBRARY_HELPERS")
         if self.linear:  # blocks in order, each budget check returning FINISH itself
-            out = [*prologue, "    b = 0", *_indent(code.split("\n"), 4)]
+            body = code.split("\n")
+            if not any(guards):  # straight line: nothing reads `b`
+                body = [line for line in body if not re.fullmatch(r" *b = .*", line)]
+            out = [*prologue, *_indent(body, 4)]
             return "\n".join(out) + "\n"
         self.consts["STARTS"] = leaders  # block number -> its first slot
         out = [
