@@ -290,7 +290,7 @@ class _Emitter:
             prologue.append("    lib = m.helpers is LIBRARY_HELPERS")
         if self.linear:  # blocks in order, each budget check returning FINISH itself
             body = code.split("\n")
-            if not any(guards):  # straight line: nothing reads `b`
+            if not any(guards or ()):  # straight line: nothing reads `b`
                 body = [line for line in body if not re.fullmatch(r" *b = .*", line)]
             out = [*prologue, *_indent(body, 4)]
             return "\n".join(out) + "\n"
