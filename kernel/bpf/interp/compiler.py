@@ -37,6 +37,7 @@ falling off the end) run the reference op for that one slot. The result: a
 
 from __future__ import annotations
 
+import collections
 import re
 import struct
 import sys
@@ -265,8 +266,10 @@ class _Emitter:
             code = "\n".join(self.sequence(blocks, guards, leaders))
         else:
             code = "\n".join(self.tree(blocks, 0, len(blocks)))
-        # Only the registers the code names (an empty program's run is mostly this).
-        used = {int(n) for n in re.findall(r"\br(\d+)\b", code)} - {1, 2}
+        # Only the registers and views the code names (an empty program's run is
+        # mostly this prologue): one scan of the code for all of them.
+        names = collections.Counter(_LOCAL_NAMES.findall(code))
+        used = {int(n[1:]) for n in names if n[0] == "r"} - {1, 2}
         zeroed = " = ".join(f"r{i}" for i in sorted(used - {10}))
         prologue = ["def bpf_program(m, r1, r2, budget):"]
         if zeroed:
@@ -275,18 +278,19 @@ class _Emitter:
             prologue.append("    r10 = STACK_TOP")
         prologue.append("    left = budget")
         # Only what the body uses: an empty program's run is mostly this prologue.
-        if re.search(r"\bstk\b", code):
+        if "stk" in names:
             prologue.append("    stk = m.stack")
-        for view in sorted(set(re.findall(r"\bstk_(\w+)\b", code))):
-            if len(re.findall(rf"\bstk_{view}\b", code)) == 1 and self.linear:
-                code = re.sub(rf"\bstk_{view}\b", f"m.stack_{view}", code)  # not worth a local
+        for name in sorted(n for n in names if n.startswith("stk_")):
+            view = name[4:]
+            if names[name] == 1 and self.linear:
+                code = re.sub(rf"\b{name}\b", f"m.stack_{view}", code)  # not worth a local
             else:
-                prologue.append(f"    stk_{view} = m.stack_{view}")
+                prologue.append(f"    {name} = m.stack_{view}")
         if "frames" in code:
             prologue.append("    frames = m.frames")
         if "hget" in code:
             prologue.append("    hget = m.helpers.get")
-        if re.search(r"\blib\b", code):
+        if "lib" in names:
             prologue.append("    lib = m.helpers is LIBRARY_HELPERS")
         if self.linear:  # blocks in order, each budget check returning FINISH itself
             body = code.split("\n")
@@ -1168,6 +1172,9 @@ _FOLDABLE: dict[int, Any] = {
 
 
 _CONST_SET = re.compile(r"(r\d+) = \d+$")
+_REG_NAME = re.compile(r"\br\d+\b")
+# the names `source` looks for to build the prologue (registers, stack views, `lib`)
+_LOCAL_NAMES = re.compile(r"\b(?:r\d+|stk(?:_\w+)?|lib)\b")
 
 
 def _drop_overwritten_constants(body: list[str], term: list[str]) -> list[str]:
@@ -1177,19 +1184,19 @@ def _drop_overwritten_constants(body: list[str], term: list[str]) -> list[str]:
     mention of rX is the overwrite (fault handlers and helper fall-backs that read a
     register name it)."""
     text = [*body, *term]
+    mentions = [set(_REG_NAME.findall(t)) for t in text]
     out = []
     for i, line in enumerate(body):
         hit = _CONST_SET.match(line)
         if hit:
             name = hit.group(1)
-            word = re.compile(rf"\b{name}\b")
-            nxt = next((t for t in text[i + 1 :] if word.search(t)), None)
-            if (
-                nxt is not None
-                and nxt.startswith(f"{name} = ")
-                and not word.search(nxt[len(name) + 3 :])
-            ):
-                continue
+            j = next((j for j in range(i + 1, len(text)) if name in mentions[j]), None)
+            if j is not None:
+                nxt = text[j]
+                if nxt.startswith(f"{name} = ") and name not in _REG_NAME.findall(
+                    nxt[len(name) + 3 :]
+                ):
+                    continue
         out.append(line)
     return out
 
