@@ -37,6 +37,10 @@ from kernel.drivers.rp1 import NUM_PINS, Rp1GpioDriver, Rp1PwmDriver
 from kernel.hw.rp1 import EV_FALL, EV_RISE
 
 _U64_MASK = 0xFFFF_FFFF_FFFF_FFFF
+# Read as module globals on the per-event paths: on Python 3.11 every `Enum.MEMBER`
+# read goes through `EnumType.__getattr__` (several hundred host instructions).
+_SYS_ENTER, _SYS_EXIT = AttachType.SYS_ENTER, AttachType.SYS_EXIT
+_SCHED_SWITCH = AttachType.SCHED_SWITCH
 
 
 def _as_i64(value: int) -> int:
@@ -188,11 +192,23 @@ class BpfHooks:
         )
 
     def _refresh_flags(self) -> None:
+        """After an attach or detach: the flags, and each per-event hook's runner (the
+        registry's `fast_path` for its common case, else the method below)."""
         bpf = self.bpf
         assert bpf is not None
-        self.sys_enter_active = bpf.active(AttachType.SYS_ENTER)
-        self.sys_exit_active = bpf.active(AttachType.SYS_EXIT)
-        self.sched_switch_active = bpf.active(AttachType.SCHED_SWITCH)
+        self.sys_enter_active = bpf.active(_SYS_ENTER)
+        self.sys_exit_active = bpf.active(_SYS_EXIT)
+        self.sched_switch_active = bpf.active(_SCHED_SWITCH)
+        for name, kind in (
+            ("sys_enter", _SYS_ENTER),
+            ("sys_exit", _SYS_EXIT),
+            ("sched_switch", _SCHED_SWITCH),
+        ):
+            fast = bpf.fast_path(kind, getattr(BpfHooks, name).__get__(self))
+            if fast is None:
+                self.__dict__.pop(name, None)  # the method
+            else:
+                setattr(self, name, fast)  # an instance attribute hides the method
 
     def _context(self) -> bytes:
         kernel = self._kernel
@@ -228,19 +244,19 @@ class BpfHooks:
 
     def sys_enter(self, nr: int, args: tuple[int, ...]) -> None:
         bpf, buf = self.bpf, self._sys_enter_buf
-        if bpf.reads_memory[AttachType.SYS_ENTER]:  # type: ignore[union-attr]
+        if bpf.reads_memory[_SYS_ENTER]:  # type: ignore[union-attr]
             SYS_ENTER_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, *args)
-        bpf.run_hook(AttachType.SYS_ENTER, None, buf)  # type: ignore[union-attr]
+        bpf.run_hook(_SYS_ENTER, None, buf)  # type: ignore[union-attr]
 
     def sys_exit(self, nr: int, result: int) -> None:
         bpf, buf = self.bpf, self._sys_exit_buf
-        if bpf.reads_memory[AttachType.SYS_EXIT]:  # type: ignore[union-attr]
+        if bpf.reads_memory[_SYS_EXIT]:  # type: ignore[union-attr]
             SYS_EXIT_PAYLOAD.pack_into(buf, 0, nr & _U64_MASK, _as_i64(result))
-        bpf.run_hook(AttachType.SYS_EXIT, None, buf)  # type: ignore[union-attr]
+        bpf.run_hook(_SYS_EXIT, None, buf)  # type: ignore[union-attr]
 
     def sched_switch(self, prev: Any, nxt: Any) -> None:
         bpf, buf = self.bpf, self._sched_switch_buf
-        if bpf.reads_memory[AttachType.SCHED_SWITCH]:  # type: ignore[union-attr]
+        if bpf.reads_memory[_SCHED_SWITCH]:  # type: ignore[union-attr]
             prev_pid = prev.pid if prev is not None else 0
             SCHED_SWITCH_PAYLOAD.pack_into(buf, 0, 0, prev_pid, prev_pid, nxt.pid, nxt.pid)
-        bpf.run_hook(AttachType.SCHED_SWITCH, None, buf)  # type: ignore[union-attr]
+        bpf.run_hook(_SCHED_SWITCH, None, buf)  # type: ignore[union-attr]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 from kernel.abi import (
     BPF_OBJ_KIND_MAP,
@@ -18,8 +19,9 @@ from kernel.abi import (
 )
 from kernel.bpf.elf import load_object
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
+from kernel.bpf.interp.memory import CTX_BASE
 from kernel.bpf.interp.program import Program
-from kernel.bpf.interp.vm import Vm
+from kernel.bpf.interp.vm import Vm, internal_error
 from kernel.bpf.isa.insn import decode
 from kernel.bpf.runtime.env import HelperEnv
 from kernel.bpf.runtime.maps import MapTable
@@ -269,9 +271,7 @@ class BpfSubsystem:
             try:
                 r0: int | None = vm.run(loaded.program, ctx, payload, budget=RUN_BUDGET)
             except BpfRuntimeError as err:
-                loaded.failures += 1
-                r0, error = None, str(err)
-                self.log("ERROR", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={prog_id}] failed: {err}")
+                r0, error = None, self._failed(kind, loaded, err)
             steps = vm.last_steps
             cost = steps * self.ns_per_insn
             loaded.insns_executed += steps
@@ -280,6 +280,68 @@ class BpfSubsystem:
                 tracer.bpf_run(kind, loaded, r0, steps, cost, list(calls), error)
             if r0 is not None and (r0 or kind in _LOGS_ZERO):
                 self._log_result(kind, prog_id, r0, payload)
+
+    def _failed(self, kind: AttachType, loaded: LoadedProgram, err: BpfRuntimeError) -> str:
+        """A run raised: count it and log the kernel's line; the error's text."""
+        loaded.failures += 1
+        self.log("ERROR", LOG_MODULE, f"{HOOK_NAMES[kind]} [id={loaded.id}] failed: {err}")
+        return str(err)
+
+    def fast_path(
+        self, kind: AttachType, general: Callable[[Any, Any], None]
+    ) -> Callable[[Any, Any], None] | None:
+        """A per-event hook's runner for its common case, or None where there is none.
+
+        With one `Program.pure` program attached (it reads no context, payload, stack
+        or map and calls no helper) and no tracer wanting BPF runs, a hook run is
+        `run_hook` minus everything that case cannot need: the returned
+        ``run(a, b)`` (the hook's own arguments, ignored) calls the compiled function
+        directly and keeps every counter, log line and error exactly as `run_hook`
+        does. A tracer other than the one seen last (the emulator installs a new one
+        whenever tracing changes) is checked once; if it wants BPF runs, ``general``
+        (the hook's full path) runs instead. Rebuilt on every attach and detach.
+        Only for hooks that log nothing on a zero R0 (SYS_ENTER, SYS_EXIT, SCHED_SWITCH)."""
+        ids = self.attached[kind]
+        if len(ids) != 1 or kind in _LOGS_ZERO:
+            return None
+        loaded = self.programs[ids[0]]
+        program = loaded.program
+        if not program.pure:
+            return None
+        fn = program.compiled
+        vm = self.vm
+        st = vm.pure_state()
+        bpf = self
+        tracer = self.tracer if not self.tracer.bpf else None
+        budget = RUN_BUDGET
+
+        # `run_hook` + `Vm.run` (its `_run_pure`) inlined for this one case: keep the
+        # three in step.
+        def run(a: Any, b: Any) -> None:
+            nonlocal tracer
+            if bpf.tracer is not tracer:
+                if bpf.tracer.bpf:
+                    return general(a, b)
+                tracer = bpf.tracer
+            loaded.runs += 1
+            st.left = budget
+            try:
+                r0 = fn(st, CTX_BASE, 0, budget)
+            except Exception as e:  # budget exhausted, or a compiler bug (as `Vm.run`)
+                err = e if isinstance(e, BpfRuntimeError) else internal_error(e)
+                steps = vm.last_steps = budget - st.left
+                bpf._failed(kind, loaded, err)
+                loaded.insns_executed += steps
+                loaded.run_time_ns += steps * bpf.ns_per_insn
+                return None
+            steps = vm.last_steps = budget - st.left
+            loaded.insns_executed += steps
+            loaded.run_time_ns += steps * bpf.ns_per_insn
+            if r0:
+                bpf._log_result(kind, loaded.id, r0, None)
+            return None
+
+        return run
 
     def _log_result(
         self, kind: AttachType, prog_id: int, r0: int, payload: bytes | bytearray | None

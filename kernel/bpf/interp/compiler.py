@@ -37,8 +37,10 @@ falling off the end) run the reference op for that one slot. The result: a
 
 from __future__ import annotations
 
+import collections
 import re
 import struct
+import sys
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -50,8 +52,7 @@ from kernel.bpf.interp.ops_jmp import JUMP_CONDITIONS
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.isa.insn import Insn, ld_imm64_value
 from kernel.bpf.runtime.env import HELPER_LOG_MODULE
-from kernel.bpf.runtime.helpers import bind
-from kernel.bpf.runtime.maps import ArrayMap, RingBufMap
+from kernel.bpf.runtime.helpers import HELPERS, LIBRARY_HELPERS, bind
 from kernel.bpf.runtime.maps.ringbuf import _WAKEUP_FLAGS as RINGBUF_WAKEUP_FLAGS
 
 
@@ -69,7 +70,6 @@ _FAULTS = (KeyError, struct.error, TypeError, ValueError, IndexError)
 _FMT = {op.B: "B", op.H: "H", op.W: "I", op.DW: "Q"}
 _SFMT = {op.B: "b", op.H: "h", op.W: "i"}
 _MASK = {op.B: 0xFF, op.H: 0xFFFF, op.W: M32, op.DW: M64}
-_REGS = ", ".join(f"r{i}" for i in range(11))
 
 # name -> (ALU64, ALU32) statements over {d} (dst), {x} (dst's input: dst, or the
 # source of a `mov` fused into this op) and {b} (operand expression). Where the wrap
@@ -177,6 +177,29 @@ class _Emitter:
         # Without local calls r10 is always the main frame's STACK_TOP.
         self.entry_known: dict[int, int] = {} if self.has_calls else {op.FP: STACK_TOP}
         self.known: dict[int, int] = {}
+        # What the block being emitted wrote to the (only) stack frame at constant
+        # offsets so far: bytes of known value, and ``offset -> (register, size)`` for
+        # a store of a register not redefined since (see `_stack_forget`).
+        self.stack_bytes: dict[int, int] = {}
+        self.stack_regs: dict[int, tuple[int, int]] = {}
+        # Aligned stack accesses at constant offsets go through typed views of the
+        # frame (`ExecState.stack_Q` ...): an item access, not a struct call.
+        self.views = not self.has_calls and NATIVE_VIEWS
+        self.regions: dict[tuple[int, int], int] = {}  # see `_region_access`
+        self.region_count = 0
+        # The registers as the budget fall-back and the slow slots pass them: a register
+        # no slot names (as dst, src, helper argument or result) keeps its initial
+        # value all run long, so it is passed as that constant and never initialised.
+        mentioned = {0, 1, 2}
+        for insn in insns:
+            mentioned |= {insn.dst, insn.src}
+            if insn.opcode in (op.CALL_OP, op.CALLX_OP):
+                mentioned |= {1, 2, 3, 4, 5}
+        if self.has_calls:  # frames save r6-r10
+            mentioned = set(range(11))
+        initial = {10: str(STACK_TOP)}
+        self.regs = ", ".join(f"r{i}" if i in mentioned else initial.get(i, "0") for i in range(11))
+        self.reg_targets = ", ".join(f"r{i}" if i in mentioned else "_" for i in range(11))
 
     # ------------------------------------------------------------ structure
 
@@ -231,25 +254,50 @@ class _Emitter:
     def source(self) -> str:
         leaders = self.leaders()
         self.index = {pc: i for i, pc in enumerate(leaders)}
+        self.succ: list[list[int]] | None = None
         self.live_out = self.liveness(leaders)
+        guards = self.linear_guards(leaders)
+        self.linear = guards is not None
         blocks = []
         for i, start in enumerate(leaders):
             end = leaders[i + 1] if i + 1 < len(leaders) else self.n + 1
             blocks.append(self.block(i, start, end))
-        code = "\n".join(self.tree(blocks, 0, len(blocks)))
-        prologue = [
-            "def bpf_program(m, r1, r2, budget):",
-            "    r0 = r3 = r4 = r5 = r6 = r7 = r8 = r9 = 0",
-            "    r10 = STACK_TOP",
-            "    left = budget",
-        ]
+        if guards is not None:
+            code = "\n".join(self.sequence(blocks, guards, leaders))
+        else:
+            code = "\n".join(self.tree(blocks, 0, len(blocks)))
+        # Only the registers and views the code names (an empty program's run is
+        # mostly this prologue): one scan of the code for all of them.
+        names = collections.Counter(_LOCAL_NAMES.findall(code))
+        used = {int(n[1:]) for n in names if n[0] == "r"} - {1, 2}
+        zeroed = " = ".join(f"r{i}" for i in sorted(used - {10}))
+        prologue = ["def bpf_program(m, r1, r2, budget):"]
+        if zeroed:
+            prologue.append(f"    {zeroed} = 0")
+        if 10 in used:
+            prologue.append("    r10 = STACK_TOP")
+        prologue.append("    left = budget")
         # Only what the body uses: an empty program's run is mostly this prologue.
-        if "stk" in code:
-            prologue.append("    stk = m[SLOT_STACK]")
+        if "stk" in names:
+            prologue.append("    stk = m.stack")
+        for name in sorted(n for n in names if n.startswith("stk_")):
+            view = name[4:]
+            if names[name] == 1 and self.linear:
+                code = re.sub(rf"\b{name}\b", f"m.stack_{view}", code)  # not worth a local
+            else:
+                prologue.append(f"    {name} = m.stack_{view}")
         if "frames" in code:
             prologue.append("    frames = m.frames")
         if "hget" in code:
             prologue.append("    hget = m.helpers.get")
+        if "lib" in names:
+            prologue.append("    lib = m.helpers is LIBRARY_HELPERS")
+        if self.linear:  # blocks in order, each budget check returning FINISH itself
+            body = code.split("\n")
+            if not any(guards or ()):  # straight line: nothing reads `b`
+                body = [line for line in body if not re.fullmatch(r" *b = .*", line)]
+            out = [*prologue, *_indent(body, 4)]
+            return "\n".join(out) + "\n"
         self.consts["STARTS"] = leaders  # block number -> its first slot
         out = [
             *prologue,
@@ -258,7 +306,56 @@ class _Emitter:
             *_indent(code.split("\n"), 8),
             f"    return {self.finish('STARTS[b]')}",  # a budget check failed in block b
         ]
+        if not {int(n) for n in re.findall(r"\br(\d+)\b", out[-1])} <= used | {1, 2}:
+            raise AssertionError("the fall-back names a register the body does not")
         return "\n".join(out) + "\n"
+
+    # ------------------------------------------------------------ loop-free programs
+
+    def linear_guards(self, leaders: list[int]) -> list[bool] | None:
+        """For a program whose every jump goes forward (no loop, no local call): per
+        block, whether it needs an ``if b == i`` guard, else None (block dispatch).
+
+        Such a program runs its blocks in program order, skipping some: emitted in
+        that order, block i needs a guard only when an earlier block can jump past
+        it (the block that ran last set ``b`` to its successor)."""
+        if self.has_calls or self.succ is None:
+            return None
+        edges: list[list[int]] = []
+        for i, start in enumerate(leaders):
+            if start < self.n and self.slow[start]:  # through the reference op, then on
+                nxt = self.index.get(start + self.width(start))
+                edges.append([] if nxt is None else [nxt])
+            else:
+                edges.append(self.succ[i])
+        if any(j <= i for i, out in enumerate(edges) for j in out):
+            return None
+        guards = []
+        furthest = -1  # the furthest block an earlier block can jump to
+        for i, out in enumerate(edges):
+            guards.append(furthest > i)
+            furthest = max([furthest, *out])
+        return guards
+
+    def sequence(
+        self, blocks: list[list[str]], guards: list[bool], leaders: list[int]
+    ) -> list[str]:
+        """The blocks in order; a budget check failing in block i finishes the run in
+        the reference interpreter from its first slot, as the dispatch loop does."""
+        out: list[str] = []
+        for i, lines in enumerate(blocks):
+            fail = f"return {self.finish(leaders[i])}"
+            code = []
+            for line in lines:
+                text = line.strip()
+                if text == "continue":  # the next block is reached by falling through
+                    continue
+                code.append(line.replace("break", fail) if text == "break" else line)
+            if guards[i]:
+                out += [f"if b == {i}:", *_indent(code, 4)]
+            else:
+                out += code
+        return [*out, "raise AssertionError('unreachable')"]
 
     # ------------------------------------------------------------ liveness
 
@@ -338,6 +435,7 @@ class _Emitter:
             gen.append(g)
             kill.append(k)
             succ.append(nxt_blocks)
+        self.succ = succ
         live_in = [0] * nb
         live_out = [0] * nb
         changed = True
@@ -393,6 +491,8 @@ class _Emitter:
         body: list[str] = []
         pc = start
         self.known = dict(self.entry_known)
+        self.stack_bytes, self.stack_regs = {}, {}
+        self.regions = {}  # (base, off) -> k of the locals g{k}, o{k}
         self.dead = self.dead_slots(idx, start, min(end, self.n))
         self.alias: dict[int, int] = {}
         term: list[str] | None = None
@@ -414,6 +514,7 @@ class _Emitter:
         if term is None:  # falls through into the next block
             term = [f"b = {self.index[pc]}", "continue"] if pc in self.index else []
         body = [_FIXUP.sub(lambda m: _plus(count - int(m.group(1))), line) for line in body]
+        body = _drop_overwritten_constants(body, term)
         if self_loop:  # inside its own loop: `break` would only leave that
             # `left` steps down by `count` per pass while at least `count` remain, as
             # `if left < count: finish; left -= count` would; the range running out is
@@ -428,7 +529,7 @@ class _Emitter:
         return [f"if left < {count}:", "    break", f"left -= {count}", *body, *term]
 
     def finish(self, start: str | int) -> str:
-        return f"FINISH(OPS, m, {start}, left, budget, ({_REGS}))"
+        return f"FINISH(OPS, m, {start}, left, budget, ({self.regs}))"
 
     def _count(self, start: int, stop: int) -> int:
         """Instructions the reference executes from start to stop (ld_imm64 = 1)."""
@@ -446,9 +547,9 @@ class _Emitter:
             "    break",
             "left -= 1",
             "m.left = left",
-            f"R = [{_REGS}]",
+            f"R = [{self.regs}]",
             f"OPS[{pc}](R, m)",
-            f"{_REGS} = R",
+            f"{self.reg_targets} = R",
         ]
         if nxt is None:  # only reachable for raisers: the op above raised
             return [*lines, "raise AssertionError('unreachable')"]
@@ -489,6 +590,8 @@ class _Emitter:
     def _straight(self, pc: int, start: int, insn: Insn) -> list[str]:
         cls = insn.opcode & op.CLASS_MASK
         known = self.known
+        if cls in (op.ALU, op.ALU64) or insn.is_ld_imm64:
+            self._redefined(insn.dst)
         if cls in (op.ALU, op.ALU64):
             value = self.fold(insn)
             if value is not None:  # a constant: computed here, exactly as the code would
@@ -503,12 +606,16 @@ class _Emitter:
             return self.alu(insn, x)
         if cls == op.LDX:
             known.pop(insn.dst, None)
-            return self.load(pc, start, insn)
+            lines = self.load(pc, start, insn)  # (may make dst known)
+            self._redefined(insn.dst)
+            return lines
         if cls in (op.ST, op.STX):
             lines = self.store(pc, start, insn)
             if insn.opcode & op.MODE_MASK == op.ATOMIC:  # fetch forms write src or r0
                 known.pop(insn.src, None)
                 known.pop(0, None)
+                self._redefined(insn.src)
+                self._redefined(0)
             return lines
         if insn.is_ld_imm64:
             hi = self.insns[pc + 1]
@@ -599,14 +706,90 @@ class _Emitter:
         signed = insn.opcode & op.MODE_MASK == op.MEMSX
         name = self._struct(_SFMT[size] if signed else _FMT[size])
         sx = " & M64" if signed else ""
-        d, s = f"r{insn.dst}", f"r{insn.src}"
+        d = f"r{insn.dst}"
         nbytes = op.SIZE_BYTES[size]
         so = self._stack_off(insn.src, insn.off, nbytes)
         if so is not None:
+            if not signed:  # what this block stored there, if it still holds
+                value = self._stack_const(so, nbytes)
+                if value is not None:
+                    self.known[insn.dst] = value
+                    return [f"{d} = {value}"]
+                stored = self._stack_reg(so, nbytes)
+                if stored is not None:
+                    return [f"{d} = {stored}"]
+            item = self._stack_item(_SFMT[size] if signed else _FMT[size], so, nbytes)
+            if item is not None:
+                return [f"{d} = {item}{sx}"]
             return [f"{d} = {name}_U(stk, {so})[0]{sx}"]
-        return self._checked(
-            pc, start, s, insn.off, [f"{d} = {name}_U(m[a >> 32], a & M32)[0]{sx}"], nbytes, False
+        return self._region_access(
+            pc, start, insn.src, insn.off, f"{d} = {name}_U(BUF, OFF)[0]{sx}", nbytes, False
         )
+
+    # ------------------------------------------------------------ the stack frame
+
+    def _stack_item(self, fmt: str, so: int, nbytes: int) -> str | None:
+        """The typed-view item for an aligned access of the frame at offset ``so``."""
+        if not self.views or so % nbytes:
+            return None
+        if fmt == "B":
+            return f"stk[{so}]"
+        return f"stk_{_VIEW_NAMES[fmt]}[{so // nbytes}]"
+
+    def _stack_forget(self, lo: int = 0, hi: int = op.STACK_SIZE) -> None:
+        """Bytes [lo, hi) of the frame may have changed (all of it by default: a store
+        through a pointer that may alias the stack, or a helper call)."""
+        if lo == 0 and hi == op.STACK_SIZE:
+            self.stack_bytes, self.stack_regs = {}, {}
+            return
+        for o in range(lo, hi):
+            self.stack_bytes.pop(o, None)
+        self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if o + rn[1] <= lo or o >= hi}
+
+    def _redefined(self, reg: int) -> None:
+        """``reg`` gets a new value: a store of its old one is no longer ``r{reg}``, and
+        a region found through it is no longer that of ``[r{reg} + off]``."""
+        if any(b == reg for b, _ in self.regions):
+            self.regions = {key: k for key, k in self.regions.items() if key[0] != reg}
+        if any(r == reg for r, _ in self.stack_regs.values()):
+            self.stack_regs = {o: rn for o, rn in self.stack_regs.items() if rn[0] != reg}
+
+    def _stored(self, so: int, nbytes: int, const: int | None, reg: int | None) -> None:
+        """A store at frame offset ``so`` of a known value or of register ``reg``."""
+        self._stack_forget(so, so + nbytes)
+        if const is not None:
+            for i, byte in enumerate(const.to_bytes(nbytes, "little")):
+                self.stack_bytes[so + i] = byte
+        elif reg is not None:
+            self.stack_regs[so] = (reg, nbytes)
+
+    def _stack_const(self, so: int, nbytes: int) -> int | None:
+        """The value of frame bytes [so, so + nbytes), if this block stored them all."""
+        known = self.stack_bytes
+        try:
+            return int.from_bytes(bytes(known[o] for o in range(so, so + nbytes)), "little")
+        except KeyError:
+            return None
+
+    def _stack_reg(self, so: int, nbytes: int) -> str | None:
+        """An expression for frame bytes [so, so + nbytes) when they are (the low bytes
+        of) one stored register's value, the register unchanged since."""
+        rn = self.stack_regs.get(so)
+        if rn is None or rn[1] < nbytes:
+            return None
+        return f"r{rn[0]}" if nbytes == 8 else f"(r{rn[0]} & {_MASK_OF_BYTES[nbytes]})"
+
+    def _stack_value(self, so: int, nbytes: int) -> str:
+        """An expression for the unsigned value of frame bytes [so, so + nbytes)."""
+        value = self._stack_const(so, nbytes)
+        if value is not None:
+            return str(value)
+        stored = self._stack_reg(so, nbytes)
+        if stored is not None:
+            return stored
+        fmt = _FMT_OF_BYTES[nbytes]
+        item = self._stack_item(fmt, so, nbytes)
+        return item if item is not None else f"{self._struct(fmt)}_U(stk, {so})[0]"
 
     def store(self, pc: int, start: int, insn: Insn) -> list[str]:
         size = insn.opcode & op.SIZE_MASK
@@ -615,7 +798,7 @@ class _Emitter:
         name = self._struct(_FMT[size])
         nbytes = op.SIZE_BYTES[size]
         mask = _MASK[size]
-        d, s = f"r{insn.dst}", f"r{insn.src}"
+        s = f"r{insn.src}"
         if mode == op.ATOMIC:
             return self.atomic(pc, start, insn, name, nbytes, mask)
         if not is_stx:
@@ -627,11 +810,46 @@ class _Emitter:
         else:
             value = f"{s} & {mask}"
         so = self._stack_off(insn.dst, insn.off, nbytes)
-        if so is not None:
-            return [f"{name}_P(stk, {so}, {value})"]
-        return self._checked(
-            pc, start, d, insn.off, [f"{name}_P(m[a >> 32], a & M32, {value})"], nbytes, True
-        )
+        if so is None:  # through a pointer, which may point into the stack
+            self._stack_forget()
+            return self._region_access(
+                pc, start, insn.dst, insn.off, f"{name}_P(BUF, OFF, {value})", nbytes, True
+            )
+        const = int(value) if value.isdigit() else None
+        self._stored(so, nbytes, const, insn.src if is_stx else None)
+        item = self._stack_item(_FMT[size], so, nbytes)
+        if item is not None:
+            return [f"{item} = {value}"]
+        return [f"{name}_P(stk, {so}, {value})"]
+
+    def _region_access(
+        self, pc: int, start: int, base: int, off: int, access: str, nbytes: int, write: bool
+    ) -> list[str]:
+        """A load or store at ``r{base} + off`` through the region table, ``access``
+        naming the buffer BUF and the offset OFF in it.
+
+        The region and offset found for one address are kept in locals for the rest
+        of the block while the base register keeps its value and no helper runs (the
+        only things in a block that change the table), so a second access at the same
+        ``[rB + off]`` (a map value's read-modify-write) looks nothing up again; the
+        struct call still checks its own bounds and writability."""
+        key = (base, off)
+        k = self.regions.get(key)
+        if k is not None:
+            addr = f"(r{base} + {off})" if off else f"r{base}"
+            return [
+                "try:",
+                "    " + access.replace("BUF", f"g{k}").replace("OFF", f"o{k}"),
+                "except FAULTS:",
+                f"    {self.fixup(pc, start)}",
+                f"    raise m.fault({pc}, {addr} & M64, {nbytes}, {write}) from None",
+            ]
+        k = self.region_count
+        self.region_count += 1
+        self.regions[key] = k
+        lines = [f"g{k} = m[a >> 32]", f"o{k} = a & M32"]
+        lines.append(access.replace("BUF", f"g{k}").replace("OFF", f"o{k}"))
+        return self._checked(pc, start, f"r{base}", off, lines, nbytes, write)
 
     def _checked(
         self, pc: int, start: int, base: str, off: int, access: list[str], nbytes: int, write: bool
@@ -660,6 +878,11 @@ class _Emitter:
             result = [f"{s} = old"]
         else:
             result = []
+        so = self._stack_off(insn.dst, insn.off, nbytes)
+        if so is None:
+            self._stack_forget()
+        else:
+            self._stack_forget(so, so + nbytes)
         access = ["buf = m[a >> 32]", "o = a & M32", f"old = {name}_U(buf, o)[0]",
                   f"{name}_P(buf, o, {new})"]  # fmt: skip
         return [*self._checked(pc, start, f"r{insn.dst}", insn.off, access, nbytes, True), *result]
@@ -676,29 +899,57 @@ class _Emitter:
         "unknown helper"."""
         hid = f"r{insn.dst}" if insn.opcode == op.CALLX_OP else str(insn.imm)
         call = ["r0 = fn(m, r1, r2, r3, r4, r5) & M64"]
-        if insn.opcode == op.CALL_OP:
+        lib: list[str] | None = None  # what runs when the run's table is the library's
+        if insn.opcode == op.CALL_OP and insn.imm in HELPERS:
+            self.consts[f"H_{pc}"] = HELPERS[insn.imm]
+            lib = [f"r0 = H_{pc}(m, r1, r2, r3, r4, r5) & M64"]
             known = self.known
             args = tuple(known.get(r) for r in range(1, 6))
             bound = bind(insn.imm, args)  # type: ignore[arg-type]
             if bound is not None:
                 self.consts[f"H_{pc}"], self.consts[f"SITE_{pc}"] = bound
                 call = [f"if fn is H_{pc}:", f"    fn = SITE_{pc}", *call]
+                lib = [f"r0 = SITE_{pc}(m, r1, r2, r3, r4, r5) & M64"]
                 fast = self.inline_site(pc, insn.imm, bound[1], args)
                 if fast is not None:
                     cond, body = fast
-                    call = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(call, 4)]
+                    if not cond:  # always applies
+                        lib = body
+                    else:
+                        lib = [f"if {cond}:", *_indent(body, 4), "else:", *_indent(lib, 4)]
         self.known.pop(0, None)
+        self._redefined(0)
+        self._stack_forget()  # a helper may write through any pointer it is given
+        self.regions = {}  # and map values into the region table
         fix = self.fixup(pc, start)
-        return [
-            f"fn = hget({hid})",
-            "try:",
-            *_indent(call, 4),
+        handlers = [
             "except BpfRuntimeError:",
             f"    {fix}",
             "    raise",
             "except Exception as e:",
             f"    {fix}",
-            "    if fn is None:",
+        ]
+        if lib is None:
+            return [
+                f"fn = hget({hid})",
+                "try:",
+                *_indent(call, 4),
+                *handlers,
+                "    if fn is None:",
+                f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
+                f"    raise HELPER_ERROR({pc}, e) from e",
+            ]
+        # `lib`: the run's table is the library's (one test per run), so this helper
+        # is the library's: no lookup, and never missing (``fn`` is unset there).
+        return [
+            "try:",
+            "    if lib:",
+            *_indent(lib, 8),
+            "    else:",
+            f"        fn = m.helpers.get({hid})",
+            *_indent(call, 8),
+            *handlers,
+            "    if not lib and fn is None:",
             f"        raise UNKNOWN_HELPER({pc}, {hid}) from None",
             f"    raise HELPER_ERROR({pc}, e) from e",
         ]
@@ -716,32 +967,30 @@ class _Emitter:
         """(condition, body setting r0): a bound site's fast path inline, when its
         constant pointers are in the (only) stack frame, which is always mapped and is
         ``stk``: exactly what the site does there once its cache holds this run's
-        map. Otherwise (the first run with a table, another map type, a swapped
-        helper table, a line not printed before) the site or helper runs as before."""
+        map. It runs only with the library's helper table (so the helper is the
+        library's); an empty condition always holds. Otherwise (the first run with a
+        table, another map type, a swapped helper table, a line not printed before)
+        the site or helper runs as before."""
         cache = getattr(site, "cache", None)
         if helper_id == Helper.MAP_LOOKUP_ELEM and cache is not None:
             key_off = self._stack_arg(args[1], 4)
             if key_off is None:
                 return None
             self.consts[f"C_{pc}"] = cache
-            self.consts["ARRAY_MAP"] = ArrayMap
             self.consts["MEMORY_FAULT"] = MemoryFault
             self.consts["SLOT_DYNAMIC"] = SLOT_DYNAMIC
-            self._struct("I")
-            return (f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is ARRAY_MAP"), [
+            return f"m.maps is C_{pc}.typed", [
                 f"am = C_{pc}.map",
-                f"t = S_I_U(stk, {key_off})[0]",
+                f"t = {self._stack_value(key_off, 4)}",
                 "if t < am.max_entries:",
                 "    view = am._views.get(t)",
                 "    if view is None:",
                 "        view = am._view(t)",
-                "    t = m._next_slot",
-                "    if t == SLOT_DYNAMIC:",
-                "        m._next_slot = t + 1",
-                "        m._view_slots[id(view)] = t",
-                "        m[t] = view",
-                "        m.names[t] = am.value_region",
-                f"        r0 = t << {SLOT_SHIFT}",
+                "    if m._next_slot == SLOT_DYNAMIC:",  # the run's first map value
+                f"        m._next_slot = {SLOT_DYNAMIC + 1}",
+                f"        m[{SLOT_DYNAMIC}] = view",
+                f"        m.names[{SLOT_DYNAMIC}] = am.value_region",
+                f"        r0 = {SLOT_DYNAMIC << SLOT_SHIFT}",
                 "    else:",
                 "        try:",
                 "            r0 = m.add_dynamic(view, am.value_region)",
@@ -756,11 +1005,10 @@ class _Emitter:
             if data_off is None or flags is None:
                 return None
             self.consts[f"C_{pc}"] = cache
-            self.consts["RINGBUF_MAP"] = RingBufMap
             self.consts["BPF_ERROR"] = BpfError
             general = [
                 "try:",
-                f"    rb.output_from(stk, {data_off}, {size}, {flags})",
+                f"    rb.output_from(m.stack, {data_off}, {size}, {flags})",
                 "    r0 = 0",
                 "except BPF_ERROR as e:",
                 "    r0 = -int(e.errno) & M64",
@@ -768,15 +1016,24 @@ class _Emitter:
             body = [f"rb = C_{pc}.map"]
             if size == 8 and flags in RINGBUF_WAKEUP_FLAGS:
                 # `RingBufMap.output_from`'s u64 record that neither wraps nor drops
-                self.consts["S_REC8_P"] = _REC8.pack_into
-                self._struct("Q")
                 total = RINGBUF_HDR_SIZE + 8
+                value = self._stack_value(data_off, 8)
+                if NATIVE_VIEWS:  # records start 8-aligned: header and value, one u64 each
+                    write = [
+                        "    q = rb.ring_q",
+                        "    t >>= 3",
+                        "    q[t] = 8",
+                        f"    q[t + 1] = {value}",
+                    ]
+                else:
+                    self.consts["S_REC8_P"] = _REC8.pack_into
+                    write = [f"    S_REC8_P(rb._ring, t, 8, 0, {value})"]
                 body += [
                     "p = rb._producer",
                     "t = p & rb._mask",
                     f"if t + {total} <= rb.max_entries and p - rb._consumer + {total}"
                     " <= rb.max_entries:",
-                    f"    S_REC8_P(rb._ring, t, 8, 0, S_Q_U(stk, {data_off})[0])",
+                    *write,
                     f"    rb._producer = p + {total}",
                     "    rb.records += 1",
                     "    r0 = 0",
@@ -785,21 +1042,42 @@ class _Emitter:
                 ]
             else:
                 body += general
-            return (
-                f"fn is H_{pc} and m.maps is C_{pc}.table and type(C_{pc}.map) is RINGBUF_MAP"
-            ), body
+            return f"m.maps is C_{pc}.typed", body
         line = getattr(site, "line", None)
         if helper_id == Helper.TRACE_PRINTK and line is not None:
             fmt_off = self._stack_arg(args[0], 0)
             if fmt_off is None or fmt_off >= op.STACK_SIZE:
                 return None
+            message = self._printk_message(fmt_off)
+            if message is not None:  # the block stored the whole string: its line is known
+                self.consts[f"MSG_{pc}"] = message
+                self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
+                return "", [f"m.env.log('INFO', LOG_MODULE, MSG_{pc})", "r0 = 0"]
             self.consts[f"L_{pc}"] = line
             self.consts["LOG_MODULE"] = HELPER_LOG_MODULE
-            return f"fn is H_{pc} and stk.startswith(L_{pc}.cstr, {fmt_off})", [
+            return f"stk.startswith(L_{pc}.cstr, {fmt_off})", [
                 f"m.env.log('INFO', LOG_MODULE, L_{pc}.message)",
                 "r0 = 0",
             ]
         return None
+
+    def _printk_message(self, fmt_off: int) -> str | None:
+        """The line `helpers.trace_printk` logs for the C string at frame offset
+        ``fmt_off`` when this block stored all of it (its NUL included) and it has no
+        ``%`` conversion: the helper's own formula for a plain string."""
+        raw = bytearray()
+        for o in range(fmt_off, op.STACK_SIZE):
+            byte = self.stack_bytes.get(o)
+            if byte is None:
+                return None
+            if byte == 0:
+                break
+            raw.append(byte)
+        else:
+            return None  # no NUL in the frame: the helper's general path
+        if b"%" in raw:
+            return None
+        return "[BPF] " + raw.decode("utf-8", errors="replace")
 
     def terminator(self, pc: int, kind: str, target: int, idx: int) -> tuple[list[str], bool]:
         """Lines ending a block, and whether the block jumps back to itself."""
@@ -871,6 +1149,13 @@ _FUSABLE = {op.ADD, op.SUB, op.MUL, op.OR, op.AND, op.XOR, op.LSH, op.RSH, op.AR
 
 _REC8 = struct.Struct("<IIQ")  # a ring record: header (length, flags) and a u64
 
+# Typed views of a stack frame and ring (memoryview casts) are native-endian: used
+# only where native is the BPF byte order and the sizes are the usual ones.
+NATIVE_VIEWS = sys.byteorder == "little" and [struct.calcsize(f) for f in "HIQ"] == [2, 4, 8]
+_VIEW_NAMES = {"H": "H", "I": "I", "Q": "Q", "b": "sb", "h": "sh", "i": "si"}
+_FMT_OF_BYTES = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_MASK_OF_BYTES = {1: 0xFF, 2: 0xFFFF, 4: M32, 8: M64}
+
 _FIXUP = re.compile(r"@L-(\d+)@")
 
 # op -> f(d, b, shift mask) before the final width mask (see `_Emitter.fold`)
@@ -884,6 +1169,36 @@ _FOLDABLE: dict[int, Any] = {
     op.LSH: lambda d, b, w: d << (b & w),
     op.RSH: lambda d, b, w: d >> (b & w),
 }
+
+
+_CONST_SET = re.compile(r"(r\d+) = \d+$")
+_REG_NAME = re.compile(r"\br\d+\b")
+# the names `source` looks for to build the prologue (registers, stack views, `lib`)
+_LOCAL_NAMES = re.compile(r"\b(?:r\d+|stk(?:_\w+)?|lib)\b")
+
+
+def _drop_overwritten_constants(body: list[str], term: list[str]) -> list[str]:
+    """Drop top-level ``rX = <constant>`` lines whose register the block assigns again
+    (at top level) before anything names it: e.g. ``mov r2, r10`` before ``add r2, -4``
+    when both fold to constants. Nothing can read the dropped value: the next
+    mention of rX is the overwrite (fault handlers and helper fall-backs that read a
+    register name it)."""
+    text = [*body, *term]
+    mentions = [set(_REG_NAME.findall(t)) for t in text]
+    out = []
+    for i, line in enumerate(body):
+        hit = _CONST_SET.match(line)
+        if hit:
+            name = hit.group(1)
+            j = next((j for j in range(i + 1, len(text)) if name in mentions[j]), None)
+            if j is not None:
+                nxt = text[j]
+                if nxt.startswith(f"{name} = ") and name not in _REG_NAME.findall(
+                    nxt[len(name) + 3 :]
+                ):
+                    continue
+        out.append(line)
+    return out
 
 
 def _plus(k: int) -> str:
@@ -928,6 +1243,7 @@ def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
         "OPS": ops,
         "BpfRuntimeError": BpfRuntimeError,
         "HELPER_ERROR": helper_error,
+        "LIBRARY_HELPERS": LIBRARY_HELPERS,
         "UNKNOWN_HELPER": unknown_helper,
         **em.consts,
     }

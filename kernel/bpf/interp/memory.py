@@ -69,16 +69,21 @@ class Memory(dict):
 
         The same live view (maps hand out stable views) always gets the same address
         within a run, so a program that looks a key up in a loop does not leak slots.
+        ``_view_slots`` finds the slots after the first (the first value of a run, the
+        usual only one, is mapped with no bookkeeping but the table and its name).
+        Names of unmapped slots may be stale: `describe` reads mapped slots' only.
         """
         slot = self._next_slot
         if slot != SLOT_DYNAMIC:  # else nothing is mapped yet (the usual first lookup)
+            if self.get(SLOT_DYNAMIC) is view:
+                return SLOT_DYNAMIC << SLOT_SHIFT
             known = self._view_slots.get(id(view))
             if known is not None and self.get(known) is view:
                 return known << SLOT_SHIFT
             if slot - SLOT_DYNAMIC >= MAX_DYNAMIC_REGIONS:
                 raise MemoryFault("too many map value regions in one run")
+            self._view_slots[id(view)] = slot
         self._next_slot = slot + 1
-        self._view_slots[id(view)] = slot
         self[slot] = view  # `add` inlined: a lookup helper maps a value on every call
         self.names[slot] = name
         return slot << SLOT_SHIFT

@@ -36,7 +36,7 @@ from kernel.bpf.interp.memory import (
 from kernel.bpf.interp.program import Program
 from kernel.bpf.isa import opcodes as op
 from kernel.bpf.runtime.env import HelperEnv, NullHelperEnv
-from kernel.bpf.runtime.helpers import HELPERS, HelperFn
+from kernel.bpf.runtime.helpers import LIBRARY_HELPERS, HelperFn
 from kernel.bpf.runtime.maps import MapTable
 
 DEFAULT_BUDGET = 1_000_000
@@ -84,6 +84,12 @@ class ExecState(Memory):
         "left",
         "stack",
         "stack_mv",
+        "stack_H",
+        "stack_I",
+        "stack_Q",
+        "stack_sb",
+        "stack_sh",
+        "stack_si",
         "ctx_buf",
         "ctx_mv",
         "ctx_view",
@@ -108,6 +114,14 @@ class ExecState(Memory):
         # Zeroing and refilling go through memoryviews: a memoryview slice assignment
         # is a plain memcpy, a bytearray's is several times slower.
         self.stack_mv = memoryview(self.stack)
+        # Typed views of the frame: the compiled code's aligned stack accesses at
+        # constant offsets are item reads and writes (compiler.NATIVE_VIEWS).
+        self.stack_H = self.stack_mv.cast("H")
+        self.stack_I = self.stack_mv.cast("I")
+        self.stack_Q = self.stack_mv.cast("Q")
+        self.stack_sb = self.stack_mv.cast("b")
+        self.stack_sh = self.stack_mv.cast("h")
+        self.stack_si = self.stack_mv.cast("i")
         self.ctx_buf = bytearray(BPF_CONTEXT_SIZE)
         self.ctx_mv = memoryview(self.ctx_buf)
         self.ctx_view = self.ctx_mv.toreadonly()
@@ -115,7 +129,9 @@ class ExecState(Memory):
         # passing the same immutable context again costs no copy.
         self.ctx_src: object = None
         self.ctx_len = -2  # payload length the context's data pointers describe
-        self.clean = True  # only the stack (and the context) to reset before reuse
+        # No caller memory mapped (`run_with_memory`): only the stack, the dynamic
+        # slots and the payload to reset before reuse.
+        self.clean = True
         self.payload_src: object = None
         self.payload_view: memoryview | None = None
         self[SLOT_STACK] = self.stack
@@ -130,9 +146,7 @@ class ExecState(Memory):
         """Unmap what the last run added: its map values, payload and memory."""
         nxt = self._next_slot
         if nxt == SLOT_DYNAMIC + 1:  # one map value (a timer program's lookup)
-            del self[SLOT_DYNAMIC]
-            del self.names[SLOT_DYNAMIC]
-            self._view_slots.clear()
+            del self[SLOT_DYNAMIC]  # (nothing in _view_slots; a stale name is never read)
             self._next_slot = SLOT_DYNAMIC
         elif nxt != SLOT_DYNAMIC:
             for slot in range(SLOT_DYNAMIC, nxt):
@@ -144,6 +158,12 @@ class ExecState(Memory):
         self.pop(SLOT_MEMORY, None)
         self.stack_mv[:] = _ZERO_STACK
         self.clean = True
+
+
+def internal_error(e: Exception) -> BpfRuntimeError:
+    """An exception a run raised that is not the VM's own: a compiler or helper bug,
+    reported as a VM error (pc -1), never a crash."""
+    return BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}")
 
 
 def make_context(
@@ -172,7 +192,8 @@ class Vm:
     ) -> None:
         self.maps = maps if maps is not None else MapTable()
         self.env: HelperEnv = env if env is not None else NullHelperEnv()
-        self.helpers = dict(HELPERS if helpers is None else helpers)
+        # The library's shared table (compiled code recognises it), or a copy of yours.
+        self.helpers = LIBRARY_HELPERS if helpers is None else dict(helpers)
         self.prng = Prng(seed)
         self.last_steps = 0  # instructions executed by the latest run
         # reference=True runs the closure interpreter (the oracle of the differential
@@ -191,7 +212,7 @@ class Vm:
         if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
             st = ExecState(self.helpers, self.env, self.maps, self.prng)  # see reusable()
         else:
-            if st.clean:
+            if st.clean and st._next_slot == SLOT_DYNAMIC:
                 st.stack_mv[:] = _ZERO_STACK
             else:
                 st.reset()
@@ -220,20 +241,20 @@ class Vm:
         # `_state` inlined (one call less on every hook run)
         st = self._free
         self._free = None
-        if st is None or st.frames or st._next_slot - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+        if st is None or st.frames:
             st = ExecState(self.helpers, self.env, self.maps, self.prng)
         else:
-            if st.clean:
+            nxt = st._next_slot
+            if nxt == SLOT_DYNAMIC and st.clean:
                 st.stack_mv[:] = _ZERO_STACK
-            elif st._next_slot == _ONE_VALUE and SLOT_MEMORY not in st:
+            elif nxt == _ONE_VALUE and st.clean:
                 # `reset` inlined for a timer program's one map value; the payload
                 # slot is set or dropped below, as `reset` would leave it
                 del st[SLOT_DYNAMIC]
-                del st.names[SLOT_DYNAMIC]
-                st._view_slots.clear()
                 st._next_slot = SLOT_DYNAMIC
                 st.stack_mv[:] = _ZERO_STACK
-                st.clean = True
+            elif nxt - SLOT_DYNAMIC > _REUSE_DYNAMIC:
+                st = ExecState(self.helpers, self.env, self.maps, self.prng)  # see reusable()
             else:
                 st.reset()
             st.helpers = self.helpers
@@ -260,11 +281,14 @@ class Vm:
             if st.ctx_len != n:
                 _CTX_POINTERS.pack_into(ctx_buf, 0, PAYLOAD_BASE, PAYLOAD_BASE + n, 0)
                 st.ctx_len = n
+                st[SLOT_CTX] = st.ctx_view
         elif st.ctx_len != -1:  # ctx_len == -1: the last run() had no payload mapped either
             st.pop(SLOT_PAYLOAD, None)
             _CTX_POINTERS.pack_into(ctx_buf, 0, 0, 0, 0)
             st.ctx_len = -1
-        st[SLOT_CTX] = st.ctx_view
+            st[SLOT_CTX] = st.ctx_view
+        # (else the context is mapped still: only `run_with_memory` unmaps it, and it
+        # sets ctx_len to -2)
         if self.reference:
             return self._execute(program, st, CTX_BASE, 0, budget)
         # `_execute` inlined for the compiled function
@@ -277,16 +301,20 @@ class Vm:
             raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
         finally:
             self.last_steps = budget - st.left
-            if st._next_slot != SLOT_DYNAMIC:
-                st.clean = False
             self._free = st
+
+    def pure_state(self) -> ExecState:
+        """The state every `Program.pure` run uses: nothing is ever mapped in it (such a
+        program cannot observe memory), so it needs no cleaning between runs."""
+        st = self._pure
+        if st is None:
+            st = self._pure = ExecState(self.helpers, self.env, self.maps, self.prng)
+        return st
 
     def _run_pure(self, program: Program, ctx: bytes | bytearray | None, budget: int) -> int:
         if ctx is not None and len(ctx) != BPF_CONTEXT_SIZE:
             raise ValueError(f"BpfContext must be {BPF_CONTEXT_SIZE} bytes, got {len(ctx)}")
-        st = self._pure
-        if st is None:
-            st = self._pure = ExecState(self.helpers, self.env, self.maps, self.prng)
+        st = self._pure or self.pure_state()
         st.left = budget
         fn = program._compiled or program.compiled
         try:
@@ -313,6 +341,7 @@ class Vm:
         """
         st = self._state(env)
         st.pop(SLOT_CTX, None)
+        st.ctx_len = -2  # `run` maps the context again
         st.pop(SLOT_PAYLOAD, None)
         if memory is None:
             return self._execute(program, st, 0, 0, budget)
@@ -335,8 +364,6 @@ class Vm:
                 raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
         finally:
             self.last_steps = budget - st.left
-            if st._next_slot != SLOT_DYNAMIC:
-                st.clean = False
             self._free = st
 
     def _interpret(self, program: Program, st: ExecState, r1: int, r2: int, budget: int) -> int:

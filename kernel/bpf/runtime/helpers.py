@@ -330,6 +330,26 @@ HELPERS: dict[int, HelperFn] = {
 # Plain-int keys so ``HELPERS.get(imm)`` needs no enum hashing.
 HELPERS = {int(k): v for k, v in HELPERS.items()}
 
+
+class _LibraryTable(dict):
+    """The library's own helper table, shared by every `Vm` made without one.
+
+    Compiled code tests a run's table for it by identity, once per run, and then
+    calls the library's helpers (or their bound sites) without looking each one up
+    (`compiler._Emitter.helper`), so it may never change: give a `Vm` its own table
+    (``helpers=``) to run other helpers."""
+
+    __slots__ = ()
+
+    def _read_only(self, *_: object, **__: object) -> None:
+        raise TypeError("the library's helper table is read-only: pass Vm(helpers=...)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = _read_only  # type: ignore[assignment]
+    __ior__ = _read_only  # type: ignore[assignment]
+
+
+LIBRARY_HELPERS: dict[int, HelperFn] = _LibraryTable(HELPERS)
+
 #: Helper ids this library implements, with their ABI names (for the verifier/kernel).
 IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPERS}
 
@@ -348,14 +368,21 @@ IMPLEMENTED_HELPERS: dict[int, str] = {k: Helper(k).name.lower() for k in HELPER
 Known = tuple[int | None, int | None, int | None, int | None, int | None]
 
 
-class _MapCache:
-    """The map one site names, per map table (the last table seen)."""
+_NO_TABLE = object()
 
-    __slots__ = ("table", "map")
+
+class _MapCache:
+    """The map one site names, per map table (the last table seen); ``typed`` is
+    that table too when the map is of the exact type the site's inline fast path
+    handles (`compiler.inline_site`: one identity test for both), else a sentinel
+    that is no table."""
+
+    __slots__ = ("table", "map", "typed")
 
     def __init__(self) -> None:
         self.table: object = None
         self.map: object = None
+        self.typed: object = _NO_TABLE
 
 
 def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
@@ -375,6 +402,7 @@ def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
             except BpfError:
                 return 0
             cache.table, cache.map = maps, bpf_map
+            cache.typed = maps if type(bpf_map) is ArrayMap else _NO_TABLE
         if type(bpf_map) is not ArrayMap:
             return map_lookup_elem(st, r1, r2, r3, r4, r5)
         buf = st.get(key_slot)
@@ -392,7 +420,6 @@ def _bind_map_lookup_elem(known: Known) -> HelperFn | None:
         slot = st._next_slot
         if slot == SLOT_DYNAMIC:  # `add_dynamic` inlined for the run's first map value
             st._next_slot = slot + 1
-            st._view_slots[id(view)] = slot
             st[slot] = view
             st.names[slot] = bpf_map.value_region
             return slot << SLOT_SHIFT
@@ -421,6 +448,7 @@ def _bind_ringbuf_output(known: Known) -> HelperFn | None:
             except BpfError as e:
                 return _err(e.errno)
             cache.table, cache.map = maps, ring
+            cache.typed = maps if type(ring) is RingBufMap else _NO_TABLE
         if not isinstance(ring, RingBufMap):
             return _err(Errno.EINVAL)
         buf = st.get(data >> SLOT_SHIFT)

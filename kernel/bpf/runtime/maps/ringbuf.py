@@ -38,6 +38,9 @@ class RingBufMap(BpfMap):
         super().__init__(map_id, 0, 0, max_entries)
         self._ring = mmap.mmap(-1, max_entries)  # untouched pages cost the host nothing
         self._view = memoryview(self._ring)
+        # The ring as u64s (native order): records start 8-aligned, so the compiled
+        # code writes a u64 record's header and value as two items (compiler.NATIVE_VIEWS).
+        self.ring_q = self._view.cast("Q")
         self._mask = max_entries - 1
         self._producer = 0  # free-running byte positions
         self._consumer = 0
