@@ -15,7 +15,7 @@ import ctypes
 import dataclasses
 import enum
 import mmap
-import struct
+import operator
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -44,6 +44,7 @@ from unicorn.unicorn_py3.unicorn import uclib as _lib
 
 from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
+from emulator.cpu.regfile import layout_for, register_views
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
 # Slices, stops and uaccess also go straight to libunicorn: the binding converts every
@@ -58,7 +59,6 @@ from kernel.mm import PROT_R, PROT_W, PROT_X
 # trap callback then finds the GIL already held. No argtypes: arguments pass
 # unconverted.
 _raw_lib = ctypes.PyDLL(_lib._name)
-_reg_read_batch = _raw_lib.uc_reg_read_batch
 _reg_write = _raw_lib.uc_reg_write
 _reg_read = _raw_lib.uc_reg_read
 _emu_start = _raw_lib.uc_emu_start
@@ -167,6 +167,8 @@ class SliceResult:
     fault: Fault | None = None
 
 
+_new_result = object.__new__  # a SliceResult without running its __init__ (see `run`)
+
 # A trap handler gets (cpu, syscall number, six args) and returns the value to put in
 # the return register, or None to leave the registers alone (e.g. the process blocked).
 TrapHandler = Callable[["GuestCpu", int, tuple[int, int, int, int, int, int]], int | None]
@@ -182,6 +184,9 @@ class GuestCpu:
     PC_REG: ClassVar[int]
     SP_REG: ClassVar[int]
     THREAD_POINTER_REG: ClassVar[int]
+    # The general registers in the order the CPU state keeps them (consecutive 64-bit
+    # slots, see `emulator.cpu.regfile`): every register syscalls use is one of them.
+    REG_BLOCK: ClassVar[tuple[int, ...]]
     SYSCALL_REGS: ClassVar[tuple[int, ...]]  # nr, a1..a6
     RET_REG: ClassVar[int]
     SYSCALL_INTNO: ClassVar[int]
@@ -211,26 +216,12 @@ class GuestCpu:
         self._handle = ctypes.byref(ctypes.c_char.from_address(engine))
         self._counter = InstructionCounter(self.uc)
         self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
-        n = self._nregs = len(self.SYSCALL_REGS)
-        ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
-        self._vals = (ctypes.c_uint64 * n)()
-        self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
-        base = ctypes.addressof(self._vals)
-        ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
-        # (a byref keeps its object alive: the arrays and cells live in these)
-        self._ids_arg, self._ptrs_arg = ctypes.byref(ids), ctypes.byref(ptrs)
-        ret = ctypes.c_uint64()
-        self._ret_ref = ctypes.byref(ret)
-        # The hot cells are read and written through memoryviews: ctypes' `.value`
-        # looks the type's format up in a table on every access.
-        self._ret_cell = _u64_view(ret)
-        # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
-        # machine reads the PC on every slice and every syscall restart.
+        # PC writes and SP through ctypes: the binding's reg_read costs ~2 us. (PC
+        # writes must go through libunicorn: they also end the translation block.)
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
-        self._pc_cell = _u64_view(self._pc)
         # emu_start's timeout and count, passed by value from these objects (a zero
-        # as `_NO_END`); its begin is `_pc` itself, where `run` reads the PC into.
+        # as `_NO_END`); its begin is `_env_pc` (below), the PC's own memory.
         self._start_args = (ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         self._sp = ctypes.c_uint64()
@@ -264,6 +255,19 @@ class GuestCpu:
             raise UcError(status)
         self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
         self._arch_setup()
+        # The register block and the PC in the engine's own CPU state (the engine
+        # exists now: adding a hook created it), read and written as memory; see
+        # `emulator.cpu.regfile`. Valid while `uc` is open (`close` drops them).
+        # The syscall registers as slots of the block, the arguments picked by one
+        # C call; the PC as a ctypes scalar, passed by value to emu_start.
+        block = self.REG_BLOCK
+        layout = layout_for(self.UC_ARCH, self.UC_MODE, block, self.PC_REG)
+        self._regs, self._env_pc = register_views(self.uc, layout, len(block))
+        self._env_pc_cell = _u64_view(self._env_pc)
+        slots = [block.index(reg) for reg in self.SYSCALL_REGS]
+        self._nr_slot = slots[0]
+        self._args_of = operator.itemgetter(*slots[1:])
+        self._ret_slot = block.index(self.RET_REG)
 
     # ------------------------------------------------------------------ arch hooks
 
@@ -278,8 +282,7 @@ class GuestCpu:
 
     @property
     def pc(self) -> int:
-        _reg_read(self._handle, self.PC_REG, self._pc_ref)
-        return self._pc.value
+        return self._env_pc_cell[0]
 
     @pc.setter
     def pc(self, value: int) -> None:
@@ -298,9 +301,8 @@ class GuestCpu:
 
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
-        _reg_read_batch(self._handle, self._ids_arg, self._ptrs_arg, self._nregs)
-        v = self._unpack_vals(self._vals)
-        return v[0], v[1:]
+        regs = self._regs
+        return regs[self._nr_slot], self._args_of(regs)
 
     @property
     def stop_requested(self) -> bool:
@@ -312,8 +314,7 @@ class GuestCpu:
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
-        self._ret_cell[0] = value & 0xFFFF_FFFF_FFFF_FFFF
-        _reg_write(self._handle, self.RET_REG, self._ret_ref)
+        self._regs[self._ret_slot] = value & 0xFFFF_FFFF_FFFF_FFFF
 
     def set_thread_pointer(self, value: int) -> None:
         """The user thread pointer the kernel sets for PT_TLS (FS base / TPIDR_EL0)."""
@@ -481,15 +482,70 @@ class GuestCpu:
 
     def run(self, budget: int = 0, timeout_us: int = 0) -> SliceResult:
         """Run from the saved PC for `budget` instructions (or `timeout_us` host time)."""
+        debug = self.debug
+        if debug is not None:
+            return self._run_debugged(debug, budget, timeout_us)
+        # Undebugged: `_run_debugged` without the debugger's steps, written out (every
+        # slice); the two must stay in step.
         self._budget = budget
         self._stop_requested = False
         self._fault = None
         self._pending_mem_fault = None
-        handle = self._handle
-        _reg_read(handle, self.PC_REG, self._pc_ref)
-        debug = self.debug
-        if debug is not None:
-            debug.begin_slice()
+        uc = self.uc
+        uc._hook_exception = None
+        arg_timeout, arg_count = self._start_args
+        if timeout_us:
+            self._start_cells[0][0] = timeout_us
+        if budget:
+            self._start_cells[1][0] = budget
+        status = _emu_start(
+            self._handle,
+            self._env_pc,  # (by value: the PC as it is now)
+            _NO_END,
+            arg_timeout if timeout_us else _NO_END,
+            arg_count if budget else _NO_END,
+        )
+        if status != _UC_ERR_OK or uc._hook_exception is not None:
+            return self._failed_slice(status, budget)
+        if self._fault is not None:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
+        # The result without dataclass __init__ (a Python frame): every slice.
+        result = _new_result(SliceResult)
+        result.fault = None
+        if self._stop_requested:
+            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
+            result.reason = _REQUESTED
+            result.executed = (counted if counted < budget else budget) if budget else 0
+            return result
+        if self._env_pc_cell[0] == 0:
+            return self._null_pc_fault(budget)
+        result.reason = _BUDGET
+        result.executed = budget if budget else 0
+        return result
+
+    def _failed_slice(self, status: int, budget: int) -> SliceResult:
+        """emu_start failed, or a hook raised: the binding's error semantics (a failed
+        start is a UcError, a hook's exception is re-raised; a UcError is a fault)."""
+        try:
+            if status != _UC_ERR_OK:
+                raise UcError(status)
+            raise self.uc._hook_exception  # type: ignore[misc]
+        except UcError as err:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
+
+    def _null_pc_fault(self, budget: int) -> SliceResult:
+        # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
+        # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
+        fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
+        return SliceResult(StopReason.FAULT, self._executed(budget), fault)
+
+    def _run_debugged(self, debug: CpuDebug, budget: int, timeout_us: int) -> SliceResult:
+        """`run` while a debugger has hooks on this CPU (breakpoints, watchpoints)."""
+        self._budget = budget
+        self._stop_requested = False
+        self._fault = None
+        self._pending_mem_fault = None
+        debug.begin_slice()
         uc = self.uc
         try:
             # `Uc.emu_start` through ctypes, with the binding's error semantics: a
@@ -499,8 +555,8 @@ class GuestCpu:
             timeout[0], count[0] = timeout_us, budget
             arg_timeout, arg_count = self._start_args
             status = _emu_start(
-                handle,
-                self._pc,
+                self._handle,
+                self._env_pc,
                 _NO_END,
                 arg_timeout if timeout_us else _NO_END,
                 arg_count if budget else _NO_END,
@@ -512,9 +568,8 @@ class GuestCpu:
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
         finally:
-            if debug is not None:
-                debug.end_slice()
-        if debug is not None and debug.hit is not None:
+            debug.end_slice()
+        if debug.hit is not None:
             # The hit instruction was counted but has not retired.
             executed = max(0, self._executed(budget) - 1)
             executed += debug.finish_hit(self.WATCH_STOPS_AFTER_ACCESS)
@@ -522,15 +577,9 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
-            executed = (counted if counted < budget else budget) if budget else 0
-            return SliceResult(_REQUESTED, executed)
-        _reg_read(handle, self.PC_REG, self._pc_ref)
-        if self._pc_cell[0] == 0:
-            # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
-            # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
-            fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
-            return SliceResult(StopReason.FAULT, self._executed(budget), fault)
+            return SliceResult(_REQUESTED, self._executed(budget))
+        if self._env_pc_cell[0] == 0:
+            return self._null_pc_fault(budget)
         return SliceResult(_BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
@@ -546,13 +595,10 @@ class GuestCpu:
             if intno != self.SYSCALL_INTNO:
                 self._on_other_interrupt(intno)
                 return
-            handle = self._handle
-            _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
-            v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
-            result = self.trap_handler(self, v[0], v[1:])
+            regs = self._regs  # `syscall_args` and `set_return`, inlined: every syscall
+            result = self.trap_handler(self, regs[self._nr_slot], self._args_of(regs))
             if result is not None:
-                self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
-                _reg_write(handle, self.RET_REG, self._ret_ref)
+                regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         except BaseException as e:
             uc = self.uc
             if uc._hook_exception is None:
@@ -568,13 +614,10 @@ class GuestCpu:
         stop (it blocked again, exited, exec'd). Hook-free: gdb and tracers that
         must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
         self._stop_requested = False
-        handle = self._handle
-        _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
-        v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
-        result = self.trap_handler(self, v[0], v[1:])
+        regs = self._regs  # `syscall_args` and `set_return`, inlined: every switch
+        result = self.trap_handler(self, regs[self._nr_slot], self._args_of(regs))
         if result is not None:
-            self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
-            _reg_write(handle, self.RET_REG, self._ret_ref)
+            regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         return not self._stop_requested
 
     def _on_other_interrupt(self, intno: int) -> None:
@@ -623,4 +666,8 @@ class GuestCpu:
 
     def close(self) -> None:
         """Release the Unicorn instance (its memory) now rather than at GC time."""
+        # The register views point into the engine's memory: replace them first.
+        self._regs = memoryview(bytearray(8 * len(self.REG_BLOCK))).cast("Q")
+        self._env_pc = ctypes.c_uint64()
+        self._env_pc_cell = _u64_view(self._env_pc)
         self.uc = None  # type: ignore[assignment]
