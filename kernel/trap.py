@@ -108,6 +108,9 @@ class Trap:
             self.kernel.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
             cpu.request_stop()
             result = None
+        if type(result) is WouldBlock:  # returned rather than raised: as above
+            self._block(proc, result.args[0])  # type: ignore[union-attr]
+            result = None
         if hooks.sys_exit_active and result is not None:
             hooks.sys_exit(nr, result)
         if tracer.syscalls:
@@ -137,7 +140,12 @@ class Trap:
 
     def _block(self, proc: Process, queue: WaitQueue) -> None:
         proc.restart_syscall = True
-        self.sched.block(proc)
+        sched = self.sched
+        proc.state = _BLOCKED  # `sched.block(proc)`, its usual case inlined: every block
+        if sched.current is proc:
+            sched.current = None
+        else:
+            sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
         waker = proc.waker

@@ -32,11 +32,20 @@ class PipeReadEnd(OpenFile):
         pipe.readers += 1
 
     def read(self, size: int) -> bytes:
+        data = self.read_or_wait(size)
+        if type(data) is WouldBlock:
+            raise data  # type: ignore[misc]
+        return data  # type: ignore[return-value]
+
+    def read_or_wait(self, size: int) -> bytes | WouldBlock:
+        """`read`, with the WouldBlock returned rather than raised: `sys_read` hands it
+        to the trap as its result, without unwinding (a traceback per frame), on
+        every blocking read."""
         pipe = self.pipe
         if not pipe.buffer:
             if pipe.writers == 0 or size == 0:
                 return b""
-            raise WouldBlock(pipe.readable_q)
+            return WouldBlock(pipe.readable_q)
         buffer = pipe.buffer
         if size >= len(buffer):  # all of it (every ping-pong read): one copy, no slice
             data = bytes(buffer)
@@ -75,8 +84,11 @@ class PipeWriteEnd(OpenFile):
             raise WouldBlock(pipe.writable_q)
         chunk = data[:room]
         pipe.buffer += chunk
-        if pipe.readable_q.waiters:
-            pipe.readable_q.wake_all()
+        queue = pipe.readable_q
+        if queue.waiters:  # `queue.wake_all()`, inlined: every ping-pong write wakes
+            waiters, queue.waiters = queue.waiters, []
+            for wake in waiters:
+                wake()
         return len(chunk)
 
     def stat(self) -> Stat:
