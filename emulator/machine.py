@@ -230,7 +230,12 @@ class Machine:
                             if host:
                                 at = clock.now_ns()
                             else:  # (what the CPU reports here shapes the slice: clock.py)
-                                at = clock._base_ns + cpu.executed_in_slice() * ns_per_insn
+                                # `cpu.executed_in_slice()`, inlined: every slice
+                                counted, last = cpu._counter_cell[0], cpu._budget
+                                at = (
+                                    clock._base_ns
+                                    + (counted if counted < last else last) * ns_per_insn
+                                )
                             fits = -(-(deadline - at) // ns_per_insn)
                             fits = cap if fits > cap else fits
                             budget = fits if fits > 1 else 1

@@ -98,7 +98,9 @@ class Trap:
                 )
                 result: int | None = -Errno.ENOSYS
             else:
-                result = handler(self.kernel, proc, *args)
+                # (positionally, not `*args`: no list and tuple built on every call)
+                a1, a2, a3, a4, a5, a6 = args
+                result = handler(self.kernel, proc, a1, a2, a3, a4, a5, a6)
         except SyscallError as err:
             result = -err.errno
         except WouldBlock as wait:

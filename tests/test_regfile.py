@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from emulator.cpu import CPU_CLASSES, regfile
+from emulator.cpu import CPU_CLASSES, hostmem, regfile
 from emulator.cpu.base import GuestCpu
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
@@ -70,13 +70,13 @@ def test_calibration_without_proc_self_mem(arch: str, monkeypatch: pytest.Monkey
             raise PermissionError(path)
         return real_open(path, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(regfile.os, "open", no_proc)
+    monkeypatch.setattr(hostmem.os, "open", no_proc)
     cls = CPU_CLASSES[arch]
     layout = regfile.layout_for.__wrapped__(cls.UC_ARCH, cls.UC_MODE, cls.REG_BLOCK, cls.PC_REG)
     assert layout == regfile.layout_for(cls.UC_ARCH, cls.UC_MODE, cls.REG_BLOCK, cls.PC_REG)
     buf = ctypes.create_string_buffer(b"axiom", 5)
-    assert regfile._read_host(ctypes.addressof(buf), 5) == b"axiom"
-    assert regfile._read_host(8, 8) is None
+    assert hostmem.read_exact(ctypes.addressof(buf), 5) == b"axiom"
+    assert hostmem.read_exact(8, 8) is None
 
 
 def test_closed_cpu_drops_its_views() -> None:

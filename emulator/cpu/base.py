@@ -240,6 +240,7 @@ class GuestCpu:
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
+        self._syscall_intno = self.SYSCALL_INTNO  # (an instance attribute reads faster)
         self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
@@ -266,7 +267,7 @@ class GuestCpu:
         self._env_pc_cell = _u64_view(self._env_pc)
         slots = [block.index(reg) for reg in self.SYSCALL_REGS]
         self._nr_slot = slots[0]
-        self._args_of = operator.itemgetter(*slots[1:])
+        self._args_of = operator.itemgetter(*slots[1:])  # one C call, six reads
         self._ret_slot = block.index(self.RET_REG)
 
     # ------------------------------------------------------------------ arch hooks
@@ -469,7 +470,8 @@ class GuestCpu:
     def executed_in_slice(self) -> int:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
-        next slice, so this value shapes slice boundaries and must stay as is)."""
+        next slice, so this value shapes slice boundaries and must stay as is; the
+        machine's run loop reads it inline there, keep the two in step)."""
         counted, budget = self._counter_cell[0], self._budget
         return counted if counted < budget else budget  # (not min(): every slice)
 
@@ -592,11 +594,14 @@ class GuestCpu:
         run the kernel's handler, write the result. An exception is kept for
         `_emu_start` to raise after stopping, exactly as the binding's own hooks do."""
         try:
-            if intno != self.SYSCALL_INTNO:
+            if intno != self._syscall_intno:
                 self._on_other_interrupt(intno)
                 return
-            regs = self._regs  # `syscall_args` and `set_return`, inlined: every syscall
-            result = self.trap_handler(self, regs[self._nr_slot], self._args_of(regs))
+            # `syscall_args` and `set_return`, inlined: every syscall. (Callables kept
+            # in instance attributes are loaded, then called: a method call on an
+            # attribute that is not a method is never specialised in 3.11.)
+            regs, handler, args_of = self._regs, self.trap_handler, self._args_of
+            result = handler(self, regs[self._nr_slot], args_of(regs))
             if result is not None:
                 regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         except BaseException as e:
@@ -614,8 +619,9 @@ class GuestCpu:
         stop (it blocked again, exited, exec'd). Hook-free: gdb and tracers that
         must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
         self._stop_requested = False
-        regs = self._regs  # `syscall_args` and `set_return`, inlined: every switch
-        result = self.trap_handler(self, regs[self._nr_slot], self._args_of(regs))
+        # `syscall_args` and `set_return`, inlined: every switch (see `_on_interrupt`)
+        regs, handler, args_of = self._regs, self.trap_handler, self._args_of
+        result = handler(self, regs[self._nr_slot], args_of(regs))
         if result is not None:
             regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         return not self._stop_requested

@@ -28,9 +28,11 @@ import struct
 
 from unicorn import Uc
 
+from emulator.cpu.hostmem import read_exact as _read_host
+from emulator.cpu.hostmem import read_prefix as _read_prefix
+
 _UC_STRUCT_SCAN = 0x1000  # bytes of `uc_struct` searched for the `cpu` pointer
 _CPU_SCAN = 0x18000  # bytes of the CPU object searched for the register block
-_CHUNK = 0x1000  # host pages are at least this big
 
 
 class RegisterFileUnavailable(RuntimeError):
@@ -45,45 +47,6 @@ class RegisterFileLayout:
     cpu_field: int
     block: int
     pc: int
-
-
-def _read_host(address: int, size: int) -> bytes | None:
-    """`size` bytes of this process's memory at `address`, or None if any is unmapped."""
-    data = _read_prefix(address, size)
-    return data if len(data) == size else None
-
-
-def _read_prefix(address: int, size: int) -> bytes:
-    """As much of [address, address+size) as is readable from its start, page by page.
-    Through /proc/self/mem where there is one, else through a pipe (write(2) from a
-    bad address is EFAULT); never by dereferencing in-process."""
-    out = bytearray()
-    try:
-        fd = os.open("/proc/self/mem", os.O_RDONLY)
-    except OSError:
-        fd = -1
-    r, w = os.pipe() if fd < 0 else (-1, -1)
-    try:
-        while len(out) < size:
-            at = address + len(out)
-            n = min(_CHUNK - at % _CHUNK, size - len(out))  # never across a page
-            try:
-                if fd >= 0:
-                    piece = os.pread(fd, n, at)
-                else:
-                    if os.write(w, (ctypes.c_char * n).from_address(at)) != n:
-                        break
-                    piece = os.read(r, n)
-            except (OSError, OverflowError, ValueError):
-                break
-            if len(piece) != n:
-                break
-            out += piece
-    finally:
-        for handle in (fd, r, w):
-            if handle >= 0:
-                os.close(handle)
-    return bytes(out)
 
 
 def _seeded(
