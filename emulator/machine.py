@@ -206,7 +206,8 @@ class Machine:
                             clock._base_ns = start + ns_per_insn
                         runs = cpu.reissue_trap()
                         now = clock.now_ns() if host else clock._base_ns
-                        cpu.owner.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined
+                        reissued: Any = cpu.owner
+                        reissued.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined
                         if not runs:
                             trap.after_slice(cpu, SliceResult(_REQUESTED, 1))
                         elif deadline is not None and now >= deadline:

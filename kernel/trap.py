@@ -110,8 +110,10 @@ class Trap:
             self.kernel.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
             cpu.request_stop()
             result = None
-        if type(result) is WouldBlock:  # returned rather than raised: as above
-            self._block(proc, result.args[0])  # type: ignore[union-attr]
+        # (a handler may return its WouldBlock rather than raise it: as above; the
+        # handlers' type says int, for the many that never wait)
+        if type(result) is WouldBlock:  # type: ignore[comparison-overlap]
+            self._block(proc, result.args[0])
             result = None
         if hooks.sys_exit_active and result is not None:
             hooks.sys_exit(nr, result)

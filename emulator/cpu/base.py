@@ -167,6 +167,9 @@ class SliceResult:
     fault: Fault | None = None
 
 
+# No host mapping: `GuestCpu._hot` before any read or write (no address is inside it).
+_NO_HOT: tuple[int, int, memoryview, bool] = (0, -1, memoryview(b""), False)
+
 _new_result = object.__new__  # a SliceResult without running its __init__ (see `run`)
 
 # A trap handler gets (cpu, syscall number, six args) and returns the value to put in
@@ -232,6 +235,10 @@ class GuestCpu:
         # Starts of the host mappings that are or ever were executable: only those can
         # hold translated code, so only writes there must go through libunicorn.
         self._may_hold_code: set[int] = set()
+        # The host mapping the last read or write hit (lo, hi, view, writes may be
+        # stores): the kernel's copies mostly touch one buffer again and again. Any
+        # change to the mappings drops it (`_forget_hot`).
+        self._hot: tuple[int, int, memoryview, bool] = _NO_HOT
         # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
         # behind its mappings must live at least as long as the Uc itself.
         self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
@@ -349,6 +356,7 @@ class GuestCpu:
 
     def _map_backed(self, address: int, size: int, uc_prot: int) -> memoryview:
         """Map [address, address+size) onto a new zeroed host buffer; returns it."""
+        self._hot = _NO_HOT
         backing = mmap.mmap(-1, size)
         window = (ctypes.c_char * size).from_buffer(backing)
         self.uc.mem_map_ptr(address, size, uc_prot, ctypes.addressof(window))
@@ -364,6 +372,7 @@ class GuestCpu:
     def unmap(self, address: int, size: int) -> None:
         """Unmap; what is left of a host buffer moves to a buffer of its own size, so
         host memory follows what the guest has mapped (and the machine's budget)."""
+        self._hot = _NO_HOT
         self.uc.mem_unmap(address, size)
         end = address + size
         i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
@@ -387,6 +396,7 @@ class GuestCpu:
         """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
         region by region with each one's protection (`may_hold_code`: the old
         buffer was executable once, so the new one counts as such too)."""
+        self._hot = _NO_HOT
         stop = begin + len(data)
         regions = [
             (lo, hi + 1, perms)
@@ -418,6 +428,7 @@ class GuestCpu:
         drop any translated code Unicorn still keeps for such a mapping's range (from
         an earlier mapping whose memory it reuses), since writes there bypassed the
         invalidation until now."""
+        self._hot = _NO_HOT
         i = max(0, bisect.bisect_right(self._ram_starts, begin) - 1)
         while i < len(self._ram) and self._ram[i][0] < end:
             lo, hi = self._ram[i][0], self._ram[i][1]
@@ -430,11 +441,17 @@ class GuestCpu:
         """Raw read; the kernel checks permissions before calling (uaccess).
         A range inside one host mapping is sliced out of it; anything else (spanning
         mappings, unmapped: UcError) asks libunicorn."""
+        lo, hi, view, _direct = self._hot
+        if lo <= address and address + size <= hi:
+            at = address - lo
+            return view[at : at + size].tobytes()
         i = bisect.bisect_right(self._ram_starts, address) - 1
         if i >= 0:
             lo, hi, view, _window = self._ram[i]
             if address + size <= hi:
-                return view[address - lo : address - lo + size].tobytes()
+                self._hot = (lo, hi, view, lo not in self._may_hold_code)
+                at = address - lo
+                return view[at : at + size].tobytes()
         big = ctypes.create_string_buffer(size)
         status = _mem_read(self._handle, _c_u64(address), big, _c_size(size))
         if status != _UC_ERR_OK:
@@ -445,11 +462,18 @@ class GuestCpu:
         if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
             data = bytes(data)
         size = len(data)
+        lo, hi, view, direct = self._hot
+        if direct and lo <= address and address + size <= hi:
+            at = address - lo
+            view[at : at + size] = data
+            return
         i = bisect.bisect_right(self._ram_starts, address) - 1
         if i >= 0:
             lo, hi, view, _window = self._ram[i]
             if address + size <= hi and lo not in self._may_hold_code:
-                view[address - lo : address - lo + size] = data
+                self._hot = (lo, hi, view, True)
+                at = address - lo
+                view[at : at + size] = data
                 return
         status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
         if status != _UC_ERR_OK:
@@ -673,6 +697,7 @@ class GuestCpu:
     def close(self) -> None:
         """Release the Unicorn instance (its memory) now rather than at GC time."""
         # The register views point into the engine's memory: replace them first.
+        self._hot = _NO_HOT
         self._regs = memoryview(bytearray(8 * len(self.REG_BLOCK))).cast("Q")
         self._env_pc = ctypes.c_uint64()
         self._env_pc_cell = _u64_view(self._env_pc)

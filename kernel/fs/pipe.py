@@ -20,6 +20,9 @@ class Pipe:
         self.readable_q = WaitQueue()  # data arrived or the last writer left
         self.writable_q = WaitQueue()  # space appeared or the last reader left
         self.ino = ino
+        # What `read_or_wait` returns when empty: made once, since it is only ever
+        # returned, never raised (a raised exception object collects a traceback).
+        self.empty = WouldBlock(self.readable_q)
 
     def stat(self) -> Stat:
         return Stat(dev=PIPE_DEV, ino=self.ino, mode=S_IFIFO | 0o600, size=len(self.buffer))
@@ -34,7 +37,7 @@ class PipeReadEnd(OpenFile):
     def read(self, size: int) -> bytes:
         data = self.read_or_wait(size)
         if type(data) is WouldBlock:
-            raise data  # type: ignore[misc]
+            raise WouldBlock(self.pipe.readable_q)  # (a new one: see `Pipe.empty`)
         return data  # type: ignore[return-value]
 
     def read_or_wait(self, size: int) -> bytes | WouldBlock:
@@ -45,7 +48,7 @@ class PipeReadEnd(OpenFile):
         if not pipe.buffer:
             if pipe.writers == 0 or size == 0:
                 return b""
-            return WouldBlock(pipe.readable_q)
+            return pipe.empty
         buffer = pipe.buffer
         if size >= len(buffer):  # all of it (every ping-pong read): one copy, no slice
             data = bytes(buffer)

@@ -79,9 +79,10 @@ def sys_read(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: in
     mm = proc.mm
     mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
     if type(file) is PipeReadEnd:
-        data = file.read_or_wait(count)
-        if type(data) is WouldBlock:
-            return data  # type: ignore[return-value]  # (the trap blocks: see view.py)
+        got = file.read_or_wait(count)
+        if type(got) is WouldBlock:
+            return got  # type: ignore[return-value]  # (the trap blocks: see view.py)
+        data: bytes = got  # type: ignore[assignment]
     else:
         data = file.read(count)
     if data:  # `mm.write`, without checking the range checked above again
