@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from heapq import heappop
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -131,24 +132,6 @@ class Machine:
             self.debugger.machine_ended(state, self.kernel.exit_status)
         return state
 
-    def _restart_syscall(self, cpu: Any, deadline: int | None) -> int | None:
-        """Re-issue a woken process's blocked syscall in the kernel, accounted as the
-        one trap instruction the CPU would have re-executed. Returns the guest time
-        if a slice should follow now; None if the process stopped again or the next
-        timer is due (then the iteration's timers and interrupts are handled here)."""
-        clock = self.clock
-        start = clock.now_ns()
-        clock.end_slice(1)  # the trap instruction, before the call (as inside a slice)
-        runs = cpu.reissue_trap()
-        now = clock.now_ns()
-        cpu.owner.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined: once per switch
-        if not runs:
-            self.kernel.trap.after_slice(cpu, SliceResult(_REQUESTED, 1))
-        elif deadline is None or now < deadline:
-            return now
-        _fire_and_interrupt(self)
-        return None
-
     def _loop(self, until_ns: int | None, stop_when: Callable[[], bool] | None) -> RunState:
         clock, kernel, board = self.clock, self.kernel, self.board
         trap = kernel.trap  # the kernel's trap entry points, called directly: hot
@@ -156,6 +139,11 @@ class Machine:
         irq_line = board.cpu_irq
         dbg = self.debugger
         host = clock.mode == "host"
+        # The clock's steps between slices are written out below (`now_ns`,
+        # `next_deadline`, `begin_budgeted_slice`, `end_slice`, `fire_expired`): five
+        # calls per slice, much of the loop's own cost. Keep them in step with clock.py.
+        heap = clock._heap
+        ns_per_insn = clock.ns_per_insn
         while True:
             if self.between_slices is not None:
                 self.between_slices()
@@ -171,11 +159,14 @@ class Machine:
             if stop_when is not None and stop_when():
                 self.state = RunState.STOPPED
                 return self.state
-            now = clock.now_ns()
+            # `now_ns`: between icount slices, the base
+            now = clock._base_ns if clock._running is None and not host else clock.now_ns()
             if until_ns is not None and now >= until_ns:
                 self.state = RunState.TIMEOUT
                 return self.state
-            deadline = clock.next_deadline()
+            while heap and heap[0][2] != heap[0][3]._token:  # `next_deadline`
+                heappop(heap)  # (cancelled or re-armed)
+            deadline = heap[0][0] if heap else None
             if until_ns is not None and (deadline is None or deadline > until_ns):
                 deadline = until_ns
             # `Kernel.current_context`, inlined: the scheduler is asked only when
@@ -196,53 +187,86 @@ class Machine:
             else:
                 cap = MAX_SLICE_INSNS
                 owner: Any = cpu.owner  # the kernel's Process (the CPU types it as object)
+                runs = True
                 if owner.restart_deferred:  # `Trap.take_deferred_restart`, inlined
                     owner.restart_deferred = False
                     if dbg is not None or board.context_observers or self.cpu_tracer is not None:
                         trap.rewind_to_trap(cpu)  # watched: re-execute the trap itself
                     else:
-                        restarted_at = self._restart_syscall(cpu, deadline)
-                        if restarted_at is None:
-                            continue
-                        now = restarted_at
+                        # Re-issue the woken process's blocked syscall in the kernel,
+                        # accounted as the one trap instruction the CPU would have
+                        # re-executed (charged before the call, as inside a slice). A
+                        # slice follows if the process runs on and no timer is due.
+                        if host:
+                            start = clock.now_ns()
+                            clock.end_slice(1)
+                        else:  # `end_slice(1)`, no slice running
+                            start = clock._base_ns
+                            clock.instructions += 1
+                            clock._base_ns = start + ns_per_insn
+                        runs = cpu.reissue_trap()
+                        now = clock.now_ns() if host else clock._base_ns
+                        reissued: Any = cpu.owner
+                        reissued.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined
+                        if not runs:
+                            trap.after_slice(cpu, SliceResult(_REQUESTED, 1))
+                        elif deadline is not None and now >= deadline:
+                            runs = False  # the timer first
                         cap -= 1  # the trap instruction was this slice's first
-                if self.cpu_tracer is not None:
-                    self.cpu_tracer.cpu_running(cpu.owner)
-                if dbg is not None:
-                    cap = dbg.before_slice(cpu, cap)
-                if host and cap != 1:
-                    clock.begin_slice(cpu)
-                    left_us = HOST_SLICE_US
-                    if deadline is not None:
-                        left_us = max(1, min(left_us, (deadline - now) // 1000))
-                    result = cpu.run(timeout_us=left_us)
-                else:
-                    result = cpu.run(clock.begin_budgeted_slice(cpu, deadline, cap))
-                # `Kernel.charge_cpu`, inlined; the owner is read again: the slice may
-                # have exec'd or exited its process
-                owner = cpu.owner
-                ran_ns = clock.end_slice(result.executed) - now
-                if owner is not None:
-                    owner.cpu_ns += ran_ns
-                deliver = True
-                if dbg is not None and result.reason is StopReason.FAULT:
-                    deliver = dbg.on_fault(cpu, result)
-                reason = result.reason
-                if reason is not _BUDGET and reason is not _DEBUG:
-                    if deliver:
-                        trap.after_slice(cpu, result)
-                if dbg is not None:
-                    dbg.after_slice(cpu, result)
-            clock.fire_expired()
+                if runs:
+                    if self.cpu_tracer is not None:
+                        self.cpu_tracer.cpu_running(cpu.owner)
+                    if dbg is not None:
+                        cap = dbg.before_slice(cpu, cap)
+                    if host and cap != 1:
+                        clock.begin_slice(cpu)
+                        left_us = HOST_SLICE_US
+                        if deadline is not None:
+                            left_us = max(1, min(left_us, (deadline - now) // 1000))
+                        result = cpu.run(timeout_us=left_us)
+                    else:
+                        clock._running = cpu  # `begin_budgeted_slice`
+                        budget = cap
+                        if deadline is not None:
+                            if host:
+                                at = clock.now_ns()
+                            else:  # (what the CPU reports here shapes the slice: clock.py)
+                                # `cpu.executed_in_slice()`, inlined: every slice
+                                counted, last = cpu._counter_cell[0], cpu._budget
+                                at = (
+                                    clock._base_ns
+                                    + (counted if counted < last else last) * ns_per_insn
+                                )
+                            fits = -(-(deadline - at) // ns_per_insn)
+                            fits = cap if fits > cap else fits
+                            budget = fits if fits > 1 else 1
+                        result = cpu.run(budget)
+                    # `end_slice`; then `Kernel.charge_cpu`, inlined; the owner is read
+                    # again: the slice may have exec'd or exited its process
+                    if host:
+                        ended = clock.end_slice(result.executed)
+                    else:
+                        clock._running = None
+                        executed = result.executed
+                        clock.instructions += executed
+                        ended = clock._base_ns = clock._base_ns + executed * ns_per_insn
+                    owner = cpu.owner
+                    if owner is not None:
+                        owner.cpu_ns += ended - now
+                    deliver = True
+                    if dbg is not None and result.reason is StopReason.FAULT:
+                        deliver = dbg.on_fault(cpu, result)
+                    reason = result.reason
+                    if reason is not _BUDGET and reason is not _DEBUG:
+                        if deliver:
+                            trap.after_slice(cpu, result)
+                    if dbg is not None:
+                        dbg.after_slice(cpu, result)
+            if host or (heap and heap[0][0] <= clock._base_ns):
+                # `fire_expired` (only if the earliest entry is due can any timer be)
+                clock.fire_expired()
             if irq_line.level:
                 _take_interrupts(self)
-
-
-def _fire_and_interrupt(machine: Machine) -> None:
-    """What ends every loop iteration: expired timers, then pending interrupts."""
-    machine.clock.fire_expired()
-    if machine.board.cpu_irq.level:
-        _take_interrupts(machine)
 
 
 def _take_interrupts(machine: Machine) -> None:

@@ -46,6 +46,9 @@ class Vma:
         return self.end - self.start
 
 
+_NO_VMA = Vma(1, 0, 0, "none")  # `AddressSpace._hot` when no mapping is: contains nothing
+
+
 class MemoryAccount:
     """The machine-wide memory budget (`-m`), shared by every address space."""
 
@@ -77,10 +80,15 @@ class AddressSpace:
         self.alloc_base = alloc_base
         self.vmas: list[Vma] = []  # sorted by start
         self._starts: list[int] = []
+        # The mapping the last uaccess hit (a syscall's buffers are mostly the same
+        # few): tested before the bisect. Reset whenever `vmas` changes; a `protect`
+        # changes the object itself, which this sees.
+        self._hot = _NO_VMA
 
     # ------------------------------------------------------------ bookkeeping
 
     def _insert(self, vma: Vma) -> None:
+        self._hot = _NO_VMA
         i = bisect.bisect_left(self._starts, vma.start)
         self.vmas.insert(i, vma)
         self._starts.insert(i, vma.start)
@@ -166,6 +174,7 @@ class AddressSpace:
                 self._insert(Vma(hi, vma.end, vma.prot, vma.kind))
 
     def _remove(self, vma: Vma) -> None:
+        self._hot = _NO_VMA
         i = self.vmas.index(vma)
         del self.vmas[i]
         del self._starts[i]
@@ -180,6 +189,7 @@ class AddressSpace:
         self.account.release(self.mapped_bytes)
         self.vmas.clear()
         self._starts.clear()
+        self._hot = _NO_VMA
 
     def clone_into(self, cpu) -> AddressSpace:  # noqa: ANN001
         """A copy for fork: same layout and bytes, charged to the same account."""
@@ -197,10 +207,14 @@ class AddressSpace:
         Most syscall buffers lie inside one mapping: that case is one bisect here;
         a range spanning mappings (or a bad one) takes `_check_span`."""
         if size > 0 and address >= 0:
+            hot = self._hot
+            if hot.start <= address and address + size <= hot.end and hot.prot & prot == prot:
+                return
             i = bisect.bisect_right(self._starts, address) - 1
             if i >= 0:
                 vma = self.vmas[i]
                 if address + size <= vma.end and vma.prot & prot == prot:
+                    self._hot = vma
                     return  # (vma.start <= address by the bisect; vma.end <= USER_TOP)
         elif size == 0:
             return
@@ -221,10 +235,14 @@ class AddressSpace:
 
     def read(self, address: int, size: int) -> bytes:
         if size > 0 and address >= 0:
+            hot = self._hot
+            if hot.start <= address and address + size <= hot.end and hot.prot & PROT_R:
+                return self.cpu.read(address, size)
             i = bisect.bisect_right(self._starts, address) - 1
             if i >= 0:
                 vma = self.vmas[i]
                 if address + size <= vma.end and vma.prot & PROT_R:
+                    self._hot = vma
                     return self.cpu.read(address, size)
         self.check(address, size, PROT_R)
         return self.cpu.read(address, size) if size else b""
@@ -232,10 +250,15 @@ class AddressSpace:
     def write(self, address: int, data: bytes) -> None:
         size = len(data)
         if size and address >= 0:
+            hot = self._hot
+            if hot.start <= address and address + size <= hot.end and hot.prot & PROT_W:
+                self.cpu.write(address, data)
+                return
             i = bisect.bisect_right(self._starts, address) - 1
             if i >= 0:
                 vma = self.vmas[i]
                 if address + size <= vma.end and vma.prot & PROT_W:
+                    self._hot = vma
                     self.cpu.write(address, data)
                     return
         self.check(address, size, PROT_W)

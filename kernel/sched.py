@@ -61,7 +61,8 @@ class Scheduler:
         if self.current is None and self.queue:
             nxt = self.queue.popleft()
             if nxt is not self.last:
-                self.on_switch(self.last, nxt)
+                on_switch = self.on_switch  # (an attribute, not a method: load, then call)
+                on_switch(self.last, nxt)
                 self.switches += 1
             self.current = self.last = nxt
         return self.current

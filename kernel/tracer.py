@@ -25,6 +25,13 @@ class KernelTracer:
     bpf = False
     faults = False
 
+    def __init__(self) -> None:
+        # The flags again as instance attributes: the trap path tests them on every
+        # syscall, and CPython 3.11 reads an instance's own attribute at a fixed slot
+        # but a class attribute through a full lookup each time. (Subclasses that set
+        # their flags without calling this still fall back to the class values.)
+        self.syscalls = self.sched = self.irq = self.bpf = self.faults = False
+
     def syscall_enter(self, proc: Any, nr: int, args: tuple[int, ...]) -> None:
         """Top of `Trap.syscall`, before dispatch (also when a blocked syscall restarts)."""
 

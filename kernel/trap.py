@@ -98,7 +98,9 @@ class Trap:
                 )
                 result: int | None = -Errno.ENOSYS
             else:
-                result = handler(self.kernel, proc, *args)
+                # (positionally, not `*args`: no list and tuple built on every call)
+                a1, a2, a3, a4, a5, a6 = args
+                result = handler(self.kernel, proc, a1, a2, a3, a4, a5, a6)
         except SyscallError as err:
             result = -err.errno
         except WouldBlock as wait:
@@ -107,6 +109,11 @@ class Trap:
         except Exception as exc:  # a bug in the model: stop cleanly, never crash the host
             self.kernel.panic(f"internal error in syscall {nr}: {type(exc).__name__}: {exc}")
             cpu.request_stop()
+            result = None
+        # (a handler may return its WouldBlock rather than raise it: as above; the
+        # handlers' type says int, for the many that never wait)
+        if type(result) is WouldBlock:  # type: ignore[comparison-overlap]
+            self._block(proc, result.args[0])
             result = None
         if hooks.sys_exit_active and result is not None:
             hooks.sys_exit(nr, result)
@@ -137,7 +144,12 @@ class Trap:
 
     def _block(self, proc: Process, queue: WaitQueue) -> None:
         proc.restart_syscall = True
-        self.sched.block(proc)
+        sched = self.sched
+        proc.state = _BLOCKED  # `sched.block(proc)`, its usual case inlined: every block
+        if sched.current is proc:
+            sched.current = None
+        else:
+            sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
         waker = proc.waker

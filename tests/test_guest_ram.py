@@ -55,3 +55,25 @@ def test_data_writes_read_back_inside_and_across_mappings(arch: str) -> None:
     assert cpu.read(BASE + 10, 6) == b"inside"
     assert cpu.read(BASE + PAGE - 3, 6) == b"across"
     assert cpu.uc.mem_read(BASE + 10, 6) == b"inside"
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_copies_follow_the_mappings_after_unmap_and_remap(arch: str) -> None:
+    """The adapter remembers the mapping its last copy hit: unmapping, remapping or
+    making it executable must never leave a copy going to the old host buffer."""
+    from unicorn import UcError
+
+    cpu = _cpu(arch, [])
+    cpu.map(BASE, PAGE, PROT_R | PROT_W)
+    cpu.write(BASE + 8, b"old")
+    assert cpu.read(BASE + 8, 3) == b"old"
+    cpu.unmap(BASE, PAGE)
+    with pytest.raises(UcError):
+        cpu.read(BASE + 8, 3)
+    cpu.map(BASE, PAGE, PROT_R | PROT_W)
+    assert cpu.read(BASE + 8, 3) == b"\0\0\0"  # a new, zeroed buffer
+    cpu.write(BASE + 8, b"new")
+    cpu.protect(BASE, PAGE, PROT_R | PROT_X)
+    cpu.write(BASE, TRAP[arch])  # now through libunicorn (code may be translated)
+    assert cpu.uc.mem_read(BASE, len(TRAP[arch])) == TRAP[arch]
+    assert cpu.read(BASE + 8, 3) == b"new"

@@ -23,6 +23,7 @@ class Aarch64Cpu(GuestCpu):
     PC_REG = a.UC_ARM64_REG_PC
     SP_REG = a.UC_ARM64_REG_SP
     THREAD_POINTER_REG = a.UC_ARM64_REG_TPIDR_EL0
+    REG_BLOCK = tuple(getattr(a, f"UC_ARM64_REG_X{i}") for i in range(29))  # xregs[0..28]
     SYSCALL_REGS = (
         a.UC_ARM64_REG_X8,
         a.UC_ARM64_REG_X0,

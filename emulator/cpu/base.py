@@ -15,7 +15,7 @@ import ctypes
 import dataclasses
 import enum
 import mmap
-import struct
+import operator
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -44,6 +44,7 @@ from unicorn.unicorn_py3.unicorn import uclib as _lib
 
 from emulator.cpu.debug import CpuDebug
 from emulator.cpu.icount import InstructionCounter
+from emulator.cpu.regfile import layout_for, register_views
 from kernel.mm import PROT_R, PROT_W, PROT_X
 
 # Slices, stops and uaccess also go straight to libunicorn: the binding converts every
@@ -58,7 +59,6 @@ from kernel.mm import PROT_R, PROT_W, PROT_X
 # trap callback then finds the GIL already held. No argtypes: arguments pass
 # unconverted.
 _raw_lib = ctypes.PyDLL(_lib._name)
-_reg_read_batch = _raw_lib.uc_reg_read_batch
 _reg_write = _raw_lib.uc_reg_write
 _reg_read = _raw_lib.uc_reg_read
 _emu_start = _raw_lib.uc_emu_start
@@ -167,6 +167,11 @@ class SliceResult:
     fault: Fault | None = None
 
 
+# No host mapping: `GuestCpu._hot` before any read or write (no address is inside it).
+_NO_HOT: tuple[int, int, memoryview, bool] = (0, -1, memoryview(b""), False)
+
+_new_result = object.__new__  # a SliceResult without running its __init__ (see `run`)
+
 # A trap handler gets (cpu, syscall number, six args) and returns the value to put in
 # the return register, or None to leave the registers alone (e.g. the process blocked).
 TrapHandler = Callable[["GuestCpu", int, tuple[int, int, int, int, int, int]], int | None]
@@ -182,6 +187,9 @@ class GuestCpu:
     PC_REG: ClassVar[int]
     SP_REG: ClassVar[int]
     THREAD_POINTER_REG: ClassVar[int]
+    # The general registers in the order the CPU state keeps them (consecutive 64-bit
+    # slots, see `emulator.cpu.regfile`): every register syscalls use is one of them.
+    REG_BLOCK: ClassVar[tuple[int, ...]]
     SYSCALL_REGS: ClassVar[tuple[int, ...]]  # nr, a1..a6
     RET_REG: ClassVar[int]
     SYSCALL_INTNO: ClassVar[int]
@@ -211,26 +219,12 @@ class GuestCpu:
         self._handle = ctypes.byref(ctypes.c_char.from_address(engine))
         self._counter = InstructionCounter(self.uc)
         self._counter_cell = _u64_view(self._counter.cell)  # read on every clock query
-        n = self._nregs = len(self.SYSCALL_REGS)
-        ids = (ctypes.c_int * n)(*self.SYSCALL_REGS)
-        self._vals = (ctypes.c_uint64 * n)()
-        self._unpack_vals = struct.Struct(f"={n}Q").unpack_from
-        base = ctypes.addressof(self._vals)
-        ptrs = (ctypes.c_void_p * n)(*[base + 8 * i for i in range(n)])
-        # (a byref keeps its object alive: the arrays and cells live in these)
-        self._ids_arg, self._ptrs_arg = ctypes.byref(ids), ctypes.byref(ptrs)
-        ret = ctypes.c_uint64()
-        self._ret_ref = ctypes.byref(ret)
-        # The hot cells are read and written through memoryviews: ctypes' `.value`
-        # looks the type's format up in a table on every access.
-        self._ret_cell = _u64_view(ret)
-        # PC and SP through ctypes as well: the binding's reg_read costs ~2 us, and the
-        # machine reads the PC on every slice and every syscall restart.
+        # PC writes and SP through ctypes: the binding's reg_read costs ~2 us. (PC
+        # writes must go through libunicorn: they also end the translation block.)
         self._pc = ctypes.c_uint64()
         self._pc_ref = ctypes.byref(self._pc)
-        self._pc_cell = _u64_view(self._pc)
         # emu_start's timeout and count, passed by value from these objects (a zero
-        # as `_NO_END`); its begin is `_pc` itself, where `run` reads the PC into.
+        # as `_NO_END`); its begin is `_env_pc` (below), the PC's own memory.
         self._start_args = (ctypes.c_uint64(), ctypes.c_size_t())
         self._start_cells = tuple(_u64_view(arg) for arg in self._start_args)
         self._sp = ctypes.c_uint64()
@@ -241,6 +235,10 @@ class GuestCpu:
         # Starts of the host mappings that are or ever were executable: only those can
         # hold translated code, so only writes there must go through libunicorn.
         self._may_hold_code: set[int] = set()
+        # The host mapping the last read or write hit (lo, hi, view, writes may be
+        # stores): the kernel's copies mostly touch one buffer again and again. Any
+        # change to the mappings drops it (`_forget_hot`).
+        self._hot: tuple[int, int, memoryview, bool] = _NO_HOT
         # The Uc may outlive this adapter (whoever holds `cpu.uc`): the host memory
         # behind its mappings must live at least as long as the Uc itself.
         self.uc._axiom_host_ram = self._ram  # type: ignore[attr-defined]
@@ -249,6 +247,7 @@ class GuestCpu:
         self._fault: Fault | None = None
         self._pending_mem_fault: tuple[FaultKind, int] | None = None
         self.debug: CpuDebug | None = None  # set while a debugger has hooks here
+        self._syscall_intno = self.SYSCALL_INTNO  # (an instance attribute reads faster)
         self._intr_callback = _INTR_CALLBACK(self._on_interrupt)  # kept alive here
         hook = ctypes.c_size_t()
         status = _lib.uc_hook_add(
@@ -264,6 +263,19 @@ class GuestCpu:
             raise UcError(status)
         self.uc.hook_add(_MEM_FAULT_HOOKS, self._on_mem_fault)
         self._arch_setup()
+        # The register block and the PC in the engine's own CPU state (the engine
+        # exists now: adding a hook created it), read and written as memory; see
+        # `emulator.cpu.regfile`. Valid while `uc` is open (`close` drops them).
+        # The syscall registers as slots of the block, the arguments picked by one
+        # C call; the PC as a ctypes scalar, passed by value to emu_start.
+        block = self.REG_BLOCK
+        layout = layout_for(self.UC_ARCH, self.UC_MODE, block, self.PC_REG)
+        self._regs, self._env_pc = register_views(self.uc, layout, len(block))
+        self._env_pc_cell = _u64_view(self._env_pc)
+        slots = [block.index(reg) for reg in self.SYSCALL_REGS]
+        self._nr_slot = slots[0]
+        self._args_of = operator.itemgetter(*slots[1:])  # one C call, six reads
+        self._ret_slot = block.index(self.RET_REG)
 
     # ------------------------------------------------------------------ arch hooks
 
@@ -278,8 +290,7 @@ class GuestCpu:
 
     @property
     def pc(self) -> int:
-        _reg_read(self._handle, self.PC_REG, self._pc_ref)
-        return self._pc.value
+        return self._env_pc_cell[0]
 
     @pc.setter
     def pc(self, value: int) -> None:
@@ -298,9 +309,8 @@ class GuestCpu:
 
     def syscall_args(self) -> tuple[int, tuple[int, int, int, int, int, int]]:
         """The syscall number and six arguments, as a trap at this point would see them."""
-        _reg_read_batch(self._handle, self._ids_arg, self._ptrs_arg, self._nregs)
-        v = self._unpack_vals(self._vals)
-        return v[0], v[1:]
+        regs = self._regs
+        return regs[self._nr_slot], self._args_of(regs)
 
     @property
     def stop_requested(self) -> bool:
@@ -312,8 +322,7 @@ class GuestCpu:
 
     def set_return(self, value: int) -> None:
         """Write a syscall result (negative values as two's complement)."""
-        self._ret_cell[0] = value & 0xFFFF_FFFF_FFFF_FFFF
-        _reg_write(self._handle, self.RET_REG, self._ret_ref)
+        self._regs[self._ret_slot] = value & 0xFFFF_FFFF_FFFF_FFFF
 
     def set_thread_pointer(self, value: int) -> None:
         """The user thread pointer the kernel sets for PT_TLS (FS base / TPIDR_EL0)."""
@@ -347,6 +356,7 @@ class GuestCpu:
 
     def _map_backed(self, address: int, size: int, uc_prot: int) -> memoryview:
         """Map [address, address+size) onto a new zeroed host buffer; returns it."""
+        self._hot = _NO_HOT
         backing = mmap.mmap(-1, size)
         window = (ctypes.c_char * size).from_buffer(backing)
         self.uc.mem_map_ptr(address, size, uc_prot, ctypes.addressof(window))
@@ -362,6 +372,7 @@ class GuestCpu:
     def unmap(self, address: int, size: int) -> None:
         """Unmap; what is left of a host buffer moves to a buffer of its own size, so
         host memory follows what the guest has mapped (and the machine's budget)."""
+        self._hot = _NO_HOT
         self.uc.mem_unmap(address, size)
         end = address + size
         i = max(0, bisect.bisect_right(self._ram_starts, address) - 1)
@@ -385,6 +396,7 @@ class GuestCpu:
         """Move the still-mapped [begin, begin+len(data)) onto a new host buffer,
         region by region with each one's protection (`may_hold_code`: the old
         buffer was executable once, so the new one counts as such too)."""
+        self._hot = _NO_HOT
         stop = begin + len(data)
         regions = [
             (lo, hi + 1, perms)
@@ -416,6 +428,7 @@ class GuestCpu:
         drop any translated code Unicorn still keeps for such a mapping's range (from
         an earlier mapping whose memory it reuses), since writes there bypassed the
         invalidation until now."""
+        self._hot = _NO_HOT
         i = max(0, bisect.bisect_right(self._ram_starts, begin) - 1)
         while i < len(self._ram) and self._ram[i][0] < end:
             lo, hi = self._ram[i][0], self._ram[i][1]
@@ -428,11 +441,17 @@ class GuestCpu:
         """Raw read; the kernel checks permissions before calling (uaccess).
         A range inside one host mapping is sliced out of it; anything else (spanning
         mappings, unmapped: UcError) asks libunicorn."""
+        lo, hi, view, _direct = self._hot
+        if lo <= address and address + size <= hi:
+            at = address - lo
+            return view[at : at + size].tobytes()
         i = bisect.bisect_right(self._ram_starts, address) - 1
         if i >= 0:
             lo, hi, view, _window = self._ram[i]
             if address + size <= hi:
-                return view[address - lo : address - lo + size].tobytes()
+                self._hot = (lo, hi, view, lo not in self._may_hold_code)
+                at = address - lo
+                return view[at : at + size].tobytes()
         big = ctypes.create_string_buffer(size)
         status = _mem_read(self._handle, _c_u64(address), big, _c_size(size))
         if status != _UC_ERR_OK:
@@ -443,11 +462,18 @@ class GuestCpu:
         if type(data) is not bytes:  # ctypes passes only bytes as a char pointer
             data = bytes(data)
         size = len(data)
+        lo, hi, view, direct = self._hot
+        if direct and lo <= address and address + size <= hi:
+            at = address - lo
+            view[at : at + size] = data
+            return
         i = bisect.bisect_right(self._ram_starts, address) - 1
         if i >= 0:
             lo, hi, view, _window = self._ram[i]
             if address + size <= hi and lo not in self._may_hold_code:
-                view[address - lo : address - lo + size] = data
+                self._hot = (lo, hi, view, True)
+                at = address - lo
+                view[at : at + size] = data
                 return
         status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
         if status != _UC_ERR_OK:
@@ -468,7 +494,8 @@ class GuestCpu:
     def executed_in_slice(self) -> int:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
-        next slice, so this value shapes slice boundaries and must stay as is)."""
+        next slice, so this value shapes slice boundaries and must stay as is; the
+        machine's run loop reads it inline there, keep the two in step)."""
         counted, budget = self._counter_cell[0], self._budget
         return counted if counted < budget else budget  # (not min(): every slice)
 
@@ -481,15 +508,70 @@ class GuestCpu:
 
     def run(self, budget: int = 0, timeout_us: int = 0) -> SliceResult:
         """Run from the saved PC for `budget` instructions (or `timeout_us` host time)."""
+        debug = self.debug
+        if debug is not None:
+            return self._run_debugged(debug, budget, timeout_us)
+        # Undebugged: `_run_debugged` without the debugger's steps, written out (every
+        # slice); the two must stay in step.
         self._budget = budget
         self._stop_requested = False
         self._fault = None
         self._pending_mem_fault = None
-        handle = self._handle
-        _reg_read(handle, self.PC_REG, self._pc_ref)
-        debug = self.debug
-        if debug is not None:
-            debug.begin_slice()
+        uc = self.uc
+        uc._hook_exception = None
+        arg_timeout, arg_count = self._start_args
+        if timeout_us:
+            self._start_cells[0][0] = timeout_us
+        if budget:
+            self._start_cells[1][0] = budget
+        status = _emu_start(
+            self._handle,
+            self._env_pc,  # (by value: the PC as it is now)
+            _NO_END,
+            arg_timeout if timeout_us else _NO_END,
+            arg_count if budget else _NO_END,
+        )
+        if status != _UC_ERR_OK or uc._hook_exception is not None:
+            return self._failed_slice(status, budget)
+        if self._fault is not None:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
+        # The result without dataclass __init__ (a Python frame): every slice.
+        result = _new_result(SliceResult)
+        result.fault = None
+        if self._stop_requested:
+            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
+            result.reason = _REQUESTED
+            result.executed = (counted if counted < budget else budget) if budget else 0
+            return result
+        if self._env_pc_cell[0] == 0:
+            return self._null_pc_fault(budget)
+        result.reason = _BUDGET
+        result.executed = budget if budget else 0
+        return result
+
+    def _failed_slice(self, status: int, budget: int) -> SliceResult:
+        """emu_start failed, or a hook raised: the binding's error semantics (a failed
+        start is a UcError, a hook's exception is re-raised; a UcError is a fault)."""
+        try:
+            if status != _UC_ERR_OK:
+                raise UcError(status)
+            raise self.uc._hook_exception  # type: ignore[misc]
+        except UcError as err:
+            return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
+
+    def _null_pc_fault(self, budget: int) -> SliceResult:
+        # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
+        # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
+        fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
+        return SliceResult(StopReason.FAULT, self._executed(budget), fault)
+
+    def _run_debugged(self, debug: CpuDebug, budget: int, timeout_us: int) -> SliceResult:
+        """`run` while a debugger has hooks on this CPU (breakpoints, watchpoints)."""
+        self._budget = budget
+        self._stop_requested = False
+        self._fault = None
+        self._pending_mem_fault = None
+        debug.begin_slice()
         uc = self.uc
         try:
             # `Uc.emu_start` through ctypes, with the binding's error semantics: a
@@ -499,8 +581,8 @@ class GuestCpu:
             timeout[0], count[0] = timeout_us, budget
             arg_timeout, arg_count = self._start_args
             status = _emu_start(
-                handle,
-                self._pc,
+                self._handle,
+                self._env_pc,
                 _NO_END,
                 arg_timeout if timeout_us else _NO_END,
                 arg_count if budget else _NO_END,
@@ -512,9 +594,8 @@ class GuestCpu:
         except UcError as err:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault_for(err))
         finally:
-            if debug is not None:
-                debug.end_slice()
-        if debug is not None and debug.hit is not None:
+            debug.end_slice()
+        if debug.hit is not None:
             # The hit instruction was counted but has not retired.
             executed = max(0, self._executed(budget) - 1)
             executed += debug.finish_hit(self.WATCH_STOPS_AFTER_ACCESS)
@@ -522,15 +603,9 @@ class GuestCpu:
         if self._fault is not None:
             return SliceResult(StopReason.FAULT, self._executed(budget), self._fault)
         if self._stop_requested:
-            counted = self._counter_cell[0]  # `_executed`, inlined: every switch
-            executed = (counted if counted < budget else budget) if budget else 0
-            return SliceResult(_REQUESTED, executed)
-        _reg_read(handle, self.PC_REG, self._pc_ref)
-        if self._pc_cell[0] == 0:
-            # emu_start's `until` is 0: a jump to address 0 ends the slice silently, in
-            # icount and host-clock slices alike. Page 0 is never mapped, so it is a fault.
-            fault = Fault(FaultKind.FETCH_UNMAPPED, 0, 0, None)
-            return SliceResult(StopReason.FAULT, self._executed(budget), fault)
+            return SliceResult(_REQUESTED, self._executed(budget))
+        if self._env_pc_cell[0] == 0:
+            return self._null_pc_fault(budget)
         return SliceResult(_BUDGET, budget if budget else 0)
 
     def _executed(self, budget: int) -> int:
@@ -543,16 +618,16 @@ class GuestCpu:
         run the kernel's handler, write the result. An exception is kept for
         `_emu_start` to raise after stopping, exactly as the binding's own hooks do."""
         try:
-            if intno != self.SYSCALL_INTNO:
+            if intno != self._syscall_intno:
                 self._on_other_interrupt(intno)
                 return
-            handle = self._handle
-            _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
-            v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
-            result = self.trap_handler(self, v[0], v[1:])
+            # `syscall_args` and `set_return`, inlined: every syscall. (Callables kept
+            # in instance attributes are loaded, then called: a method call on an
+            # attribute that is not a method is never specialised in 3.11.)
+            regs, handler, args_of = self._regs, self.trap_handler, self._args_of
+            result = handler(self, regs[self._nr_slot], args_of(regs))
             if result is not None:
-                self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
-                _reg_write(handle, self.RET_REG, self._ret_ref)
+                regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         except BaseException as e:
             uc = self.uc
             if uc._hook_exception is None:
@@ -568,13 +643,11 @@ class GuestCpu:
         stop (it blocked again, exited, exec'd). Hook-free: gdb and tracers that
         must see the instruction re-execute it instead (`Trap.rewind_to_trap`)."""
         self._stop_requested = False
-        handle = self._handle
-        _reg_read_batch(handle, self._ids_arg, self._ptrs_arg, self._nregs)
-        v = self._unpack_vals(self._vals)  # one C call, not 7 ctypes item reads
-        result = self.trap_handler(self, v[0], v[1:])
+        # `syscall_args` and `set_return`, inlined: every switch (see `_on_interrupt`)
+        regs, handler, args_of = self._regs, self.trap_handler, self._args_of
+        result = handler(self, regs[self._nr_slot], args_of(regs))
         if result is not None:
-            self._ret_cell[0] = result & 0xFFFF_FFFF_FFFF_FFFF
-            _reg_write(handle, self.RET_REG, self._ret_ref)
+            regs[self._ret_slot] = result & 0xFFFF_FFFF_FFFF_FFFF
         return not self._stop_requested
 
     def _on_other_interrupt(self, intno: int) -> None:
@@ -623,4 +696,9 @@ class GuestCpu:
 
     def close(self) -> None:
         """Release the Unicorn instance (its memory) now rather than at GC time."""
+        # The register views point into the engine's memory: replace them first.
+        self._hot = _NO_HOT
+        self._regs = memoryview(bytearray(8 * len(self.REG_BLOCK))).cast("Q")
+        self._env_pc = ctypes.c_uint64()
+        self._env_pc_cell = _u64_view(self._env_pc)
         self.uc = None  # type: ignore[assignment]

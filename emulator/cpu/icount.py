@@ -18,6 +18,8 @@ import struct
 
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc
 
+from emulator.cpu.hostmem import read_prefix
+
 _SCAN_BYTES = 0x8000
 _A64_NOP = struct.pack("<I", 0xD503201F)
 _A64_SVC = struct.pack("<I", 0xD4000001)
@@ -43,7 +45,8 @@ def _probe(nops: int, budget: int) -> bytes:
     snapshot: list[bytes] = []
 
     def on_trap(uc: Uc, _intno: int, _data: object) -> None:
-        snapshot.append(ctypes.string_at(_uc_struct(uc), _SCAN_BYTES))
+        # (as much of it as is mapped: uc_struct may end within the scanned span)
+        snapshot.append(read_prefix(_uc_struct(uc), _SCAN_BYTES))
         uc.emu_stop()
 
     uc.hook_add(UC_HOOK_INTR, on_trap)

@@ -26,6 +26,17 @@ class X86_64Cpu(GuestCpu):
     PC_REG = x.UC_X86_REG_RIP
     SP_REG = x.UC_X86_REG_RSP
     THREAD_POINTER_REG = x.UC_X86_REG_FS_BASE
+    REG_BLOCK = (  # CPUX86State.regs[]: QEMU's R_EAX..R_EDI order, then r8..r15
+        x.UC_X86_REG_RAX,
+        x.UC_X86_REG_RCX,
+        x.UC_X86_REG_RDX,
+        x.UC_X86_REG_RBX,
+        x.UC_X86_REG_RSP,
+        x.UC_X86_REG_RBP,
+        x.UC_X86_REG_RSI,
+        x.UC_X86_REG_RDI,
+        *(getattr(x, f"UC_X86_REG_R{i}") for i in range(8, 16)),
+    )
     SYSCALL_REGS = (
         x.UC_X86_REG_RAX,
         x.UC_X86_REG_RDI,

@@ -20,6 +20,9 @@ class Pipe:
         self.readable_q = WaitQueue()  # data arrived or the last writer left
         self.writable_q = WaitQueue()  # space appeared or the last reader left
         self.ino = ino
+        # What `read_or_wait` returns when empty: made once, since it is only ever
+        # returned, never raised (a raised exception object collects a traceback).
+        self.empty = WouldBlock(self.readable_q)
 
     def stat(self) -> Stat:
         return Stat(dev=PIPE_DEV, ino=self.ino, mode=S_IFIFO | 0o600, size=len(self.buffer))
@@ -32,11 +35,20 @@ class PipeReadEnd(OpenFile):
         pipe.readers += 1
 
     def read(self, size: int) -> bytes:
+        data = self.read_or_wait(size)
+        if type(data) is WouldBlock:
+            raise WouldBlock(self.pipe.readable_q)  # (a new one: see `Pipe.empty`)
+        return data  # type: ignore[return-value]
+
+    def read_or_wait(self, size: int) -> bytes | WouldBlock:
+        """`read`, with the WouldBlock returned rather than raised: `sys_read` hands it
+        to the trap as its result, without unwinding (a traceback per frame), on
+        every blocking read."""
         pipe = self.pipe
         if not pipe.buffer:
             if pipe.writers == 0 or size == 0:
                 return b""
-            raise WouldBlock(pipe.readable_q)
+            return pipe.empty
         buffer = pipe.buffer
         if size >= len(buffer):  # all of it (every ping-pong read): one copy, no slice
             data = bytes(buffer)
@@ -75,8 +87,11 @@ class PipeWriteEnd(OpenFile):
             raise WouldBlock(pipe.writable_q)
         chunk = data[:room]
         pipe.buffer += chunk
-        if pipe.readable_q.waiters:
-            pipe.readable_q.wake_all()
+        queue = pipe.readable_q
+        if queue.waiters:  # `queue.wake_all()`, inlined: every ping-pong write wakes
+            waiters, queue.waiters = queue.waiters, []
+            for wake in waiters:
+                wake()
         return len(chunk)
 
     def stat(self) -> Stat:

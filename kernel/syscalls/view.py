@@ -3,9 +3,9 @@
 A handler gets `(kernel, process, a1..a6)` and returns the result for the guest, or
 None when there is nothing to write back (the process exited, exec'd or blocked).
 Failures are raised as `SyscallError` and become `-errno`; a call that must wait
-raises `WouldBlock`. The kernel is seen through `KernelView` only, so what the
-handlers depend on is listed in one place and nothing else of the kernel is theirs
-to change.
+raises `WouldBlock` (or returns it: the same, without unwinding, for hot paths).
+The kernel is seen through `KernelView` only, so what the handlers depend on is
+listed in one place and nothing else of the kernel is theirs to change.
 """
 
 from __future__ import annotations
