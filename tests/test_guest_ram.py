@@ -77,3 +77,35 @@ def test_copies_follow_the_mappings_after_unmap_and_remap(arch: str) -> None:
     cpu.write(BASE, TRAP[arch])  # now through libunicorn (code may be translated)
     assert cpu.uc.mem_read(BASE, len(TRAP[arch])) == TRAP[arch]
     assert cpu.read(BASE + 8, 3) == b"new"
+
+
+def _returns(arch: str, n: int) -> bytes:
+    """`nr = n; trap`: the trap handler sees `n` as the syscall number."""
+    if arch == "x86_64":
+        return b"\xb8" + n.to_bytes(4, "little") + TRAP[arch]
+    return (0xD2800008 | n << 5).to_bytes(4, "little") + TRAP[arch]
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "aarch64"])
+def test_code_rewritten_after_it_ran_runs_as_rewritten(arch: str) -> None:
+    """Writes into executable memory whose code has been translated (between slices,
+    and from a trap handler in the middle of one) drop that translation."""
+    seen: list[int] = []
+
+    def rewrite_then_stop(cpu: GuestCpu, nr: int, args: tuple[int, ...]) -> None:
+        seen.append(nr)
+        if len(seen) == 1:  # the kernel writes over the code that just ran, resumes it
+            cpu.write(BASE, _returns(arch, 7))
+            cpu.pc = BASE
+        else:
+            cpu.request_stop()
+
+    cpu = CPU_CLASSES[arch](rewrite_then_stop)
+    cpu.map(BASE, PAGE, PROT_R | PROT_W | PROT_X)
+    cpu.write(BASE, _returns(arch, 5))
+    _run_from(cpu, BASE)
+    assert seen == [5, 7]
+    seen.clear()
+    cpu.write(BASE, _returns(arch, 9))  # between slices
+    _run_from(cpu, BASE)
+    assert seen == [9, 7]

@@ -346,10 +346,10 @@ class GuestCpu:
     # Guest RAM is host memory this adapter owns (`uc_mem_map_ptr` over anonymous
     # mmaps, zero-filled like Unicorn's own), so the kernel's uaccess reads are a
     # memoryview slice instead of a libunicorn call (~2 us: most of what a pipe
-    # hand-off spends in memory). Writes go through libunicorn, which invalidates any
-    # translated code on the written pages, unless the host mapping was never
-    # executable (the stack, the heap, data): no code can have been translated from
-    # it, and the write is a memoryview store too.
+    # hand-off spends in memory). Writes go through libunicorn, followed by dropping
+    # any code translated from the written bytes (uc_mem_write itself keeps it),
+    # unless the host mapping was never executable (the stack, the heap, data): no
+    # code can have been translated from it, and the write is a memoryview store too.
 
     def map(self, address: int, size: int, prot: int) -> None:
         self._map_backed(address, size, to_uc_prot(prot))
@@ -478,6 +478,9 @@ class GuestCpu:
         status = _mem_write(self._handle, _c_u64(address), data, _c_size(size))
         if status != _UC_ERR_OK:
             raise UcError(status, address, size)
+        # uc_mem_write does not drop code translated from the bytes it replaces: without
+        # this, code the guest read() over (or gdb patched) would keep running as it was.
+        self.uc.ctl_remove_cache(address, address + size)
 
     def regions(self) -> list[tuple[int, int, int]]:
         return list(self.uc.mem_regions())

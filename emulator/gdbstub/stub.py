@@ -433,7 +433,7 @@ class GdbStub:
             return "OK"
         cpu = self._general().cpu
         try:
-            cpu.uc.mem_write(address, data)
+            cpu.write(address, data)  # (drops code translated from the old bytes)
         except Exception:  # UcError: not mapped
             return "E0e"
         return "OK"

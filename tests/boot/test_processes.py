@@ -114,3 +114,10 @@ def test_anonymous_mmap(arch: str) -> None:
     status, out = run(arch, "t_mmap")
     assert status == 0
     assert out == "mmap: OK\nmmap len 0: -27\nt_mmap: done\n"
+
+
+def test_code_rewritten_after_it_ran_runs_as_rewritten(arch: str) -> None:
+    # by the guest's own stores, then by the kernel (a pipe read into the code)
+    status, out = run(arch, "t_smc")
+    assert status == 0
+    assert out == "call 1: 5\ncall 2: 6\ncall 3: 7\nt_smc: done\n"
