@@ -31,7 +31,9 @@ loop:
 """
 
 
-SAMPLES = 30  # per figure, each a few milliseconds of work (see bench/sampling.py)
+# At least this many samples per figure, each a few milliseconds of work, taken for
+# `bench.sampling.WINDOW_S` seconds (see bench/sampling.py)
+SAMPLES = 30
 
 
 def bench_compute(n: int = 20_000) -> list[dict]:
@@ -46,7 +48,7 @@ def bench_compute(n: int = 20_000) -> list[dict]:
     return [
         {"name": "bpf_vm_compute_loop", "value": round(1 / compiled.best), "unit": "insn/s"},
         {
-            "name": f"bpf_vm_compute_loop, median of {SAMPLES}",
+            "name": "bpf_vm_compute_loop, median",
             "value": round(1 / compiled.median),
             "unit": "insn/s",
         },
@@ -86,7 +88,7 @@ def bench_timer_program(invocations: int = 250) -> list[dict]:
     return [
         {"name": name, "value": round(runs.best * 1e6, 2), "unit": "us"},
         {
-            "name": f"{name}, median of {SAMPLES}",
+            "name": f"{name}, median",
             "value": round(runs.median * 1e6, 2),
             "unit": "us",
         },

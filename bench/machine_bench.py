@@ -19,7 +19,7 @@ from typing import Any
 from elftools.elf.elffile import ELFFile
 from unicorn import UC_HOOK_INTR, Uc
 
-from bench.sampling import MachineChunks, Samples, alternating, difference, repeated, timed
+from bench.sampling import MachineChunks, Samples, Window, alternating, difference, repeated, timed
 from emulator.chardev import NullBackend
 from emulator.config import MachineConfig
 from emulator.cpu import CPU_CLASSES, GuestCpu
@@ -28,7 +28,8 @@ from kernel.abi import Sys
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCHES = ("x86_64", "aarch64")
-# Samples per figure (each a few milliseconds of work; see bench/sampling.py)
+# At least this many samples per figure, each a few milliseconds of work, taken for
+# `bench.sampling.WINDOW_S` seconds (see bench/sampling.py)
 SAMPLES = 30
 
 
@@ -153,7 +154,7 @@ def _switches(machine: Machine) -> int:
 def _best_and_median(name: str, samples: Samples, scale: float, unit: str, arch: str) -> list[dict]:
     return [
         row(name, samples.best * scale, unit, arch),
-        row(f"{name}, median of {len(samples)}", samples.median * scale, unit, arch),
+        row(f"{name}, median", samples.median * scale, unit, arch),
     ]
 
 
@@ -165,9 +166,10 @@ def syscall_rows(arch: str) -> list[dict]:
     bare_loop = bare_syscall_loop(arch, 1000)
     ours_values: list[float] = []
     bare_values: list[float] = []
-    for _ in range(SAMPLES):
+    sampling = Window(SAMPLES)
+    while sampling.more():
         ours_values.append(chunks.sample())
-        bare_values.extend(timed(bare_loop, 1, 1000).values)
+        bare_values.extend(timed(bare_loop, 1, 1000, window=0).values)
     ours, bare = Samples(tuple(ours_values)), Samples(tuple(bare_values))
     with tempfile.TemporaryDirectory() as tmp:
         traced_machine = _running(
@@ -183,7 +185,7 @@ def syscall_rows(arch: str) -> list[dict]:
         row("syscall round trip (bare Unicorn hook)", bare.best * 1e6, "us", arch),
         row("syscall cost ratio emulator/bare (target <= 1)", ours.best / bare.best, "x", arch),
         row(
-            f"syscall cost ratio emulator/bare, median of {SAMPLES} rounds",
+            "syscall cost ratio emulator/bare, median of the rounds",
             statistics.median(o / b for o, b in zip(ours.values, bare.values, strict=True)),
             "x",
             arch,
@@ -305,7 +307,7 @@ def fast_path_rows(arch: str) -> list[dict]:
     return [
         row("empty SYS_ENTER program: overhead per syscall", empty_best * 1e6, "us", arch),
         row(
-            f"empty SYS_ENTER program: overhead per syscall, median of {SAMPLES} rounds",
+            "empty SYS_ENTER program: overhead per syscall, median of the rounds",
             empty_median * 1e6,
             "us",
             arch,

@@ -7,7 +7,9 @@ lands in whichever phase it happens to hit, which made the same row differ by 2x
 between back-to-back runs. Short samples (a few milliseconds each), many of them,
 almost always include some taken at full speed: the best sample is the cost of the
 code itself, the figure the targets are about (as `timeit` reports it), and the median
-says how much the machine got in the way during the run.
+says how much the machine got in the way during the run. Slow phases can last a
+second, so a figure keeps sampling for `WINDOW_S` of wall time, back to back. (Idle
+gaps between samples made it worse: the first samples after a sleep run slow.)
 """
 
 from __future__ import annotations
@@ -17,6 +19,23 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+
+WINDOW_S = 2.0  # wall time the samples of one figure are spread over
+
+
+class Window:
+    """Sampling goes on until at least `count` samples are taken and `window`
+    seconds of wall time have passed (`more` is the loop condition)."""
+
+    def __init__(self, count: int, window: float = WINDOW_S) -> None:
+        self.count, self.taken = count, 0
+        self.until = time.perf_counter() + window
+
+    def more(self) -> bool:
+        if self.taken < self.count or time.perf_counter() < self.until:
+            self.taken += 1
+            return True
+        return False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,11 +61,14 @@ def timed(
     samples: int,
     units: int = 1,
     between: Callable[[], object] | None = None,
+    window: float = WINDOW_S,
 ) -> Samples:
-    """`samples` timings of `fn()`, each divided by the `units` of work one call does;
-    `between` runs after each sample, outside the timing (e.g. a consumer's work)."""
+    """Timings of `fn()`, at least `samples` and for `window` seconds, each divided by
+    the `units` of work one call does; `between` runs after each call, outside the
+    timing (e.g. a consumer's work)."""
     values = []
-    for _ in range(samples):
+    sampling = Window(samples, window)
+    while sampling.more():
         start = time.perf_counter()
         fn()
         values.append((time.perf_counter() - start) / units)
@@ -55,27 +77,33 @@ def timed(
     return Samples(tuple(values))
 
 
-def repeated(fn: Callable[[], object], calls: int, samples: int) -> Samples:
-    """Seconds per call of `fn`, from `samples` batches of `calls` calls each."""
+def repeated(
+    fn: Callable[[], object], calls: int, samples: int, window: float = WINDOW_S
+) -> Samples:
+    """Seconds per call of `fn`, from batches of `calls` calls each (as `timed`)."""
 
     def batch() -> None:
         for _ in range(calls):
             fn()
 
-    return timed(batch, samples, calls)
+    return timed(batch, samples, calls, window=window)
 
 
 def alternating(
-    setups: Sequence[Callable[[], Callable[[], object]]], calls: int, samples: int
+    setups: Sequence[Callable[[], Callable[[], object]]],
+    calls: int,
+    samples: int,
+    window: float = WINDOW_S,
 ) -> list[Samples]:
     """Seconds per call for each of several configurations, sampled in turn (one
-    batch of each per round): a difference between two of them compares batches
-    taken under the same conditions. A setup prepares its configuration (outside the
-    timing) and returns the call to time."""
+    batch of each per round, rounds as `timed` takes samples): a difference between
+    two of them compares batches taken under the same conditions. A setup prepares
+    its configuration (outside the timing) and returns the call to time."""
     values: list[list[float]] = [[] for _ in setups]
-    for _ in range(samples):
+    sampling = Window(samples, window)
+    while sampling.more():
         for i, setup in enumerate(setups):
-            values[i].extend(repeated(setup(), calls, 1).values)
+            values[i].extend(repeated(setup(), calls, 1, window=0).values)
     return [Samples(tuple(v)) for v in values]
 
 
@@ -118,5 +146,9 @@ class MachineChunks:
         wall, done = self._chunk(self.guest_ns)
         return wall / max(done, 1)
 
-    def samples(self, count: int) -> Samples:
-        return Samples(tuple(self.sample() for _ in range(count)))
+    def samples(self, count: int, window: float = WINDOW_S) -> Samples:
+        """At least `count` samples, for `window` seconds."""
+        sampling, values = Window(count, window), []
+        while sampling.more():
+            values.append(self.sample())
+        return Samples(tuple(values))
