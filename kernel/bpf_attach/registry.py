@@ -19,9 +19,10 @@ from kernel.abi import (
 )
 from kernel.bpf.elf import load_object
 from kernel.bpf.errors import BpfError, BpfRuntimeError, VerifierError
+from kernel.bpf.interp.compiler import internal_error
 from kernel.bpf.interp.memory import CTX_BASE
 from kernel.bpf.interp.program import Program
-from kernel.bpf.interp.vm import Vm, internal_error
+from kernel.bpf.interp.vm import Vm
 from kernel.bpf.isa.insn import decode
 from kernel.bpf.runtime.env import HelperEnv
 from kernel.bpf.runtime.maps import MapTable
@@ -328,7 +329,7 @@ class BpfSubsystem:
             try:
                 r0 = fn(st, CTX_BASE, 0, budget)
             except Exception as e:  # budget exhausted, or a compiler bug (as `Vm.run`)
-                err = e if isinstance(e, BpfRuntimeError) else internal_error(e)
+                err = e if isinstance(e, BpfRuntimeError) else internal_error(-1, e)
                 steps = vm.last_steps = budget - st.left
                 bpf._failed(kind, loaded, err)
                 loaded.insns_executed += steps

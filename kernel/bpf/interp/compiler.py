@@ -140,13 +140,15 @@ def finish(ops: Sequence[Op], m: Any, pc: int, left: int, budget: int, regs: tup
     except BpfRuntimeError:
         raise
     except Exception as e:
-        raise BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}") from e
+        raise internal_error(pc, e) from e
     finally:
         m.left = left
     return r[0]
 
 
-def helper_error(pc: int, e: Exception) -> BpfRuntimeError:
+def internal_error(pc: int, e: Exception) -> BpfRuntimeError:
+    """An exception a run raised that is not the VM's own (a compiler or helper bug),
+    reported as a VM error at `pc` (-1 where it is not known), never a crash."""
     return BpfRuntimeError(pc, f"internal error: {type(e).__name__}: {e}")
 
 
@@ -1242,7 +1244,7 @@ def compile_program(insns: Sequence[Insn], ops: Sequence[Op]) -> CompiledFn:
         "FINISH": finish,
         "OPS": ops,
         "BpfRuntimeError": BpfRuntimeError,
-        "HELPER_ERROR": helper_error,
+        "HELPER_ERROR": internal_error,
         "LIBRARY_HELPERS": LIBRARY_HELPERS,
         "UNKNOWN_HELPER": unknown_helper,
         **em.consts,

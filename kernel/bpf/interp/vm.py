@@ -19,7 +19,7 @@ from collections.abc import Mapping
 
 from kernel.abi import BPF_CONTEXT_SIZE, BPF_CONTEXT_STRUCT, CtxOff
 from kernel.bpf.errors import BpfRuntimeError
-from kernel.bpf.interp.compiler import finish
+from kernel.bpf.interp.compiler import finish, internal_error
 from kernel.bpf.interp.memory import (
     CTX_BASE,
     MEMORY_BASE,
@@ -160,12 +160,6 @@ class ExecState(Memory):
         self.clean = True
 
 
-def internal_error(e: Exception) -> BpfRuntimeError:
-    """An exception a run raised that is not the VM's own: a compiler or helper bug,
-    reported as a VM error (pc -1), never a crash."""
-    return BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}")
-
-
 def make_context(
     interrupt_latency_ns: int = 0,
     boot_time_ms: int = 0,
@@ -298,7 +292,7 @@ class Vm:
         except BpfRuntimeError:
             raise
         except Exception as e:  # a compiler bug: still a VM error, never a crash
-            raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+            raise internal_error(-1, e) from e
         finally:
             self.last_steps = budget - st.left
             self._free = st
@@ -322,7 +316,7 @@ class Vm:
         except BpfRuntimeError:
             raise
         except Exception as e:  # a compiler bug: still a VM error, never a crash
-            raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+            raise internal_error(-1, e) from e
         finally:
             self.last_steps = budget - st.left
 
@@ -361,7 +355,7 @@ class Vm:
             except BpfRuntimeError:
                 raise
             except Exception as e:  # a compiler bug: still a VM error, never a crash
-                raise BpfRuntimeError(-1, f"internal error: {type(e).__name__}: {e}") from e
+                raise internal_error(-1, e) from e
         finally:
             self.last_steps = budget - st.left
             self._free = st
