@@ -1,9 +1,9 @@
 """Reading this process's own memory at an address that may not be mapped.
 
 The calibrations (`icount`, `regfile`) look for Unicorn's fields by scanning its
-structures and the objects they point to; a plain ctypes read past the end of a
-mapping would crash the emulator. These go through the kernel instead (a read of an
-unmapped address is a short read, never a fault).
+structures (from `engine_address`) and the objects they point to; a plain ctypes
+read past the end of a mapping would crash the emulator. These go through the
+kernel instead (a read of an unmapped address is a short read, never a fault).
 """
 
 from __future__ import annotations
@@ -11,7 +11,17 @@ from __future__ import annotations
 import ctypes
 import os
 
+from unicorn import Uc
+
 _CHUNK = 0x1000  # host pages are at least this big
+
+
+def engine_address(uc: Uc) -> int:
+    """Address of the engine's native `uc_struct`, where the scans start."""
+    address = uc._uch.value
+    if address is None:
+        raise ValueError("the Unicorn engine is closed")
+    return address
 
 
 def read_exact(address: int, size: int) -> bytes | None:

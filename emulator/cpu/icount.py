@@ -18,7 +18,7 @@ import struct
 
 from unicorn import UC_ARCH_ARM64, UC_HOOK_INTR, UC_MODE_ARM, Uc
 
-from emulator.cpu.hostmem import read_prefix
+from emulator.cpu.hostmem import engine_address, read_prefix
 
 _SCAN_BYTES = 0x8000
 _A64_NOP = struct.pack("<I", 0xD503201F)
@@ -27,14 +27,6 @@ _A64_SVC = struct.pack("<I", 0xD4000001)
 
 class IcountUnavailable(RuntimeError):
     """The installed Unicorn does not keep an instruction counter where we expect it."""
-
-
-def _uc_struct(uc: Uc) -> int:
-    """Address of the engine's native `uc_struct` (every open Uc has one)."""
-    address = uc._uch.value
-    if address is None:
-        raise IcountUnavailable("the Unicorn engine is closed")
-    return address
 
 
 def _probe(nops: int, budget: int) -> bytes:
@@ -46,7 +38,7 @@ def _probe(nops: int, budget: int) -> bytes:
 
     def on_trap(uc: Uc, _intno: int, _data: object) -> None:
         # (as much of it as is mapped: uc_struct may end within the scanned span)
-        snapshot.append(read_prefix(_uc_struct(uc), _SCAN_BYTES))
+        snapshot.append(read_prefix(engine_address(uc), _SCAN_BYTES))
         uc.emu_stop()
 
     uc.hook_add(UC_HOOK_INTR, on_trap)
@@ -90,7 +82,7 @@ class InstructionCounter:
 
     def __init__(self, uc: Uc) -> None:
         # The counter itself, as a ctypes view: hot readers use `cell.value` directly.
-        self.cell = ctypes.c_uint64.from_address(_uc_struct(uc) + counter_offset())
+        self.cell = ctypes.c_uint64.from_address(engine_address(uc) + counter_offset())
 
     def executed(self, budget: int) -> int:
         """Instructions run in this slice so far (the trapping instruction included)."""

@@ -28,6 +28,7 @@ import struct
 
 from unicorn import Uc
 
+from emulator.cpu.hostmem import engine_address
 from emulator.cpu.hostmem import read_exact as _read_host
 from emulator.cpu.hostmem import read_prefix as _read_prefix
 
@@ -49,14 +50,6 @@ class RegisterFileLayout:
     pc: int
 
 
-def _engine(uc: Uc) -> int:
-    """Address of the engine's native `uc_struct` (every open Uc has one)."""
-    address = uc._uch.value
-    if address is None:
-        raise RegisterFileUnavailable("the Unicorn engine is closed")
-    return address
-
-
 def _seeded(
     uc_arch: int, uc_mode: int, block: tuple[int, ...], pc_reg: int, seed: int
 ) -> tuple[Uc, bytes, bytes]:
@@ -73,7 +66,7 @@ def _seeded(
 def _scan(uc: Uc, pattern: bytes, pc_pattern: bytes) -> set[tuple[int, int, int]]:
     """Every (uc_struct field, block offset, pc offset) whose pointer leads to them."""
     found: set[tuple[int, int, int]] = set()
-    head = _read_host(_engine(uc), _UC_STRUCT_SCAN)
+    head = _read_host(engine_address(uc), _UC_STRUCT_SCAN)
     if head is None:
         return found
     for field in range(0, len(head), 8):
@@ -91,7 +84,7 @@ def _scan(uc: Uc, pattern: bytes, pc_pattern: bytes) -> set[tuple[int, int, int]
 def _holds(uc: Uc, candidate: tuple[int, int, int], pattern: bytes, pc_pattern: bytes) -> bool:
     """The candidate found in one engine leads to this engine's patterns too."""
     field, at, pc_at = candidate
-    pointer = _read_host(_engine(uc) + field, 8)
+    pointer = _read_host(engine_address(uc) + field, 8)
     if pointer is None:
         return False
     target = struct.unpack("<Q", pointer)[0]
@@ -103,7 +96,7 @@ def _holds(uc: Uc, candidate: tuple[int, int, int], pattern: bytes, pc_pattern: 
 
 def _works(uc: Uc, layout: RegisterFileLayout, block: tuple[int, ...], pc_reg: int) -> bool:
     """A write through memory is what the binding reads back, and the reverse."""
-    base = ctypes.c_uint64.from_address(_engine(uc) + layout.cpu_field).value
+    base = ctypes.c_uint64.from_address(engine_address(uc) + layout.cpu_field).value
     first = ctypes.c_uint64.from_address(base + layout.block)
     last = ctypes.c_uint64.from_address(base + layout.block + 8 * (len(block) - 1))
     pc = ctypes.c_uint64.from_address(base + layout.pc)
@@ -141,7 +134,7 @@ def register_views(
 ) -> tuple[memoryview, ctypes.c_uint64]:
     """This engine's register block as a uint64 memoryview, and its PC as a ctypes
     scalar over the same memory (passed by value, it is read at the call)."""
-    base = ctypes.c_uint64.from_address(_engine(uc) + layout.cpu_field).value
+    base = ctypes.c_uint64.from_address(engine_address(uc) + layout.cpu_field).value
     if not base:
         raise RegisterFileUnavailable("the Unicorn engine has no CPU yet")
     block = (ctypes.c_uint64 * nregs).from_address(base + layout.block)
