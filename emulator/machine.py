@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from heapq import heappop
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -139,11 +138,6 @@ class Machine:
         irq_line = board.cpu_irq
         dbg = self.debugger
         host = clock.mode == "host"
-        # The clock's steps between slices are written out below (`now_ns`,
-        # `next_deadline`, `begin_budgeted_slice`, `end_slice`, `fire_expired`): five
-        # calls per slice, much of the loop's own cost. Keep them in step with clock.py.
-        heap = clock._heap
-        ns_per_insn = clock.ns_per_insn
         while True:
             if self.between_slices is not None:
                 self.between_slices()
@@ -159,14 +153,11 @@ class Machine:
             if stop_when is not None and stop_when():
                 self.state = RunState.STOPPED
                 return self.state
-            # `now_ns`: between icount slices, the base
-            now = clock._base_ns if clock._running is None and not host else clock.now_ns()
+            now = clock.now_ns()
             if until_ns is not None and now >= until_ns:
                 self.state = RunState.TIMEOUT
                 return self.state
-            while heap and heap[0][2] != heap[0][3]._token:  # `next_deadline`
-                heappop(heap)  # (cancelled or re-armed)
-            deadline = heap[0][0] if heap else None
+            deadline = clock.next_deadline()
             if until_ns is not None and (deadline is None or deadline > until_ns):
                 deadline = until_ns
             # `Kernel.current_context`, inlined: the scheduler is asked only when
@@ -197,15 +188,10 @@ class Machine:
                         # accounted as the one trap instruction the CPU would have
                         # re-executed (charged before the call, as inside a slice). A
                         # slice follows if the process runs on and no timer is due.
-                        if host:
-                            start = clock.now_ns()
-                            clock.end_slice(1)
-                        else:  # `end_slice(1)`, no slice running
-                            start = clock._base_ns
-                            clock.instructions += 1
-                            clock._base_ns = start + ns_per_insn
+                        start = clock.now_ns()
+                        clock.end_slice(1)
                         runs = cpu.reissue_trap()
-                        now = clock.now_ns() if host else clock._base_ns
+                        now = clock.now_ns()
                         reissued: Any = cpu.owner
                         reissued.cpu_ns += now - start  # `Kernel.charge_cpu`, inlined
                         if not runs:
@@ -225,31 +211,10 @@ class Machine:
                             left_us = max(1, min(left_us, (deadline - now) // 1000))
                         result = cpu.run(timeout_us=left_us)
                     else:
-                        clock._running = cpu  # `begin_budgeted_slice`
-                        budget = cap
-                        if deadline is not None:
-                            if host:
-                                at = clock.now_ns()
-                            else:  # (what the CPU reports here shapes the slice: clock.py)
-                                # `cpu.executed_in_slice()`, inlined: every slice
-                                counted, last = cpu._counter_cell[0], cpu._budget
-                                at = (
-                                    clock._base_ns
-                                    + (counted if counted < last else last) * ns_per_insn
-                                )
-                            fits = -(-(deadline - at) // ns_per_insn)
-                            fits = cap if fits > cap else fits
-                            budget = fits if fits > 1 else 1
-                        result = cpu.run(budget)
-                    # `end_slice`; then `Kernel.charge_cpu`, inlined; the owner is read
-                    # again: the slice may have exec'd or exited its process
-                    if host:
-                        ended = clock.end_slice(result.executed)
-                    else:
-                        clock._running = None
-                        executed = result.executed
-                        clock.instructions += executed
-                        ended = clock._base_ns = clock._base_ns + executed * ns_per_insn
+                        result = cpu.run(clock.begin_budgeted_slice(cpu, deadline, cap))
+                    # `Kernel.charge_cpu`, inlined; the owner is read again: the slice
+                    # may have exec'd or exited its process
+                    ended = clock.end_slice(result.executed)
                     owner = cpu.owner
                     if owner is not None:
                         owner.cpu_ns += ended - now
@@ -262,9 +227,7 @@ class Machine:
                             trap.after_slice(cpu, result)
                     if dbg is not None:
                         dbg.after_slice(cpu, result)
-            if host or (heap and heap[0][0] <= clock._base_ns):
-                # `fire_expired` (only if the earliest entry is due can any timer be)
-                clock.fire_expired()
+            clock.fire_expired()
             if irq_line.level:
                 _take_interrupts(self)
 

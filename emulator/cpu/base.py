@@ -497,8 +497,7 @@ class GuestCpu:
     def executed_in_slice(self) -> int:
         """Instructions the running slice has executed so far (icount mode only).
         Outside a slice: what the last one ran (the clock reads it while sizing the
-        next slice, so this value shapes slice boundaries and must stay as is; the
-        machine's run loop reads it inline there, keep the two in step)."""
+        next slice, so this value shapes slice boundaries and must stay as is)."""
         counted, budget = self._counter_cell[0], self._budget
         return counted if counted < budget else budget  # (not min(): every slice)
 
