@@ -144,12 +144,7 @@ class Trap:
 
     def _block(self, proc: Process, queue: WaitQueue) -> None:
         proc.restart_syscall = True
-        sched = self.sched
-        proc.state = _BLOCKED  # `sched.block(proc)`, its usual case inlined: every block
-        if sched.current is proc:
-            sched.current = None
-        else:
-            sched.block(proc)
+        self.sched.block(proc)
         if self.tracer.sched:
             self.tracer.sched_block(proc)
         waker = proc.waker

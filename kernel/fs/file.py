@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from kernel.abi import SEEK_CUR, SEEK_END, SEEK_SET, STAT_STRUCT, Errno, SyscallError
+from kernel.waitq import WouldBlock
 
 MAX_FILE_OFFSET = (1 << 63) - 1
 
@@ -107,6 +108,15 @@ class OpenFile:
 
     def read(self, size: int) -> bytes:
         raise SyscallError(Errno.EBADF)
+
+    def read_or_wait(self, size: int) -> bytes | WouldBlock:
+        """`read`, with a WouldBlock returned rather than raised, for `sys_read` to
+        hand to the trap as its result. Files that block on a hot path (pipes)
+        return theirs without raising it (a traceback per frame)."""
+        try:
+            return self.read(size)
+        except WouldBlock as wait:
+            return wait
 
     def write(self, data: bytes) -> int:
         raise SyscallError(Errno.EBADF)

@@ -41,9 +41,8 @@ class PipeReadEnd(OpenFile):
         return data  # type: ignore[return-value]
 
     def read_or_wait(self, size: int) -> bytes | WouldBlock:
-        """`read`, with the WouldBlock returned rather than raised: `sys_read` hands it
-        to the trap as its result, without unwinding (a traceback per frame), on
-        every blocking read."""
+        """`read`, with the WouldBlock returned, never raised: every blocking read of
+        a ping-pong comes here."""
         pipe = self.pipe
         if not pipe.buffer:
             if pipe.writers == 0 or size == 0:
@@ -87,11 +86,8 @@ class PipeWriteEnd(OpenFile):
             raise WouldBlock(pipe.writable_q)
         chunk = data[:room]
         pipe.buffer += chunk
-        queue = pipe.readable_q
-        if queue.waiters:  # `queue.wake_all()`, inlined: every ping-pong write wakes
-            waiters, queue.waiters = queue.waiters, []
-            for wake in waiters:
-                wake()
+        if pipe.readable_q.waiters:
+            pipe.readable_q.wake_all()
         return len(chunk)
 
     def stat(self) -> Stat:

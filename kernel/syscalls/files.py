@@ -13,7 +13,7 @@ from kernel.abi import (
     SyscallError,
 )
 from kernel.fs.devfs import ConsoleFile
-from kernel.fs.pipe import PipeReadEnd, make_pipe
+from kernel.fs.pipe import make_pipe
 from kernel.mm import PROT_R, PROT_W
 from kernel.proc import Process
 from kernel.syscalls.view import KernelView
@@ -78,13 +78,9 @@ def sys_read(k: KernelView, proc: Process, fd: int, buf: int, count: int, *_: in
         count = MAX_IO
     mm = proc.mm
     mm.check(buf, count, PROT_W)  # before reading: a fault must not lose data
-    if type(file) is PipeReadEnd:
-        got = file.read_or_wait(count)
-        if type(got) is WouldBlock:
-            return got  # type: ignore[return-value]  # (the trap blocks: see view.py)
-        data: bytes = got  # type: ignore[assignment]
-    else:
-        data = file.read(count)
+    data = file.read_or_wait(count)
+    if isinstance(data, WouldBlock):
+        return data  # type: ignore[return-value]  # (the trap blocks: see view.py)
     if data:  # `mm.write`, without checking the range checked above again
         mm.cpu.write(buf, data)
     return len(data)
